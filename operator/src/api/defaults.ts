@@ -1,0 +1,36 @@
+// Defaulting of an OlaresInstallation: the CRD's own defaults (what the apiserver fills in) plus the
+// operator-side defaults that depend on other fields and so cannot live in the schema.
+import { loadSchema } from "./crd.js";
+import { applySchemaDefaults } from "./schema-validation.js";
+import type { OlaresInstallation, OlaresInstallationSpec } from "./types.generated.js";
+
+export const DEFAULT_ROOT_PATH = "/olares";
+export const JUICEFS_CACHE_SUBDIR = "jfscache";
+
+/** CRD defaults only, exactly what the apiserver stores. Returns a new object. */
+export function applyCrdDefaults(obj: unknown): OlaresInstallation {
+  return applySchemaDefaults(loadSchema(), obj) as OlaresInstallation;
+}
+
+/**
+ * Operator-side defaults on a spec that already carries the CRD defaults: the JuiceFS cache lives in
+ * <rootPath>/jfscache and olaresd follows spec.version. Returns a new spec; never written back to the CR.
+ */
+export function applyOperatorDefaults(spec: OlaresInstallationSpec): OlaresInstallationSpec {
+  const out = structuredClone(spec);
+  const rootPath = out.storage?.rootPath ?? DEFAULT_ROOT_PATH;
+  if (out.storage?.juicefs) {
+    out.storage.juicefs.cache ??= {};
+    out.storage.juicefs.cache.dir ??= `${rootPath}/${JUICEFS_CACHE_SUBDIR}`;
+  }
+  out.olaresd ??= {};
+  out.olaresd.version ??= out.version;
+  return out;
+}
+
+/** CRD defaults, then operator defaults: the spec the renderers work from. Returns a new object. */
+export function applyDefaults(obj: unknown): OlaresInstallation {
+  const defaulted = applyCrdDefaults(obj);
+  if (defaulted && typeof defaulted === "object" && defaulted.spec) defaulted.spec = applyOperatorDefaults(defaulted.spec);
+  return defaulted;
+}

@@ -1,0 +1,123 @@
+// `olares-operator validate -f FILE`: offline schema + CEL + semantic validation of OlaresInstallation
+// documents. Exit 1 with every problem as `field: rule`; exit 0 printing `<name>: valid` per document.
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { parseAllDocuments } from "yaml";
+import { formatProblem, KIND, validateInstallation, type ValidationProblem } from "../api/index.js";
+
+export interface ValidateIO {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  /** Reads all of standard input (for `-f -`). */
+  readStdin: () => string;
+}
+
+const processIO: ValidateIO = {
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+  readStdin: () => readFileSync(0, "utf8"),
+};
+
+interface SecretDocument {
+  name: string;
+  namespace?: string;
+  keys: Set<string>;
+}
+
+/** Validates the YAML text (one or many documents); returns the exit code. */
+export function validateText(text: string, source: string, io: Pick<ValidateIO, "stdout" | "stderr">): number {
+  const documents = parseAllDocuments(text);
+  const parsed: Array<{ index: number; value: unknown }> = [];
+  let failed = false;
+  for (const [index, document] of (Array.isArray(documents) ? documents : [documents]).entries()) {
+    if (document.errors.length > 0) {
+      io.stderr(`${source}: document ${index + 1}: invalid YAML: ${document.errors[0].message.split("\n")[0]}`);
+      failed = true;
+      continue;
+    }
+    const value: unknown = document.toJS();
+    if (value !== null && value !== undefined) parsed.push({ index, value });
+  }
+
+  const secrets = parsed.flatMap(({ value }) => secretOf(value) ?? []);
+  let installations = 0;
+  for (const { index, value } of parsed) {
+    const kind = (value as { kind?: unknown }).kind;
+    if (kind === "Secret" && secretOf(value)) continue;
+    // Other kinds (CRDs, Secrets, ...) may share the file; a document without a kind is checked and reported.
+    if (kind !== undefined && kind !== KIND) {
+      io.stderr(`${source}: document ${index + 1}: ${String(kind)} is not an OlaresInstallation, skipped`);
+      continue;
+    }
+    installations++;
+    const result = validateInstallation(value);
+    const name = typeof result.object?.metadata?.name === "string" ? result.object.metadata.name : `document ${index + 1}`;
+    const problems = [...result.problems, ...secretReferenceProblems(result.object?.spec, secrets)];
+    if (problems.length === 0) {
+      io.stdout(`${name}: valid`);
+      continue;
+    }
+    failed = true;
+    io.stderr(`${name}: invalid (${problems.length} problem${problems.length === 1 ? "" : "s"})`);
+    for (const problem of problems) io.stderr(`  ${formatProblem(problem)}`);
+  }
+  if (installations === 0 && !failed) {
+    io.stderr(`${source}: no OlaresInstallation found`);
+    failed = true;
+  }
+  return failed ? 1 : 0;
+}
+
+function secretOf(value: unknown): SecretDocument | undefined {
+  const doc = value as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown }; data?: unknown; stringData?: unknown };
+  if (doc?.kind !== "Secret" || doc.apiVersion !== "v1" || typeof doc.metadata?.name !== "string") return undefined;
+  const keys = new Set<string>([
+    ...Object.keys(typeof doc.data === "object" && doc.data ? doc.data : {}),
+    ...Object.keys(typeof doc.stringData === "object" && doc.stringData ? doc.stringData : {}),
+  ]);
+  return { name: doc.metadata.name, namespace: typeof doc.metadata.namespace === "string" ? doc.metadata.namespace : undefined, keys };
+}
+
+/** When the referenced Secret is in the same file, its keys must be there (otherwise it is checked in-cluster). */
+function secretReferenceProblems(spec: unknown, secrets: SecretDocument[]): ValidationProblem[] {
+  const problems: ValidationProblem[] = [];
+  const s = spec as import("../api/index.js").OlaresInstallationSpec | undefined;
+  const check = (field: string, ref: { name: string; namespace?: string } | undefined, keys: Array<[string, string | undefined]>) => {
+    if (!ref) return;
+    const secret = secrets.find((x) => x.name === ref.name && (ref.namespace === undefined || x.namespace === undefined || x.namespace === ref.namespace));
+    if (!secret) return;
+    for (const [keyField, key] of keys) {
+      if (key && !secret.keys.has(key)) problems.push({ field: `${field}.${keyField}`, rule: `Invalid value: ${JSON.stringify(key)}: Secret ${ref.name} in this file has no such key` });
+    }
+  };
+  const credentials = s?.storage?.juicefs?.objectStore?.credentialsSecretRef;
+  check("spec.storage.juicefs.objectStore.credentialsSecretRef", credentials, [
+    ["accessKeyIdKey", credentials?.accessKeyIdKey],
+    ["secretAccessKeyKey", credentials?.secretAccessKeyKey],
+    ["sessionTokenKey", credentials?.sessionTokenKey],
+  ]);
+  const metaUrl = s?.storage?.juicefs?.metadata?.urlSecretRef;
+  check("spec.storage.juicefs.metadata.urlSecretRef", metaUrl, [["key", metaUrl?.key]]);
+  const password = s?.owner?.passwordSecretRef;
+  check("spec.owner.passwordSecretRef", password, [["key", password?.key]]);
+  return problems;
+}
+
+export function registerValidateCommand(program: Command, io: ValidateIO = processIO): Command {
+  return program
+    .command("validate")
+    .description("Validate OlaresInstallation manifests offline (schema, CEL rules and semantic checks)")
+    .requiredOption("-f, --filename <file>", "YAML file with one or more documents, or - for standard input")
+    .action((options: { filename: string }) => {
+      let text: string;
+      try {
+        text = options.filename === "-" ? io.readStdin() : readFileSync(options.filename, "utf8");
+      } catch (err) {
+        io.stderr(`cannot read ${options.filename}: ${err instanceof Error ? err.message : String(err)}`);
+        process.exitCode = 1;
+        return;
+      }
+      const code = validateText(text, options.filename === "-" ? "<stdin>" : options.filename, io);
+      if (code !== 0) process.exitCode = code;
+    });
+}

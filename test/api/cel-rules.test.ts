@@ -1,0 +1,168 @@
+// Every CEL rule in the CRD has a passing and a failing case, evaluated by the real validator against the
+// CRD's own rules. A rule without a case fails the suite, so the CRD and the tests cannot drift.
+import { expect } from "chai";
+import { loadSchema } from "../../operator/src/api/crd.js";
+import { isTransitionRule, validateAgainstSchema } from "../../operator/src/api/schema-validation.js";
+import { collectRules, defaulted, type Doc } from "./helpers.js";
+
+interface RuleCase {
+  /** Edits the spec so the rule holds (the whole object must then be valid). */
+  pass: (spec: Doc) => void;
+  /** Edits the spec so the rule fails (and only this rule's error names `field`). */
+  fail: (spec: Doc) => void;
+  /** For transition rules: the stored object's spec edit; `pass`/`fail` edit the new one. */
+  old?: (spec: Doc) => void;
+  /** Expected error field; defaults to the rule's path plus its fieldPath. */
+  field?: string;
+}
+
+const s3 = { type: "S3", bucket: "olares-data", region: "us-east-1", credentialsSecretRef: { name: "s3" } };
+
+/** Keyed by "<schema path> :: <rule message>". */
+const CASES: Record<string, RuleCase> = {
+  "spec.owner.username :: owner.username is immutable": {
+    old: () => {},
+    pass: () => {},
+    fail: (s) => { s.owner.username = "bob"; },
+  },
+  "spec.owner.domain :: owner.domain is immutable (it is part of the Olares ID)": {
+    old: (s) => { s.owner.domain = "example.com"; },
+    pass: (s) => { s.owner.domain = "example.com"; },
+    fail: () => {},
+  },
+  "spec.storage :: storage.juicefs with an objectStore is required when storage.type is JuiceFS": {
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "ManagedMinIO" } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS" }; },
+  },
+  "spec.storage :: storage.juicefs.cache.dir must be outside <rootPath>/rootfs, the JuiceFS mount point": {
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "ManagedMinIO" }, cache: { dir: "/olares/rootfs-cache" } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "ManagedMinIO" }, cache: { dir: "/olares/rootfs/cache" } } }; },
+  },
+  "spec.storage.rootPath :: storage.rootPath is immutable": {
+    old: (s) => { s.storage = { rootPath: "/data/olares" }; },
+    pass: (s) => { s.storage = { rootPath: "/data/olares" }; },
+    fail: () => {}, // defaulting turns the dropped field into /olares: still a change
+  },
+  "spec.storage.juicefs.metadata :: storage.juicefs.metadata.urlSecretRef is required when metadata.type is External": {
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { metadata: { type: "External", urlSecretRef: { name: "meta" } }, objectStore: { type: "ManagedMinIO" } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { metadata: { type: "External" }, objectStore: { type: "ManagedMinIO" } } }; },
+  },
+  "spec.storage.juicefs.metadata :: storage.juicefs.metadata.urlSecretRef is only allowed when metadata.type is External": {
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { metadata: { type: "ManagedRedis" }, objectStore: { type: "ManagedMinIO" } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { metadata: { type: "ManagedRedis", urlSecretRef: { name: "meta" } }, objectStore: { type: "ManagedMinIO" } } }; },
+  },
+  "spec.storage.juicefs.objectStore :: storage.juicefs.objectStore.bucket is required unless objectStore.type is ManagedMinIO": {
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3 } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3, bucket: undefined } } }; },
+  },
+  "spec.storage.juicefs.objectStore :: storage.juicefs.objectStore.credentialsSecretRef is required unless objectStore.type is ManagedMinIO": {
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3, type: "OSS", region: "oss-cn-hangzhou" } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3, type: "COS", credentialsSecretRef: undefined } } }; },
+  },
+  "spec.storage.juicefs.objectStore :: storage.juicefs.objectStore.endpoint and credentialsSecretRef are managed by the operator when objectStore.type is ManagedMinIO": {
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "ManagedMinIO", bucket: "olares" } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "ManagedMinIO", endpoint: "http://10.0.0.2:9000" } } }; },
+  },
+  "spec.storage.juicefs.objectStore :: storage.juicefs.objectStore.endpoint is required when objectStore.type is MinIO": {
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3, type: "MinIO", region: undefined, endpoint: "https://minio.lan:9000" } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3, type: "MinIO", region: undefined } } }; },
+  },
+  "spec.storage.juicefs.objectStore :: storage.juicefs.objectStore needs region or endpoint when objectStore.type is S3, OSS or COS": {
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3, region: undefined, endpoint: "https://s3.example.com" } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3, region: undefined } } }; },
+  },
+  "spec.gpu :: gpu.sharing.mode must be None when gpu.enabled is \"false\"": {
+    pass: (s) => { s.gpu = { enabled: "auto", sharing: { mode: "HAMi" } }; },
+    fail: (s) => { s.gpu = { enabled: "false", sharing: { mode: "HAMi" } }; },
+  },
+  "spec.gpu.sharing :: gpu.sharing.replicas is required when sharing.mode is TimeSlicing": {
+    pass: (s) => { s.gpu = { sharing: { mode: "TimeSlicing", replicas: 4 } }; },
+    fail: (s) => { s.gpu = { sharing: { mode: "TimeSlicing" } }; },
+  },
+  "spec.gpu.sharing :: gpu.sharing.replicas is only allowed when sharing.mode is TimeSlicing": {
+    pass: (s) => { s.gpu = { sharing: { mode: "HAMi" } }; },
+    fail: (s) => { s.gpu = { sharing: { mode: "None", replicas: 2 } }; },
+  },
+  "spec.os.ssh :: os.ssh.port must not be a port Olares uses (80, 443, 444, 2444, 9100, 18088, 30180)": {
+    pass: (s) => { s.os = { ssh: { port: 2222 } }; },
+    fail: (s) => { s.os = { ssh: { port: 443 } }; },
+  },
+  "spec.os.sysctl :: os.sysctl keys must be sysctl names like net.ipv4.ip_forward (a-z, 0-9, _ . - /)": {
+    pass: (s) => { s.os = { sysctl: { "net.ipv4.ip_forward": "1", "net/core/somaxconn": "4096" } }; },
+    fail: (s) => { s.os = { sysctl: { "net..ipv4": "1" } }; },
+  },
+  "spec.os.swap :: os.swap.zram.enabled requires os.swap.enabled": {
+    pass: (s) => { s.os = { swap: { enabled: true, zram: { enabled: true } } }; },
+    fail: (s) => { s.os = { swap: { enabled: false, zram: { enabled: true } } }; },
+  },
+  "spec.os.swap :: os.swap.sizeMiB is required when swap is enabled without zram": {
+    pass: (s) => { s.os = { swap: { enabled: true, sizeMiB: 4096 } }; },
+    fail: (s) => { s.os = { swap: { enabled: true } }; },
+  },
+  "spec.olaresd :: olaresd.sha256 is required with olaresd.url (the download is verified before install)": {
+    pass: (s) => { s.olaresd = { url: "https://dl.example.com/olaresd.tar.gz", sha256: "a".repeat(64) }; },
+    fail: (s) => { s.olaresd = { url: "https://dl.example.com/olaresd.tar.gz" }; },
+  },
+  "spec.coreServices :: coreServices keys must be component names (DNS labels, at most 63 characters)": {
+    pass: (s) => { s.coreServices = { "auth-provider": { replicas: 2 } }; },
+    fail: (s) => { s.coreServices = { Auth_Provider: { replicas: 2 } }; },
+  },
+  "spec.nodes.selector :: nodes.selector keys must be label keys such as kubernetes.io/hostname": {
+    pass: (s) => { s.nodes = { selector: { "kubernetes.io/hostname": "node-1", "olares.com/role": "worker" } }; },
+    fail: (s) => { s.nodes = { selector: { "bad key!": "x" } }; },
+  },
+  "spec.nodes.rollout.maxUnavailable :: nodes.rollout.maxUnavailable must be at least 1": {
+    pass: (s) => { s.nodes = { rollout: { maxUnavailable: 2 } }; },
+    fail: (s) => { s.nodes = { rollout: { maxUnavailable: 0 } }; },
+  },
+};
+
+function fieldOf(path: string, fieldPath?: string): string {
+  return `${path}${fieldPath ?? ""}`;
+}
+
+describe("CRD CEL rules (x-kubernetes-validations)", () => {
+  const schema = loadSchema();
+  const sites = collectRules(schema);
+  const keyOf = (site: (typeof sites)[number]) => `${site.path} :: ${site.rule.message ?? site.rule.rule}`;
+
+  it("every rule has a message and a test case, and every case names an existing rule", () => {
+    const keys = sites.map(keyOf);
+    expect(new Set(keys).size, "rule keys are unique").to.equal(keys.length);
+    for (const site of sites) expect(site.rule.message, `${site.path}: ${site.rule.rule}`).to.be.a("string").and.not.empty;
+    expect(keys.filter((k) => !(k in CASES)), "rules without a case").to.deep.equal([]);
+    expect(Object.keys(CASES).filter((k) => !keys.includes(k)), "cases without a rule").to.deep.equal([]);
+  });
+
+  for (const site of sites) {
+    const key = keyOf(site);
+    const testCase = CASES[key];
+    if (!testCase) continue;
+    const transition = isTransitionRule(site.rule);
+    const expectedField = testCase.field ?? fieldOf(site.path, site.rule.fieldPath);
+
+    describe(key, () => {
+      const oldObject = transition ? defaulted(testCase.old ?? (() => {})) : undefined;
+
+      it("passes on a valid object", () => {
+        const errors = validateAgainstSchema(schema, defaulted(testCase.pass), oldObject);
+        expect(errors, JSON.stringify(errors)).to.deep.equal([]);
+      });
+
+      it(`fails with its message on ${expectedField}`, () => {
+        const errors = validateAgainstSchema(schema, defaulted(testCase.fail), oldObject);
+        const hit = errors.find((e) => e.message.endsWith(site.rule.message ?? site.rule.rule));
+        expect(hit, JSON.stringify(errors)).to.not.equal(undefined);
+        expect(hit!.field).to.equal(expectedField);
+        const expectedType = site.rule.reason ?? "FieldValueInvalid";
+        expect(hit!.type).to.equal(expectedType);
+      });
+
+      if (transition) {
+        it("is not evaluated on create (no old object)", () => {
+          expect(validateAgainstSchema(schema, defaulted(testCase.fail))).to.deep.equal([]);
+        });
+      }
+    });
+  }
+});
