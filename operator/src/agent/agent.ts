@@ -1,0 +1,419 @@
+/**
+ * The node agent: the host half of the MCO-style handshake. It watches its own Node and, when
+ * `olares.com/desired-config` differs from `olares.com/current-config`, sets state Working, fetches the
+ * immutable ConfigMap `olares-node-config-<id>`, re-validates every task, cordons and drains when the
+ * change needs it (see drain.ts; never on a single-node cluster), applies the config through the Host
+ * and reports current-config/state/reason. A reboot-requiring change is reported Degraded
+ * "RebootRequired: …" unless the node carries `olares.com/allow-reboot=true`; then the agent requests
+ * the reboot through the Host and finishes the handshake when the boot id has changed (progress in
+ * /var/lib/olares-agent/state.json). Between changes it checks drift (Report or Heal, from
+ * `olares.com/drift-policy`) and keeps the GPU labels current. desired-config=cleanup undoes the applied
+ * config. All API writes are merge patches through the ClusterClient.
+ */
+import type { ClusterClient, ListerWatcher } from "../kube/types.js";
+import type { Logger } from "../kube/log.js";
+import type { KubeObject, NodeConfig } from "../render/types.js";
+import { nodeConfigId, validateHostTasks, type HostTask } from "../render/host-tasks.js";
+import type { Host } from "./host/types.js";
+import type { DriftEntry, TaskLog } from "./tasks/types.js";
+import { applyNodeConfig, detectDrift, undoNodeConfig, type TypedNodeConfig } from "./tasks/index.js";
+import {
+  ANNOTATION_CURRENT_CONFIG,
+  ANNOTATION_REASON,
+  ANNOTATION_STATE,
+  ANNOTATION_WAS_UNSCHEDULABLE,
+  CLEANUP_CONFIG,
+  decodeNodeConfigMap,
+  needsDrain,
+  nodeConfigMapName,
+  readHandshake,
+  transitionDisruption,
+  truncateReason,
+  type AgentState,
+  type NodeHandshake,
+} from "./handshake.js";
+import { cordonNode, drainNode, releaseCordon, sleep, type DrainOptions } from "./drain.js";
+import { detectGpus, gpuLabelPatch, gpuLabels } from "./gpu-detect.js";
+import { currentBootId, loadAgentState, saveAgentState, type AgentStateFile } from "./agent-state.js";
+import { watchOwnNode } from "./node-watch.js";
+import { undoRemovedTasks } from "./stale-tasks.js";
+
+export interface AgentLog {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+export interface AgentOptions {
+  client: ClusterClient & ListerWatcher;
+  host: Host;
+  nodeName: string;
+  /** The agent's own namespace ("olares-system"): node configs live here and its pods are never drained. */
+  namespace: string;
+  log: AgentLog;
+  signal: AbortSignal;
+  /** Drift and GPU checks (default 5 minutes). */
+  driftIntervalMs?: number;
+  /** Periodic re-sync, for retries and reboot waits (default 30 s). */
+  resyncMs?: number;
+  /** First retry delay after a failed apply, doubled up to retryMaxMs (defaults 10 s and 5 min). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** A requested reboot that has not happened after this long is reported Degraded (default 15 min). */
+  rebootTimeoutMs?: number;
+  drain?: Omit<DrainOptions, "skipNamespaces" | "signal" | "log">;
+  /** winston logger for the node informer (defaults to silent). */
+  logger?: Logger;
+  /** Called after every sync (health endpoint, tests). */
+  onSync?: (outcome: SyncOutcome) => void;
+}
+
+export type SyncOutcome =
+  | "idle"
+  | "applied"
+  | "cleaned"
+  | "degraded"
+  | "rebooting"
+  | "waiting"
+  | "in-sync"
+  | "drift-reported"
+  | "healed"
+  | "no-node";
+
+export const REBOOT_REQUIRED = "RebootRequired";
+export const DRIFT = "Drift";
+
+interface Failure {
+  key: string;
+  count: number;
+  retryAt: number;
+}
+
+/** One node's agent. `sync()` is a single reconcile of the handshake; `run()` drives it. */
+export class NodeAgent {
+  private failure: Failure | undefined;
+  private lastDriftCheck = 0;
+  private lastGpuCheck = 0;
+  private readonly driftIntervalMs: number;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.driftIntervalMs = opts.driftIntervalMs ?? 5 * 60 * 1000;
+  }
+
+  private get client() {
+    return this.opts.client;
+  }
+  private get host() {
+    return this.opts.host;
+  }
+  private get log() {
+    return this.opts.log;
+  }
+
+  private nodeRef() {
+    return { apiVersion: "v1", kind: "Node", name: this.opts.nodeName };
+  }
+
+  private taskLog(): TaskLog {
+    return { info: (m, meta) => this.log.info(m, meta), warn: (m, meta) => this.log.warn(m, meta) };
+  }
+
+  private async patchNode(patch: Record<string, unknown>): Promise<KubeObject> {
+    return this.client.patch(this.nodeRef(), patch, "merge");
+  }
+
+  private async report(state: AgentState, reason: string, extra: Record<string, string | null> = {}): Promise<void> {
+    await this.patchNode({
+      metadata: { annotations: { [ANNOTATION_STATE]: state, [ANNOTATION_REASON]: truncateReason(reason), ...extra } },
+    });
+  }
+
+  /** Done on `configId`, ending our cordon in the same patch when we placed one. */
+  private async reportDone(node: KubeObject, configId: string): Promise<void> {
+    const was = node.metadata.annotations?.[ANNOTATION_WAS_UNSCHEDULABLE];
+    await this.patchNode({
+      metadata: {
+        annotations: {
+          [ANNOTATION_CURRENT_CONFIG]: configId,
+          [ANNOTATION_STATE]: "Done",
+          [ANNOTATION_REASON]: "",
+          ...(was !== undefined ? { [ANNOTATION_WAS_UNSCHEDULABLE]: null } : {}),
+        },
+      },
+      ...(was === "false" ? { spec: { unschedulable: null } } : {}),
+    });
+  }
+
+  private async fetchConfig(id: string): Promise<NodeConfig> {
+    const cm = await this.client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: this.opts.namespace, name: nodeConfigMapName(id) });
+    if (!cm) throw new Error(`ConfigMissing: configmap ${this.opts.namespace}/${nodeConfigMapName(id)} not found`);
+    const config = decodeNodeConfigMap(cm, id);
+    const errors = validateHostTasks(config.tasks as HostTask[]);
+    if (errors.length > 0) throw new Error(`ConfigInvalid: ${errors.join("; ")}`);
+    const hash = nodeConfigId(config.tasks);
+    if (hash !== id) throw new Error(`ConfigInvalid: content hash ${hash} does not match config id ${id}`);
+    return config;
+  }
+
+  /** The config this host really runs: from the state file, else its ConfigMap if it still exists. */
+  private async appliedConfig(state: AgentStateFile, currentId: string | undefined): Promise<NodeConfig | undefined> {
+    if (!currentId || currentId === CLEANUP_CONFIG) return undefined;
+    if (state.applied?.id === currentId) return state.applied;
+    try {
+      return await this.fetchConfig(currentId);
+    } catch (err) {
+      this.log.warn("agent: config the node reports as current is unavailable", { config: currentId, error: (err as Error).message });
+      return undefined;
+    }
+  }
+
+  private async isSingleNode(): Promise<boolean> {
+    return (await this.client.list("v1", "Node")).length <= 1;
+  }
+
+  /** Cordons and drains when moving `from` → `to` needs it, unless this is the only node. */
+  private async prepareNode(node: KubeObject, from: NodeConfig | undefined, to: NodeConfig | undefined, why: string): Promise<void> {
+    const disruption = transitionDisruption(from, to);
+    if (!needsDrain(disruption)) return;
+    if (await this.isSingleNode()) {
+      this.log.info("agent: single-node cluster, not draining", { disruption });
+      return;
+    }
+    await this.report("Working", `Draining for ${why} (disruption ${disruption})`);
+    await cordonNode(this.client, node);
+    const result = await drainNode(this.client, this.opts.nodeName, {
+      ...this.opts.drain,
+      skipNamespaces: [this.opts.namespace],
+      signal: this.opts.signal,
+      log: this.log,
+    });
+    this.log.info("agent: node drained", { evicted: result.evicted.length, skipped: result.skipped.length });
+  }
+
+  private backoffKey(hs: NodeHandshake): string {
+    return `${hs.desired ?? ""}|${hs.allowReboot}`;
+  }
+
+  /** Backs off retries of the same desired config and policy; `retry: false` waits for either to change. */
+  private recordFailure(hs: NodeHandshake, retry: boolean): void {
+    const key = this.backoffKey(hs);
+    const count = this.failure?.key === key ? this.failure.count + 1 : 1;
+    const base = this.opts.retryBaseMs ?? 10_000;
+    const delay = Math.min(base * 2 ** (count - 1), this.opts.retryMaxMs ?? 5 * 60 * 1000);
+    this.failure = { key, count, retryAt: retry ? Date.now() + delay : Number.POSITIVE_INFINITY };
+  }
+
+  private async degrade(hs: NodeHandshake, reason: string, opts: { retry: boolean } = { retry: true }): Promise<SyncOutcome> {
+    this.recordFailure(hs, opts.retry);
+    this.log.warn("agent: degraded", { reason });
+    await this.report("Degraded", reason);
+    return "degraded";
+  }
+
+  /** One pass over the handshake. Never throws for host or config errors: they become Degraded. */
+  async sync(): Promise<SyncOutcome> {
+    const node = await this.client.get(this.nodeRef());
+    if (!node) return "no-node";
+    await this.refreshGpuLabels(node);
+    const hs = readHandshake(node);
+    const state = await loadAgentState(this.host);
+    if (state.reboot) return this.continueReboot(node, hs, state);
+    if (!hs.desired) return "idle";
+    if (hs.desired === hs.current) return this.inSync(node, hs, state);
+    if (hs.state === "Degraded" && this.failure?.key === this.backoffKey(hs) && Date.now() < this.failure.retryAt) return "waiting";
+    try {
+      return hs.desired === CLEANUP_CONFIG ? await this.cleanup(node, hs, state) : await this.applyDesired(node, hs, state);
+    } catch (err) {
+      if (this.opts.signal.aborted) throw err;
+      return this.degrade(hs, (err as Error).message);
+    }
+  }
+
+  private async applyDesired(node: KubeObject, hs: NodeHandshake, state: AgentStateFile): Promise<SyncOutcome> {
+    const id = hs.desired!;
+    await this.report("Working", `Applying config ${id}`);
+    const config = await this.fetchConfig(id);
+    const from = await this.appliedConfig(state, hs.current);
+    await this.prepareNode(node, from, config, `config ${id}`);
+    await this.report("Working", `Applying config ${id}`);
+    const result = await applyNodeConfig(this.host, config as TypedNodeConfig, { allowReboot: hs.allowReboot, log: this.taskLog() });
+    if (result.error) {
+      const rolledBack = result.rolledBack.length ? ` (rolled back: ${result.rolledBack.join(", ")})` : "";
+      return this.degrade(hs, `Task ${result.error.taskId} failed: ${result.error.message}${rolledBack}`);
+    }
+    const holdingReboot = result.rebootRequired && !hs.allowReboot;
+    if (from && !holdingReboot) {
+      const stale = await undoRemovedTasks(this.host, from as TypedNodeConfig, config as TypedNodeConfig, this.taskLog());
+      if (stale.errors.length > 0) {
+        return this.degrade(hs, `Undo of tasks removed from the config failed: ${stale.errors.map((e) => `task ${e.taskId}: ${e.message}`).join("; ")}`);
+      }
+      if (stale.undone.length > 0) this.log.info("agent: undid tasks the new config dropped", { tasks: stale.undone });
+    }
+    if (result.rebootRequired) {
+      const rebootTasks = config.tasks.filter((t) => t.disruption === "reboot").map((t) => t.id);
+      if (!hs.allowReboot) {
+        return this.degrade(
+          hs,
+          `${REBOOT_REQUIRED}: config ${id} needs a reboot for ${rebootTasks.join(", ")}; set spec.nodes.rollout.allowReboot=true to let the agent reboot this node`,
+          { retry: false },
+        );
+      }
+      const bootId = await currentBootId(this.host);
+      await saveAgentState(this.host, {
+        version: 1,
+        applied: config,
+        reboot: { configId: id, ...(bootId ? { bootId } : {}), requestedAt: new Date().toISOString() },
+      });
+      await this.report("Working", `Rebooting to finish config ${id} (${rebootTasks.join(", ")})`);
+      this.log.info("agent: requesting reboot", { config: id });
+      await this.host.runChecked(["systemctl", "reboot"], { timeoutMs: 60_000 });
+      return "rebooting";
+    }
+    await saveAgentState(this.host, { version: 1, applied: config });
+    this.failure = undefined;
+    this.lastDriftCheck = Date.now();
+    await this.reportDone(await this.freshNode(node), id);
+    this.log.info("agent: config applied", { config: id, changed: result.changed });
+    return "applied";
+  }
+
+  /**
+   * After a requested reboot: once the boot id changed, the config is applied again (a no-op unless a
+   * further reboot task is due) and reported Done. A reboot that does not happen is reported Degraded
+   * and still awaited, so a manual reboot finishes the handshake.
+   */
+  private async continueReboot(node: KubeObject, hs: NodeHandshake, state: AgentStateFile): Promise<SyncOutcome> {
+    const pending = state.reboot!;
+    const bootId = await currentBootId(this.host);
+    const rebooted = pending.bootId === undefined || (bootId !== undefined && bootId !== pending.bootId);
+    if (!rebooted) {
+      if (Date.now() - Date.parse(pending.requestedAt) <= (this.opts.rebootTimeoutMs ?? 15 * 60 * 1000)) return "waiting";
+      const reason = truncateReason(`RebootTimeout: reboot requested at ${pending.requestedAt} for config ${pending.configId} did not happen; reboot the node to finish`);
+      if (hs.state !== "Degraded" || hs.reason !== reason) await this.report("Degraded", reason);
+      return "degraded";
+    }
+    const { reboot: _done, ...rest } = state;
+    await saveAgentState(this.host, rest);
+    this.log.info("agent: node rebooted", { config: pending.configId, bootId });
+    if (hs.desired !== pending.configId || !hs.desired) return "waiting";
+    try {
+      return await this.applyDesired(node, hs, rest);
+    } catch (err) {
+      if (this.opts.signal.aborted) throw err;
+      return this.degrade(hs, (err as Error).message);
+    }
+  }
+
+  private async cleanup(node: KubeObject, hs: NodeHandshake, state: AgentStateFile): Promise<SyncOutcome> {
+    await this.report("Working", "Undoing host configuration");
+    // What the host last applied successfully, even if the node never reported it.
+    const config = state.applied ?? (await this.appliedConfig(state, hs.current));
+    if (config) {
+      await this.prepareNode(node, config, undefined, "cleanup");
+      await this.report("Working", `Undoing config ${config.id}`);
+      const undo = await undoNodeConfig(this.host, config as TypedNodeConfig, { log: this.taskLog() });
+      if (undo.errors.length > 0) {
+        return this.degrade(hs, `Cleanup failed: ${undo.errors.map((e) => `task ${e.taskId}: ${e.message}`).join("; ")}`);
+      }
+    }
+    await saveAgentState(this.host, { version: 1 });
+    this.failure = undefined;
+    await this.reportDone(await this.freshNode(node), CLEANUP_CONFIG);
+    this.log.info("agent: host configuration undone", { config: config?.id ?? "none" });
+    return "cleaned";
+  }
+
+  /** desired == current: finish a leftover cordon, then check drift when due. */
+  private async inSync(node: KubeObject, hs: NodeHandshake, state: AgentStateFile): Promise<SyncOutcome> {
+    if (hs.state !== "Degraded" && (hs.state !== "Done" || hs.wasUnschedulable !== undefined)) {
+      await this.reportDone(node, hs.current!);
+    }
+    if (hs.current === CLEANUP_CONFIG) return "in-sync";
+    const driftFlagged = hs.state === "Degraded" && hs.reason.startsWith(DRIFT);
+    if (hs.state === "Degraded" && !driftFlagged) return "in-sync";
+    if (Date.now() - this.lastDriftCheck < this.driftIntervalMs && !driftFlagged) return "in-sync";
+    this.lastDriftCheck = Date.now();
+    const config = await this.appliedConfig(state, hs.current);
+    if (!config) return "in-sync";
+    const drift = await detectDrift(this.host, config as TypedNodeConfig);
+    if (drift.length === 0) {
+      if (driftFlagged) await this.report("Done", "");
+      return "in-sync";
+    }
+    const summary = drift.map((d: DriftEntry) => `${d.path} (${d.taskId}): ${d.message}`).join("; ");
+    if (hs.driftPolicy !== "Heal") {
+      const reason = truncateReason(`${DRIFT}: ${summary}`);
+      if (hs.reason !== reason || hs.state !== "Degraded") await this.report("Degraded", reason);
+      this.log.warn("agent: drift detected", { drift: summary });
+      return "drift-reported";
+    }
+    this.log.warn("agent: drift detected, healing", { drift: summary });
+    const result = await applyNodeConfig(this.host, config as TypedNodeConfig, { allowReboot: hs.allowReboot, log: this.taskLog() });
+    if (result.error) return this.degrade(hs, `${DRIFT}: healing failed at ${result.error.taskId}: ${result.error.message}`);
+    if (hs.state !== "Done" || hs.reason !== "") await this.report("Done", "");
+    return "healed";
+  }
+
+  private async freshNode(fallback: KubeObject): Promise<KubeObject> {
+    return (await this.client.get(this.nodeRef())) ?? fallback;
+  }
+
+  private async refreshGpuLabels(node: KubeObject): Promise<void> {
+    if (this.lastGpuCheck !== 0 && Date.now() - this.lastGpuCheck < this.driftIntervalMs) return;
+    this.lastGpuCheck = Date.now();
+    try {
+      const facts = await detectGpus(this.host);
+      const patch = gpuLabelPatch(node.metadata.labels, gpuLabels(facts));
+      if (Object.keys(patch).length === 0) return;
+      await this.patchNode({ metadata: { labels: patch } });
+      this.log.info("agent: GPU labels updated", { labels: patch });
+    } catch (err) {
+      this.log.warn("agent: GPU detection failed", { error: (err as Error).message });
+    }
+  }
+
+  /** Forces the next sync to check drift and GPUs (tests, SIGHUP). */
+  checkNow(): void {
+    this.lastDriftCheck = 0;
+    this.lastGpuCheck = 0;
+  }
+
+  /** Watches the node and re-syncs on changes and every resyncMs, one sync at a time, until aborted. */
+  async run(): Promise<void> {
+    const { signal } = this.opts;
+    let wake: (() => void) | undefined;
+    let pending = true;
+    const trigger = (): void => {
+      pending = true;
+      wake?.();
+    };
+    const watch = watchOwnNode(this.client, this.opts.nodeName, { onChange: trigger, ...(this.opts.logger ? { logger: this.opts.logger } : {}) });
+    const resync = setInterval(trigger, this.opts.resyncMs ?? 30_000);
+    signal.addEventListener("abort", trigger, { once: true });
+    try {
+      while (!signal.aborted) {
+        if (!pending) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        if (signal.aborted) break;
+        pending = false;
+        try {
+          const outcome = await this.sync();
+          this.opts.onSync?.(outcome);
+        } catch (err) {
+          if (signal.aborted) break;
+          this.log.error("agent: sync failed", { error: (err as Error).message });
+          await sleep(Math.min(this.opts.resyncMs ?? 30_000, 5_000), signal).catch(() => undefined);
+          pending = true;
+        }
+      }
+    } finally {
+      clearInterval(resync);
+      await watch.stop();
+    }
+  }
+}
+
+/** Runs the agent until `signal` aborts. */
+export async function runAgent(opts: AgentOptions): Promise<void> {
+  await new NodeAgent(opts).run();
+}

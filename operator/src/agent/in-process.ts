@@ -1,0 +1,74 @@
+// Runs the real node agent inside the current process: for the simulator's node stand-ins (one agent
+// per simulated node, each with its own host root and executor) and for tests.
+import type { ClusterClient, ListerWatcher } from "../kube/types.js";
+import { silentLogger, type Logger } from "../kube/log.js";
+import { createClusterClient } from "../kube/client.js";
+import { loadKubeConfig } from "../kube/kubeconfig.js";
+import { createHost, type Executor, type HostMode } from "./host/index.js";
+import { NodeAgent, type AgentLog, type AgentOptions, type SyncOutcome } from "./agent.js";
+import { SYSTEM_NAMESPACE } from "../render/names.js";
+
+export interface InProcessAgentOptions {
+  /** An API client (FakeCluster, or createClusterClient against the simulator)… */
+  client?: ClusterClient & ListerWatcher;
+  /** …or a kubeconfig file to build one from. */
+  kubeconfig?: string;
+  nodeName: string;
+  /** Directory standing in for the node's root filesystem. */
+  hostRoot: string;
+  /** Runs host commands (RecordingExecutor in simulations). */
+  executor: Executor;
+  /** How commands reach the host (default "direct": the executor gets the plain argv). */
+  hostMode?: HostMode;
+  namespace?: string;
+  logger?: Logger;
+  /** Timing and drain knobs (defaults are production values; simulations shorten them). */
+  tuning?: Pick<AgentOptions, "driftIntervalMs" | "resyncMs" | "retryBaseMs" | "retryMaxMs" | "rebootTimeoutMs" | "drain">;
+  onSync?: (outcome: SyncOutcome) => void;
+}
+
+export interface InProcessAgent {
+  readonly nodeName: string;
+  readonly agent: NodeAgent;
+  /** Settles when the loop ends (after stop()). */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+function agentLog(logger: Logger, nodeName: string): AgentLog {
+  const child = logger.child({ node: nodeName });
+  return {
+    info: (m, meta) => child.info(m, meta),
+    warn: (m, meta) => child.warn(m, meta),
+    error: (m, meta) => child.error(m, meta),
+  };
+}
+
+export function startAgentInProcess(opts: InProcessAgentOptions): InProcessAgent {
+  const client = opts.client ?? (opts.kubeconfig ? createClusterClient(loadKubeConfig(opts.kubeconfig), { userAgent: "olares-node-agent" }) : undefined);
+  if (!client) throw new Error("startAgentInProcess: pass client or kubeconfig");
+  const controller = new AbortController();
+  const logger = opts.logger ?? silentLogger();
+  const host = createHost({ root: opts.hostRoot, exec: opts.executor, mode: opts.hostMode ?? "direct" });
+  const agent = new NodeAgent({
+    client,
+    host,
+    nodeName: opts.nodeName,
+    namespace: opts.namespace ?? SYSTEM_NAMESPACE,
+    log: agentLog(logger, opts.nodeName),
+    logger,
+    signal: controller.signal,
+    ...opts.tuning,
+    ...(opts.onSync ? { onSync: opts.onSync } : {}),
+  });
+  const done = agent.run();
+  return {
+    nodeName: opts.nodeName,
+    agent,
+    done,
+    async stop() {
+      controller.abort();
+      await done;
+    },
+  };
+}
