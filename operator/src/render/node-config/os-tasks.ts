@@ -1,0 +1,187 @@
+// spec → the host tasks every selected node gets (OS layer, containerd mirrors, olaresd). Pure.
+import type { OlaresInstallationSpec } from "../../api/index.js";
+import type { HostTask } from "../host-tasks.js";
+import { olaresdEnv, olaresdVersion, OLARESD_RELEASE_BASE } from "../stages/olaresd.js";
+import { sortedEntries } from "../canonical.js";
+import type { RenderContext } from "../context.js";
+
+/** What olares-cli's prepare phase installs on every host (Debian names). */
+export const BASE_PACKAGES = [
+  "curl",
+  "ca-certificates",
+  "conntrack",
+  "socat",
+  "iptables",
+  "ipset",
+  "net-tools",
+  "make",
+  "gcc",
+  "openssh-server",
+  "systemd-timesyncd",
+  "pciutils",
+  "cifs-utils",
+  "unzip",
+  "tzdata",
+] as const;
+
+/** Kernel settings Kubernetes and Olares' apps need; spec.os.sysctl overrides any of them. */
+export const BASE_SYSCTL: Readonly<Record<string, string>> = {
+  "net.ipv4.ip_forward": "1",
+  "vm.max_map_count": "262144",
+  "fs.inotify.max_user_instances": "1024",
+  "fs.inotify.max_user_watches": "524288",
+};
+
+/** The olaresd release archive; `{arch}` is filled in by the node agent. */
+export const OLARESD_DEFAULT_URL_PATTERN = `${OLARESD_RELEASE_BASE}/olaresd-v{version}-linux-{arch}.tar.gz`;
+export const OLARESD_BINARY = "/usr/local/bin/olaresd";
+export const OLARESD_ENV_FILE = "/etc/olares/olaresd.env";
+export const OLARES_RELEASE_FILE = "/etc/olares/release";
+
+export const TASK_IDS = {
+  packages: "packages/base",
+  dns: "dns/resolv-conf",
+  ntp: "ntp/timesync",
+  ssh: "ssh/sshd",
+  sysctl: "sysctl/olares",
+  swap: "swap/olares",
+  timezone: "time/timezone",
+  mirrors: "containerd/mirrors",
+  olaresdBinary: "olaresd/binary",
+  olaresdEnv: "olaresd/env",
+  olaresRelease: "olaresd/release",
+  olaresdUnit: "olaresd/unit",
+} as const;
+
+export function olaresdUnitContent(): string {
+  return [
+    "# Managed by olares-operator (spec.olaresd)",
+    "[Unit]",
+    "Description=olaresd, the Olares host daemon",
+    "After=network-online.target",
+    "Wants=network-online.target",
+    "",
+    "[Service]",
+    `EnvironmentFile=${OLARESD_ENV_FILE}`,
+    `ExecStart=${OLARESD_BINARY}`,
+    "Restart=always",
+    "RestartSec=10",
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+}
+
+function packageTasks(spec: OlaresInstallationSpec): HostTask[] {
+  const names = [...new Set([...BASE_PACKAGES, ...(spec.os?.packages ?? [])])];
+  return [{ kind: "packages", id: TASK_IDS.packages, description: `Install ${names.length} packages`, disruption: "none", names }];
+}
+
+function networkAndTimeTasks(spec: OlaresInstallationSpec): HostTask[] {
+  const os = spec.os ?? {};
+  const out: HostTask[] = [];
+  const nameservers = os.dns?.nameservers ?? [];
+  if (nameservers.length > 0) {
+    out.push({ kind: "resolvConf", id: TASK_IDS.dns, description: `Resolve names through ${nameservers.join(", ")}`, disruption: "none", nameservers });
+  }
+  const servers = os.ntp?.servers ?? [];
+  if (servers.length > 0) {
+    out.push({ kind: "timesync", id: TASK_IDS.ntp, description: `Synchronise time with ${servers.join(", ")}`, disruption: "none", servers });
+  }
+  const ssh = os.ssh ?? {};
+  const enabled = ssh.enabled ?? true;
+  const port = ssh.port ?? 22;
+  const passwordAuthentication = ssh.passwordAuthentication ?? false;
+  out.push({
+    kind: "sshd",
+    id: TASK_IDS.ssh,
+    description: enabled ? `OpenSSH on port ${port}, password login ${passwordAuthentication ? "on" : "off"}` : "OpenSSH server disabled",
+    disruption: "restart-service",
+    port,
+    passwordAuthentication,
+    enabled,
+  });
+  return out;
+}
+
+function kernelTasks(spec: OlaresInstallationSpec): HostTask[] {
+  const os = spec.os ?? {};
+  const out: HostTask[] = [];
+  const values = Object.fromEntries(sortedEntries({ ...BASE_SYSCTL, ...(os.sysctl ?? {}) }));
+  out.push({ kind: "sysctl", id: TASK_IDS.sysctl, description: `Set ${Object.keys(values).length} kernel parameters`, disruption: "none", values });
+  const swap = os.swap;
+  if (swap?.enabled) {
+    const zram = swap.zram?.enabled ? { sizePercent: swap.zram.sizePercent ?? 50 } : undefined;
+    // zram replaces the swap file (see the API: "instead of a swap file").
+    const sizeMiB = zram ? 0 : (swap.sizeMiB ?? 4096);
+    out.push({
+      kind: "swap",
+      id: TASK_IDS.swap,
+      description: zram ? `zram swap of ${zram.sizePercent}% of RAM` : `Swap file of ${sizeMiB} MiB`,
+      disruption: "none",
+      sizeMiB,
+      swappiness: swap.swappiness ?? 10,
+      ...(zram ? { zram } : {}),
+    });
+  }
+  if (os.timezone) {
+    out.push({ kind: "timezone", id: TASK_IDS.timezone, description: `Time zone ${os.timezone}`, disruption: "none", name: os.timezone });
+  }
+  return out;
+}
+
+function mirrorTasks(spec: OlaresInstallationSpec): HostTask[] {
+  const mirrors = (spec.registry?.mirrors ?? []).map((m) => ({ registry: m.registry ?? "docker.io", endpoints: [...m.endpoints] }));
+  if (mirrors.length === 0) return [];
+  return [
+    {
+      kind: "containerdMirrors",
+      id: TASK_IDS.mirrors,
+      description: `Registry mirrors for ${mirrors.map((m) => m.registry).join(", ")}`,
+      disruption: "restart-service",
+      mirrors,
+    },
+  ];
+}
+
+export function olaresdTasks(ctx: RenderContext): HostTask[] {
+  const spec = ctx.spec;
+  if (spec.olaresd?.enabled === false) return [];
+  const version = olaresdVersion(ctx);
+  const url = spec.olaresd?.url ?? OLARESD_DEFAULT_URL_PATTERN.replace("{version}", version);
+  const env = sortedEntries(olaresdEnv(ctx)).map(([k, v]) => `${k}=${v}\n`).join("");
+  return [
+    {
+      kind: "binary",
+      id: TASK_IDS.olaresdBinary,
+      description: `olaresd ${version} at ${OLARESD_BINARY}`,
+      disruption: "restart-service",
+      path: OLARESD_BINARY,
+      url,
+      ...(spec.olaresd?.sha256 ? { sha256: spec.olaresd.sha256 } : {}),
+      mode: 0o755,
+    },
+    { kind: "file", id: TASK_IDS.olaresdEnv, description: `olaresd environment ${OLARESD_ENV_FILE}`, disruption: "none", path: OLARESD_ENV_FILE, content: env, mode: 0o644 },
+    { kind: "file", id: TASK_IDS.olaresRelease, description: `Olares release record ${OLARES_RELEASE_FILE}`, disruption: "none", path: OLARES_RELEASE_FILE, content: env, mode: 0o644 },
+    {
+      kind: "unit",
+      id: TASK_IDS.olaresdUnit,
+      description: "olaresd.service enabled and running",
+      disruption: "restart-service",
+      name: "olaresd.service",
+      content: olaresdUnitContent(),
+      enable: true,
+      state: "started",
+      restartOnChange: [TASK_IDS.olaresdBinary, TASK_IDS.olaresdEnv],
+    },
+  ];
+}
+
+/** The OS layer in apply order: packages first (later tasks use them), olaresd last (it needs the rest). */
+export function osTasks(ctx: RenderContext): { beforeGpu: HostTask[]; afterGpu: HostTask[] } {
+  return {
+    beforeGpu: [...packageTasks(ctx.spec), ...networkAndTimeTasks(ctx.spec), ...kernelTasks(ctx.spec), ...mirrorTasks(ctx.spec)],
+    afterGpu: olaresdTasks(ctx),
+  };
+}
