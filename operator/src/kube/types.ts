@@ -65,7 +65,7 @@ export interface WatchHandle {
 
 /** List + watch of one kind: what an informer needs. Backed by HTTP (client.ts) or by the test fake. */
 export interface ListerWatcher {
-  list(apiVersion: string, kind: string, opts?: ListOptions): Promise<ListResult>;
+  listWithVersion(apiVersion: string, kind: string, opts?: ListOptions): Promise<ListResult>;
   /**
    * Opens a watch. `onEvent` gets every event in order; `onDone` is called once when the stream ends
    * (err undefined: closed cleanly, e.g. server timeout; err set: failed, e.g. ApiError 410).
