@@ -72,6 +72,15 @@ export interface PackagesTask extends HostTaskBase {
   manager?: "auto";
 }
 
+/**
+ * Distribution packages that must not be installed (e.g. unattended-upgrades, which upgrades packages
+ * behind our back, the pinned NVIDIA driver included). Undo reinstalls only what was installed before.
+ */
+export interface PackagesAbsentTask extends HostTaskBase {
+  kind: "packagesAbsent";
+  names: string[];
+}
+
 /** /etc/resolv.conf with these nameservers and no search line; systemd-resolved stood down if it owns it. */
 export interface ResolvConfTask extends HostTaskBase {
   kind: "resolvConf";
@@ -88,7 +97,8 @@ export interface TimesyncTask extends HostTaskBase {
 export interface SshdTask extends HostTaskBase {
   kind: "sshd";
   port: number;
-  passwordAuthentication: boolean;
+  /** Unset: the drop-in says nothing and the host's own setting stays (no lockout by default). */
+  passwordAuthentication?: boolean;
   enabled: boolean;
 }
 
@@ -171,6 +181,7 @@ export type HostTask =
   | DropinTask
   | UnitTask
   | PackagesTask
+  | PackagesAbsentTask
   | ResolvConfTask
   | TimesyncTask
   | SshdTask
@@ -190,6 +201,7 @@ export const HOST_TASK_KINDS: readonly HostTaskKind[] = [
   "dropin",
   "unit",
   "packages",
+  "packagesAbsent",
   "resolvConf",
   "timesync",
   "sshd",
@@ -406,6 +418,9 @@ export function validateHostTask(task: HostTask): string[] {
       checkList("names", task.names, isPackageName, "must be a package name matching ^[a-z0-9][a-z0-9+.-]*$", 1, 256);
       if (task.manager !== undefined && task.manager !== "auto") bad("manager", task.manager, "must be auto");
       break;
+    case "packagesAbsent":
+      checkList("names", task.names, isPackageName, "must be a package name matching ^[a-z0-9][a-z0-9+.-]*$", 1, 64);
+      break;
     case "resolvConf":
       checkList("nameservers", task.nameservers, isIP, "must be an IPv4 or IPv6 address", 1, 3);
       break;
@@ -414,7 +429,9 @@ export function validateHostTask(task: HostTask): string[] {
       break;
     case "sshd":
       if (!isPort(task.port)) bad("port", task.port, "must be an integer port 1..65535");
-      if (typeof task.passwordAuthentication !== "boolean") bad("passwordAuthentication", task.passwordAuthentication, "must be a boolean");
+      if (task.passwordAuthentication !== undefined && typeof task.passwordAuthentication !== "boolean") {
+        bad("passwordAuthentication", task.passwordAuthentication, "must be a boolean or unset");
+      }
       if (typeof task.enabled !== "boolean") bad("enabled", task.enabled, "must be a boolean");
       break;
     case "sysctl": {
@@ -481,6 +498,15 @@ export function validateHostTasks(tasks: readonly HostTask[]): string[] {
   for (const t of tasks) {
     if (ids.has(t.id)) errors.push(`${t.id}.id: duplicate task id`);
     ids.add(t.id);
+  }
+  const installedBy = new Map<string, string>();
+  for (const t of tasks) if (t.kind === "packages" && Array.isArray(t.names)) for (const n of t.names) installedBy.set(n.split("=")[0]!, t.id);
+  for (const t of tasks) {
+    if (t.kind !== "packagesAbsent" || !Array.isArray(t.names)) continue;
+    for (const n of t.names) {
+      const owner = installedBy.get(n);
+      if (owner) errors.push(`${t.id}.names: ${JSON.stringify(n)} must not also be installed by task ${owner}`);
+    }
   }
   for (const t of tasks) {
     if (t.kind !== "unit") continue;

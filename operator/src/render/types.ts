@@ -53,6 +53,8 @@ export interface ClusterFacts {
   ownerUid: string;
   /** Operator image; the node agent runs the same image. */
   operatorImage: string;
+  /** metadata.name of the OlaresInstallation (labels, owner references); default "olares". */
+  installationName?: string;
 }
 
 export type StageName =
@@ -79,6 +81,8 @@ export interface Readiness {
   reason: string;
   message: string;
   components?: ComponentStatus[];
+  /** Something failed (not merely in progress), e.g. a rollout deadline exceeded or a degraded node. */
+  degraded?: boolean;
 }
 
 /** How disruptive applying a host task is; the rollout cordons/drains/reboots accordingly. */

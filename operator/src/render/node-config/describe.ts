@@ -23,6 +23,8 @@ function kindLines(task: HostTask): string[] {
       ];
     case "packages":
       return [`packages ${task.names.join(" ")}`];
+    case "packagesAbsent":
+      return [`packages removed: ${task.names.join(" ")} (reinstalled on undo only where they were installed before)`];
     case "resolvConf":
       return [`file ${HOST_PATHS.resolvConf} (nameserver ${task.nameservers.join(", ")}; no search line)`, "unit systemd-resolved.service stopped and disabled if it owns resolv.conf"];
     case "timesync":
@@ -35,7 +37,7 @@ function kindLines(task: HostTask): string[] {
       return task.enabled
         ? [
             "packages openssh-server",
-            `file ${HOST_PATHS.sshdDropin} (Port ${task.port}, PasswordAuthentication ${task.passwordAuthentication ? "yes" : "no"}), checked with sshd -t`,
+            `file ${HOST_PATHS.sshdDropin} (Port ${task.port}${task.passwordAuthentication === undefined ? "" : `, PasswordAuthentication ${task.passwordAuthentication ? "yes" : "no"}`}), checked with sshd -t`,
             "unit ssh.service enabled, started, reloaded on change",
           ]
         : [`file ${HOST_PATHS.sshdDropin}`, "unit ssh.service disabled, stopped"];
@@ -52,6 +54,7 @@ function kindLines(task: HostTask): string[] {
     case "containerdMirrors":
       return [
         ...task.mirrors.map((m) => `file ${HOST_PATHS.containerdCertsD}/${m.registry}/hosts.toml (${m.endpoints.join(", ")})`),
+        `file ${HOST_PATHS.containerdCertsD}/<registry>/hosts.toml of registries no longer listed: original put back (or removed)`,
         "unit containerd.service restarted when a file changed",
       ];
     case "containerdNvidiaRuntime":

@@ -13,7 +13,7 @@ export const NVIDIA_GROUP = "nvidia";
 
 export type HostNodeConfig = Omit<NodeConfig, "tasks"> & { tasks: HostTask[] };
 
-export { BASE_PACKAGES, BASE_SYSCTL, OLARESD_DEFAULT_URL_PATTERN, TASK_IDS } from "./os-tasks.js";
+export { BASE_PACKAGES, BASE_SYSCTL, REMOVED_PACKAGES, OLARESD_DEFAULT_URL_PATTERN, TASK_IDS } from "./os-tasks.js";
 export { DEFAULT_NVIDIA_DRIVER_BRANCH, GPU_TASK_IDS } from "./gpu-tasks.js";
 export { describeTask, describeNodeConfig } from "./describe.js";
 

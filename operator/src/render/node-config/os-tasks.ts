@@ -24,6 +24,12 @@ export const BASE_PACKAGES = [
   "tzdata",
 ] as const;
 
+/**
+ * What olares-cli removes from every host: unattended-upgrades upgrades packages behind our back,
+ * the pinned NVIDIA driver included. A package the admin lists in spec.os.packages stays.
+ */
+export const REMOVED_PACKAGES = ["unattended-upgrades"] as const;
+
 /** Kernel settings Kubernetes and Olares' apps need; spec.os.sysctl overrides any of them. */
 export const BASE_SYSCTL: Readonly<Record<string, string>> = {
   "net.ipv4.ip_forward": "1",
@@ -40,6 +46,7 @@ export const OLARES_RELEASE_FILE = "/etc/olares/release";
 
 export const TASK_IDS = {
   packages: "packages/base",
+  packagesAbsent: "packages/absent",
   dns: "dns/resolv-conf",
   ntp: "ntp/timesync",
   ssh: "ssh/sshd",
@@ -75,7 +82,18 @@ export function olaresdUnitContent(): string {
 
 function packageTasks(spec: OlaresInstallationSpec): HostTask[] {
   const names = [...new Set([...BASE_PACKAGES, ...(spec.os?.packages ?? [])])];
-  return [{ kind: "packages", id: TASK_IDS.packages, description: `Install ${names.length} packages`, disruption: "none", names }];
+  const out: HostTask[] = [{ kind: "packages", id: TASK_IDS.packages, description: `Install ${names.length} packages`, disruption: "none", names }];
+  const absent = REMOVED_PACKAGES.filter((n) => !names.includes(n));
+  if (absent.length > 0) {
+    out.push({
+      kind: "packagesAbsent",
+      id: TASK_IDS.packagesAbsent,
+      description: `Remove ${absent.join(", ")} (upgrades packages behind Olares' back, the pinned NVIDIA driver included)`,
+      disruption: "none",
+      names: [...absent],
+    });
+  }
+  return out;
 }
 
 function networkAndTimeTasks(spec: OlaresInstallationSpec): HostTask[] {
@@ -92,14 +110,16 @@ function networkAndTimeTasks(spec: OlaresInstallationSpec): HostTask[] {
   const ssh = os.ssh ?? {};
   const enabled = ssh.enabled ?? true;
   const port = ssh.port ?? 22;
-  const passwordAuthentication = ssh.passwordAuthentication ?? false;
+  // Unset leaves the host's own PasswordAuthentication alone: forcing "no" locks out password-only admins.
+  const passwordAuthentication = ssh.passwordAuthentication;
+  const login = passwordAuthentication === undefined ? "password login as the host has it" : `password login ${passwordAuthentication ? "on" : "off"}`;
   out.push({
     kind: "sshd",
     id: TASK_IDS.ssh,
-    description: enabled ? `OpenSSH on port ${port}, password login ${passwordAuthentication ? "on" : "off"}` : "OpenSSH server disabled",
+    description: enabled ? `OpenSSH on port ${port}, ${login}` : "OpenSSH server disabled",
     disruption: "restart-service",
     port,
-    passwordAuthentication,
+    ...(passwordAuthentication !== undefined ? { passwordAuthentication } : {}),
     enabled,
   });
   return out;

@@ -1,0 +1,415 @@
+// Reconciles the single honoured OlaresInstallation: walks the rendered stages in order (apply, then
+// readiness), stops at the first stage that is not ready, prunes what is no longer wanted and writes
+// status computed from observations only. Level-triggered: call it with the CR name on any change.
+import type { OlaresInstallationSpec } from "../api/index.js";
+import { applyDefaults } from "../api/index.js";
+import type { ClusterClient } from "../kube/types.js";
+import type { OperatorMetrics } from "../kube/metrics.js";
+import type { DesiredState, KubeObject, ObjectRef, ObservedState, Readiness, Stage } from "../render/types.js";
+import { allObjects, render, STAGE_REGISTRY } from "../render/index.js";
+import { API_VERSION, FINALIZER, KIND, SYSTEM_NAMESPACE } from "../render/names.js";
+import { ownerReference, renderContext } from "../render/context.js";
+import { needsApply } from "./diff.js";
+import { gatherFacts } from "./facts.js";
+import { honouredInstallation } from "./honoured.js";
+import { ownedObjects, pruneUndesired } from "./prune.js";
+import { ensureGeneratedSecrets, generatedSecrets } from "./generated-secrets.js";
+import { secretPreconditions } from "./preconditions.js";
+import { createEventRecorder, type EventType } from "../kube/events.js";
+import { realClock } from "../kube/clock.js";
+import {
+  computeStatus,
+  condition,
+  statusUnchanged,
+  waitingReadiness,
+  withTransitionTimes,
+  type InstallationStatus,
+  type NodesStatus,
+  type StageResult,
+} from "./status.js";
+import { cleanupNodes, rolloutNodeConfigs, type RolloutContext } from "./node-rollout.js";
+import { ANNOTATION_CURRENT_CONFIG, ANNOTATION_DESIRED_CONFIG, nodeConfigMapName } from "../agent/handshake.js";
+
+export interface Logger {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+  debug?(message: string, meta?: Record<string, unknown>): void;
+}
+
+/** Where Events about the CR go (kube/events.ts EventRecorder in production). */
+export interface EventSink {
+  emit(about: KubeObject, type: EventType, reason: string, message: string): Promise<void>;
+}
+
+export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The API the reconciler writes through; `create` (strict POST) is used for generated Secrets. */
+export type ReconcileClient = ClusterClient & { create?(obj: KubeObject): Promise<KubeObject> };
+
+export interface ReconcilerOptions {
+  client: ReconcileClient;
+  /** Cache-backed view of the cluster (informers, or the fake's live view in tests). */
+  observed: ObservedState;
+  operatorImage: string;
+  /** Namespace the operator runs in; Secret references without a namespace point there. */
+  operatorNamespace?: string;
+  log?: Logger;
+  now?: () => Date;
+  events?: EventSink;
+  /** Requeue delay while stages are progressing. */
+  progressRequeueMs?: number;
+  /** Per-stage reconcile count, duration and errors. */
+  metrics?: OperatorMetrics;
+}
+
+export interface ReconcileResult {
+  /** Reconcile again after this long (undefined: only on the next event or resync). */
+  requeueAfterMs?: number;
+}
+
+export const DEFAULT_PROGRESS_REQUEUE_MS = 5000;
+
+function crRef(name: string): ObjectRef {
+  return { apiVersion: API_VERSION, kind: KIND, name };
+}
+
+function refOf(obj: KubeObject): ObjectRef {
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    name: obj.metadata.name,
+    ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+  };
+}
+
+function timestamp(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export class Reconciler {
+  private readonly client: ReconcileClient;
+  private readonly observed: ObservedState;
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  private readonly events: EventSink;
+  private readonly progressRequeueMs: number;
+
+  constructor(private readonly opts: ReconcilerOptions) {
+    this.client = opts.client;
+    this.observed = opts.observed;
+    this.log = opts.log ?? silentLogger;
+    this.now = opts.now ?? (() => new Date());
+    // Without a recorder from the manager: same recorder, count updates written at once (no timers).
+    this.events =
+      opts.events ??
+      createEventRecorder({ client: opts.client, patchIntervalMs: 0, clock: { ...realClock, now: () => this.now().getTime() } });
+    this.progressRequeueMs = opts.progressRequeueMs ?? DEFAULT_PROGRESS_REQUEUE_MS;
+  }
+
+  async reconcile(name: string): Promise<ReconcileResult> {
+    const cr = this.observed.get(crRef(name));
+    if (!cr) return {};
+    if (cr.metadata.deletionTimestamp) return this.finalize(cr);
+    const honoured = honouredInstallation(this.observed.list(API_VERSION, KIND));
+    if (honoured && honoured.metadata.name !== name) return this.ignore(cr, honoured);
+
+    let spec: OlaresInstallationSpec;
+    let desired: DesiredState;
+    try {
+      spec = defaultedSpec(cr);
+      desired = render(spec, gatherFacts(cr, spec, this.observed, this.opts.operatorImage));
+    } catch (err) {
+      return this.invalid(cr, err as Error);
+    }
+    const paused = spec.paused === true;
+    if (!paused) await this.ensureFinalizer(cr);
+
+    const results: StageResult[] = [];
+    let blocking: Stage["name"] | undefined;
+    let nodes: NodesStatus | undefined;
+    for (const stage of desired.stages) {
+      if (blocking) {
+        results.push({ name: stage.name, readiness: waitingReadiness(blocking, stage.ready(this.observed)) });
+        continue;
+      }
+      const readiness = await this.measure(stage.name, () => this.reconcileStage(cr, spec, desired, stage, paused, (n) => (nodes = n)));
+      results.push({ name: stage.name, readiness });
+      if (!readiness.ready) blocking = stage.name;
+    }
+
+    if (!paused) await this.prune(cr, desired);
+    const stageResults = withDisabledStages(results);
+
+    const previous = cr.status as InstallationStatus | undefined;
+    const status = computeStatus({
+      generation: cr.metadata.generation ?? 0,
+      previous,
+      specVersion: spec.version,
+      specStorageType: spec.storage?.type ?? "LocalFS",
+      rootPath: spec.storage?.rootPath ?? "/olares",
+      stages: stageResults,
+      paused,
+      anythingApplied: ownedObjects(this.observed, name).length > 0,
+      ...(nodes ? { nodes } : {}),
+      now: timestamp(this.now()),
+    });
+    await this.writeStatus(cr, status);
+    return status.phase === "Ready" || paused ? {} : { requeueAfterMs: this.progressRequeueMs };
+  }
+
+  /** Applies one stage (unless paused), then reads its readiness, preconditions and node rollout. */
+  private async reconcileStage(
+    cr: KubeObject,
+    spec: OlaresInstallationSpec,
+    desired: DesiredState,
+    stage: Stage,
+    paused: boolean,
+    reportNodes: (n: NodesStatus) => void,
+  ): Promise<Readiness> {
+    if (!paused) await this.applyStage(cr, spec, desired, stage);
+    let readiness = mergeReadiness(stage.ready(this.observed), await secretPreconditions(this.client, spec, stage.name, this.opts.operatorNamespace));
+    if (stage.nodeConfigs && readiness.ready && !paused) {
+      const rollout = await rolloutNodeConfigs(this.rolloutContext(cr, spec), stage.nodeConfigs);
+      reportNodes({
+        total: rollout.total,
+        updated: rollout.updated,
+        working: rollout.working,
+        degraded: rollout.degraded,
+        ...(rollout.desiredConfig ? { desiredConfig: rollout.desiredConfig } : {}),
+        ...(rollout.degradedNodes.length ? { degradedNodes: rollout.degradedNodes } : {}),
+      });
+      if (!rollout.done) {
+        readiness = {
+          ready: false,
+          reason: rollout.degraded > 0 ? "NodesDegraded" : "RollingOut",
+          message: rollout.message,
+          ...(rollout.degraded > 0 ? { degraded: true } : {}),
+          ...(readiness.components ? { components: readiness.components } : {}),
+        };
+      }
+    }
+    return readiness;
+  }
+
+  private async measure(stage: string, fn: () => Promise<Readiness>): Promise<Readiness> {
+    const m = this.opts.metrics;
+    const end = m?.reconcileDuration.startTimer({ stage });
+    try {
+      const r = await fn();
+      m?.reconcileTotal.inc({ stage, result: r.ready ? "ready" : "progressing" });
+      return r;
+    } catch (err) {
+      m?.reconcileTotal.inc({ stage, result: "error" });
+      m?.reconcileErrors.inc({ stage });
+      throw err;
+    } finally {
+      end?.();
+    }
+  }
+
+  private rolloutContext(cr: KubeObject, spec: OlaresInstallationSpec): RolloutContext {
+    return {
+      client: this.client,
+      observed: this.observed,
+      spec,
+      installationName: cr.metadata.name,
+      namespace: SYSTEM_NAMESPACE,
+      log: { info: (...a) => this.log.info(String(a[0]), a[1]), warn: (...a) => this.log.warn(String(a[0]), a[1]), error: (...a) => this.log.error(String(a[0]), a[1]) },
+      now: this.now,
+    };
+  }
+
+  private async applyStage(cr: KubeObject, spec: OlaresInstallationSpec, desired: DesiredState, stage: Stage): Promise<void> {
+    for (const obj of stage.objects) {
+      if (!needsApply(obj, this.observed.get(refOf(obj)))) continue;
+      this.log.info("applying", { stage: stage.name, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace });
+      await this.client.apply(obj, { force: true });
+    }
+    if (stage.name === "Prerequisites") {
+      const owner = ownerReference(renderContext(spec, { nodes: [], ownerUid: cr.metadata.uid ?? "", operatorImage: "", installationName: cr.metadata.name }));
+      const wanted = generatedSecrets(spec, desired.stages.some((s) => s.name === "CoreServices"));
+      const created = await ensureGeneratedSecrets(this.client, this.observed, wanted, cr.metadata.name, owner);
+      for (const s of created) this.log.info("generated secret", { name: s });
+    }
+  }
+
+  /** Node configs a node still runs or is moving to stay until no node references them. */
+  private referencedNodeConfigs(): Set<string> {
+    const names = new Set<string>();
+    for (const node of this.observed.list("v1", "Node")) {
+      for (const key of [ANNOTATION_CURRENT_CONFIG, ANNOTATION_DESIRED_CONFIG]) {
+        const id = node.metadata.annotations?.[key];
+        if (id) names.add(nodeConfigMapName(id));
+      }
+    }
+    return names;
+  }
+
+  private async prune(cr: KubeObject, desired: DesiredState): Promise<void> {
+    const referenced = this.referencedNodeConfigs();
+    const deleted = await pruneUndesired(this.client, this.observed, cr.metadata.name, allObjects(desired), {
+      keep: (o) => o.kind === "ConfigMap" && referenced.has(o.metadata.name),
+    });
+    for (const ref of deleted) this.log.info("pruned", { kind: ref.kind, name: ref.name, namespace: ref.namespace });
+  }
+
+  private async ensureFinalizer(cr: KubeObject): Promise<void> {
+    const finalizers = cr.metadata.finalizers ?? [];
+    if (finalizers.includes(FINALIZER)) return;
+    await this.client.patch(
+      crRef(cr.metadata.name),
+      { metadata: { finalizers: [...finalizers, FINALIZER], resourceVersion: cr.metadata.resourceVersion } },
+      "merge",
+    );
+  }
+
+  private async removeFinalizer(cr: KubeObject): Promise<void> {
+    const finalizers = cr.metadata.finalizers ?? [];
+    await this.client.patch(
+      crRef(cr.metadata.name),
+      { metadata: { finalizers: finalizers.filter((f) => f !== FINALIZER), resourceVersion: cr.metadata.resourceVersion } },
+      "merge",
+    );
+  }
+
+  private async finalize(cr: KubeObject): Promise<ReconcileResult> {
+    if (!(cr.metadata.finalizers ?? []).includes(FINALIZER)) return {};
+    let spec: OlaresInstallationSpec;
+    try {
+      spec = defaultedSpec(cr);
+    } catch {
+      spec = cr.spec as OlaresInstallationSpec;
+    }
+    const cleanup = await cleanupNodes(this.rolloutContext(cr, spec));
+    const previous = cr.status as InstallationStatus | undefined;
+    const generation = cr.metadata.generation ?? 0;
+    const kept = (previous?.conditions ?? []).filter((c) => c.type !== "Ready" && c.type !== "Progressing");
+    const status: InstallationStatus = {
+      ...previous,
+      observedGeneration: generation,
+      phase: "Deleting",
+      message: cleanup.message,
+      conditions: [
+        ...withTransitionTimes(
+          [
+            { type: "Ready", status: "False", reason: "Deleting", message: cleanup.message },
+            { type: "Progressing", status: "True", reason: "Deleting", message: cleanup.message },
+          ],
+          previous?.conditions,
+          generation,
+          timestamp(this.now()),
+        ),
+        ...kept,
+      ],
+    };
+    const latest = await this.writeStatus(cr, status);
+    if (!cleanup.done) return { requeueAfterMs: this.progressRequeueMs };
+    await this.removeFinalizer(latest);
+    this.log.info("host cleanup finished; finalizer removed", { installation: cr.metadata.name });
+    return {};
+  }
+
+  private async ignore(cr: KubeObject, honoured: KubeObject): Promise<ReconcileResult> {
+    const generation = cr.metadata.generation ?? 0;
+    const previous = cr.status as InstallationStatus | undefined;
+    const message = `only one OlaresInstallation is honoured: "${honoured.metadata.name}" (the oldest) is active`;
+    const status: InstallationStatus = {
+      observedGeneration: generation,
+      phase: "Ignored",
+      message,
+      conditions: withTransitionTimes(
+        [{ type: "Ready", status: "False", reason: "Ignored", message }],
+        previous?.conditions,
+        generation,
+        timestamp(this.now()),
+      ),
+    };
+    await this.writeStatus(cr, status);
+    return {};
+  }
+
+  private async invalid(cr: KubeObject, err: Error): Promise<ReconcileResult> {
+    const generation = cr.metadata.generation ?? 0;
+    const previous = cr.status as InstallationStatus | undefined;
+    const message = `invalid spec: ${err.message}`;
+    this.log.warn("cannot render the installation", { installation: cr.metadata.name, error: err.message });
+    const summary = new Set(["Ready", "Progressing", "Degraded"]);
+    const status: InstallationStatus = {
+      ...previous,
+      observedGeneration: generation,
+      phase: "Degraded",
+      message,
+      conditions: [
+        ...withTransitionTimes(
+          [
+            { type: "Ready", status: "False", reason: "InvalidSpec", message },
+            { type: "Progressing", status: "False", reason: "InvalidSpec", message },
+            { type: "Degraded", status: "True", reason: "InvalidSpec", message },
+          ],
+          previous?.conditions,
+          generation,
+          timestamp(this.now()),
+        ),
+        // stage conditions keep what was last observed (nothing is applied while the spec is invalid)
+        ...(previous?.conditions ?? []).filter((c) => !summary.has(c.type)),
+      ],
+    };
+    await this.writeStatus(cr, status);
+    return {};
+  }
+
+  /** Writes status when it changed; returns the latest object (its resourceVersion for later patches). */
+  private async writeStatus(cr: KubeObject, status: InstallationStatus): Promise<KubeObject> {
+    const previous = cr.status as InstallationStatus | undefined;
+    if (statusUnchanged(previous, status)) return cr;
+    const updated = await this.client.applyStatus({ apiVersion: API_VERSION, kind: KIND, metadata: { name: cr.metadata.name }, status });
+    await this.emitTransitions(cr, previous, status);
+    return updated ?? cr;
+  }
+
+  private async emitTransitions(cr: KubeObject, previous: InstallationStatus | undefined, next: InstallationStatus): Promise<void> {
+    const pending: Array<[type: "Normal" | "Warning", reason: string, message: string]> = [];
+    if (previous?.phase !== next.phase && next.phase) {
+      const warning = next.phase === "Degraded";
+      pending.push([warning ? "Warning" : "Normal", next.phase, next.message ?? next.phase]);
+    }
+    for (const c of next.conditions ?? []) {
+      if (!c.type.endsWith("Ready") || c.type === "Ready") continue;
+      const before = condition(previous, c.type);
+      if (c.status === "True" && before?.status !== "True") pending.push(["Normal", c.type, c.message]);
+    }
+    for (const [type, reason, message] of pending) {
+      try {
+        await this.events.emit(cr, type, reason, message);
+      } catch (err) {
+        this.log.warn("could not record event", { reason, error: (err as Error).message });
+      }
+    }
+  }
+}
+
+/**
+ * Every stage keeps its `<Stage>Ready` condition: a stage the spec disables reports True/Disabled, so
+ * the condition set is stable (GitOps health checks and `kubectl wait` never see a condition vanish).
+ */
+export function withDisabledStages(results: StageResult[]): StageResult[] {
+  return STAGE_REGISTRY.map(
+    (entry) =>
+      results.find((r) => r.name === entry.name) ?? {
+        name: entry.name,
+        readiness: { ready: true, reason: "Disabled", message: `stage ${entry.name} is disabled by the spec` },
+      },
+  );
+}
+
+/** CRD + operator defaults on a copy; the CR itself is never written. */
+export function defaultedSpec(cr: KubeObject): OlaresInstallationSpec {
+  return applyDefaults({ apiVersion: cr.apiVersion, kind: cr.kind, metadata: { name: cr.metadata.name }, spec: cr.spec }).spec;
+}
+
+/** A stage is ready only when its objects and its preconditions are. */
+function mergeReadiness(objects: Readiness, precondition: Readiness | undefined): Readiness {
+  if (!precondition || precondition.ready || !objects.ready) return objects;
+  return { ...precondition, ...(objects.components ? { components: objects.components } : {}) };
+}

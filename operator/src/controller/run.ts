@@ -1,0 +1,91 @@
+// `olares-operator run`: connect, start the manager and the endpoints, stop gracefully on SIGTERM/SIGINT
+// (or when leadership is lost, so a standby takes over).
+import { hostname } from "node:os";
+import { loadKubeConfig } from "../kube/kubeconfig.js";
+import { createClusterClient } from "../kube/client.js";
+import { createLogger, type Logger } from "../kube/log.js";
+import { createMetrics } from "../kube/metrics.js";
+import type { KubeClient, ListerWatcher } from "../kube/types.js";
+import { Manager } from "./manager.js";
+import { informersNotStalledCheck, informersSyncedCheck, startHealthServer } from "../kube/health.js";
+
+export interface RunOptions {
+  kubeconfig?: string;
+  metricsAddr: string;
+  leaderElect: boolean;
+  namespace: string;
+  image: string;
+  /** Lease identity; default the pod name (HOSTNAME). */
+  identity?: string;
+  qps?: number;
+  burst?: number;
+}
+
+export interface RunDeps {
+  connect(opts: RunOptions, metrics: ReturnType<typeof createMetrics>): KubeClient & ListerWatcher;
+  logger(): Logger;
+  /** Aborts when the process should stop. */
+  stopSignal(): AbortSignal;
+}
+
+export const defaultRunDeps: RunDeps = {
+  connect: (opts, metrics) =>
+    createClusterClient(loadKubeConfig(opts.kubeconfig), {
+      metrics,
+      userAgent: "olares-operator",
+      ...(opts.qps !== undefined ? { qps: opts.qps } : {}),
+      ...(opts.burst !== undefined ? { burst: opts.burst } : {}),
+    }),
+  logger: () => createLogger({ name: "operator" }),
+  stopSignal: () => {
+    const controller = new AbortController();
+    for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => controller.abort(new Error(`received ${sig}`)));
+    return controller.signal;
+  },
+};
+
+/** Parses ":8080" or "127.0.0.1:8080" (port 0: any free port). */
+export function parseListenAddress(addr: string): { host?: string; port: number } {
+  const m = /^(.*):(\d{1,5})$/.exec(addr.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new Error(`--metrics-addr: "${addr}" must be [host]:port with port 0..65535`);
+  return { ...(m[1] ? { host: m[1].replace(/^\[|\]$/g, "") } : {}), port };
+}
+
+/** Runs until stopped; resolves after a clean shutdown. Rejects when leadership is lost (exit non-zero). */
+export async function runOperator(opts: RunOptions, deps: RunDeps = defaultRunDeps): Promise<void> {
+  const { host, port } = parseListenAddress(opts.metricsAddr);
+  const log = deps.logger();
+  const metrics = createMetrics({ defaultMetrics: true });
+  const client = deps.connect(opts, metrics);
+  const identity = opts.identity ?? process.env["POD_NAME"] ?? process.env["HOSTNAME"] ?? hostname();
+  const manager = new Manager({
+    client,
+    operatorImage: opts.image,
+    namespace: opts.namespace,
+    logger: log,
+    metrics,
+    ...(opts.leaderElect ? { leaderElection: { identity } } : {}),
+  });
+  const server = await startHealthServer({
+    port,
+    ...(host ? { host } : {}),
+    registry: metrics.registry,
+    liveness: [informersNotStalledCheck(manager.cache)],
+    readiness: [informersSyncedCheck(manager.cache)],
+    logger: log,
+  });
+  log.info("olares-operator starting", { namespace: opts.namespace, image: opts.image, leaderElect: opts.leaderElect, identity, metricsAddr: opts.metricsAddr });
+  const signal = deps.stopSignal();
+  const stopRequested = new Promise<"stop">((resolve) => {
+    if (signal.aborted) resolve("stop");
+    else signal.addEventListener("abort", () => resolve("stop"), { once: true });
+  });
+  void manager.start().catch((err: unknown) => log.error("manager failed to start", { err }));
+  const why = await Promise.race([stopRequested, manager.lostLeadership.then(() => "lost leadership" as const)]);
+  log.info("shutting down", { reason: why === "stop" ? String((signal.reason as Error | undefined)?.message ?? "stop") : why });
+  await manager.stop();
+  await server.close();
+  const lost = why === "lost leadership";
+  if (lost) throw new Error("lost leadership");
+}

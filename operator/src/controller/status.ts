@@ -1,0 +1,157 @@
+// Status of the OlaresInstallation, computed only from observations (the stage readiness results and
+// the CR's previous status), so a restarted operator computes the same status and writes nothing.
+import { isDeepStrictEqual } from "node:util";
+import type { ComponentStatus, Readiness, StageName } from "../render/types.js";
+import { sortKeysDeep } from "../render/canonical.js";
+
+export type Phase = "Pending" | "Installing" | "Ready" | "Upgrading" | "Migrating" | "Degraded" | "Deleting" | "Ignored";
+
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  observedGeneration: number;
+  lastTransitionTime: string;
+}
+
+export interface NodesStatus {
+  total: number;
+  updated: number;
+  working: number;
+  degraded: number;
+  desiredConfig?: string;
+  degradedNodes?: Array<{ name: string; reason: string }>;
+}
+
+export interface InstallationStatus {
+  observedGeneration?: number;
+  phase?: Phase;
+  message?: string;
+  version?: string;
+  conditions?: Condition[];
+  components?: ComponentStatus[];
+  nodes?: NodesStatus;
+  storage?: { activeType?: string; rootPath?: string; migration?: unknown };
+}
+
+export interface StageResult {
+  name: StageName;
+  readiness: Readiness;
+}
+
+type ConditionInput = Omit<Condition, "observedGeneration" | "lastTransitionTime">;
+
+/** Keeps lastTransitionTime when a condition's status did not change. */
+export function withTransitionTimes(next: ConditionInput[], previous: Condition[] | undefined, generation: number, now: string): Condition[] {
+  return next.map((c) => {
+    const prev = previous?.find((p) => p.type === c.type);
+    return {
+      ...c,
+      observedGeneration: generation,
+      lastTransitionTime: prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : now,
+    };
+  });
+}
+
+export interface StatusInput {
+  generation: number;
+  previous: InstallationStatus | undefined;
+  specVersion: string;
+  specStorageType: string;
+  rootPath: string;
+  /** Stage results in order; stages after the first not-ready one are reported as waiting. */
+  stages: StageResult[];
+  paused: boolean;
+  /** Whether any object of ours exists yet (Pending until something does). */
+  anythingApplied: boolean;
+  nodes?: NodesStatus;
+  now: string;
+}
+
+function phaseFor(input: StatusInput, allReady: boolean, degraded: boolean, activeType: string | undefined): Phase {
+  const prevVersion = input.previous?.version;
+  if (activeType && activeType !== input.specStorageType) return "Migrating";
+  if (allReady) return "Ready";
+  if (degraded) return "Degraded";
+  if (prevVersion && prevVersion !== input.specVersion) return "Upgrading";
+  if (!input.anythingApplied) return "Pending";
+  return "Installing";
+}
+
+export function computeStatus(input: StatusInput): InstallationStatus {
+  const blocking = input.stages.find((s) => !s.readiness.ready);
+  const allReady = !blocking;
+  const degradedStage = input.stages.find((s) => s.readiness.degraded);
+  const degraded = degradedStage !== undefined;
+  const storageReady = input.stages.find((s) => s.name === "Storage")?.readiness.ready === true;
+  const activeType = input.previous?.storage?.activeType ?? (storageReady ? input.specStorageType : undefined);
+  const phase = phaseFor(input, allReady, degraded, activeType);
+  const version = allReady ? input.specVersion : input.previous?.version;
+  const message = allReady
+    ? `Olares ${input.specVersion} is ready`
+    : `${blocking!.name}: ${blocking!.readiness.message}`;
+
+  const conditions: ConditionInput[] = [
+    allReady
+      ? { type: "Ready", status: "True", reason: "AllStagesReady", message }
+      : { type: "Ready", status: "False", reason: `${blocking!.name}NotReady`, message },
+    input.paused
+      ? { type: "Progressing", status: "False", reason: "Paused", message: "spec.paused is true: the operator changes nothing" }
+      : allReady
+        ? { type: "Progressing", status: "False", reason: "Stable", message: `Olares ${input.specVersion} is rolled out` }
+        : { type: "Progressing", status: degraded ? "False" : "True", reason: phase, message },
+    degraded
+      ? { type: "Degraded", status: "True", reason: degradedStage!.readiness.reason, message: `${degradedStage!.name}: ${degradedStage!.readiness.message}` }
+      : { type: "Degraded", status: "False", reason: "AsExpected", message: "no failures observed" },
+    ...input.stages.map((s): ConditionInput => ({
+      type: `${s.name}Ready`,
+      status: s.readiness.ready ? "True" : "False",
+      reason: s.readiness.reason,
+      message: s.readiness.message,
+    })),
+  ];
+
+  const components = input.stages.flatMap((s) => s.readiness.components ?? []);
+  const status: InstallationStatus = {
+    observedGeneration: input.generation,
+    phase,
+    message,
+    conditions: withTransitionTimes(conditions, input.previous?.conditions, input.generation, input.now),
+    ...(version ? { version } : {}),
+    ...(components.length ? { components } : {}),
+    ...(input.nodes ? { nodes: input.nodes } : {}),
+    ...(activeType ? { storage: { activeType, rootPath: input.previous?.storage?.rootPath ?? input.rootPath } } : {}),
+  };
+  return sortKeysDeep(status);
+}
+
+/** Readiness reported for stages behind the first not-ready one: their turn has not come. */
+export function waitingReadiness(blocking: StageName, own: Readiness): Readiness {
+  return {
+    ready: false,
+    reason: "WaitingForPreviousStage",
+    message: `waiting for stage ${blocking}`,
+    ...(own.components ? { components: own.components } : {}),
+  };
+}
+
+/** Fields this operator owns in status; others (e.g. storage migration progress) are left alone. */
+const OWNED_FIELDS = ["observedGeneration", "phase", "message", "version", "conditions", "components", "nodes", "storage"] as const;
+
+export function statusUnchanged(current: InstallationStatus | undefined, next: InstallationStatus): boolean {
+  const pick = (s: InstallationStatus | undefined) =>
+    sortKeysDeep(
+      Object.fromEntries(
+        OWNED_FIELDS.filter((f) => s?.[f] !== undefined).map((f) =>
+          // storage.migration belongs to the storage migration, not to this status computation
+          f === "storage" ? [f, { activeType: s!.storage!.activeType, rootPath: s!.storage!.rootPath }] : [f, s![f]],
+        ),
+      ),
+    );
+  return isDeepStrictEqual(pick(current), pick(next));
+}
+
+export function condition(status: InstallationStatus | undefined, type: string): Condition | undefined {
+  return status?.conditions?.find((c) => c.type === type);
+}

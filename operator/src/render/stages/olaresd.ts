@@ -1,0 +1,56 @@
+// Olaresd: the cluster side only — a ConfigMap telling node agents which olaresd to install and with
+// which environment. Installing the binary and olaresd.service is host work (node configs).
+import type { KubeObject, Stage } from "../types.js";
+import { makeObject, type RenderContext } from "../context.js";
+import { objectsReadiness } from "../readiness.js";
+import { sortedEntries } from "../canonical.js";
+import { SYSTEM_NAMESPACE } from "../names.js";
+import { rootPathOf } from "./storage.js";
+
+const STAGE = "Olaresd" as const;
+export const OLARESD_CONFIGMAP = "olaresd-config";
+export const OLARESD_RELEASE_BASE = "https://dc3p1870nn3cj.cloudfront.net";
+
+export function olaresdEnabled(ctx: RenderContext): boolean {
+  return ctx.spec.olaresd?.enabled ?? true;
+}
+
+export function olaresdVersion(ctx: RenderContext): string {
+  return (ctx.spec.olaresd?.version ?? ctx.spec.version).replace(/^v/, "");
+}
+
+/** The environment olaresd reads (same names olares-cli writes into /etc/olares/release). */
+export function olaresdEnv(ctx: RenderContext): Record<string, string> {
+  const domain = ctx.spec.owner?.domain ?? "olares.com";
+  return {
+    OLARES_BASE_DIR: rootPathOf(ctx),
+    OLARES_NAME: `${ctx.spec.owner.username}@${domain}`,
+    OLARES_VERSION: ctx.spec.version.replace(/^v/, ""),
+    OLARESD_VERSION: olaresdVersion(ctx),
+    STORAGE_TYPE: ctx.spec.storage?.type ?? "LocalFS",
+  };
+}
+
+/** `url` may hold `{arch}` (amd64/arm64), filled in by the node agent. */
+export function renderOlaresd(ctx: RenderContext): Stage | undefined {
+  if (!olaresdEnabled(ctx)) return undefined;
+  const version = olaresdVersion(ctx);
+  const env = olaresdEnv(ctx);
+  const data: Record<string, string> = {
+    "olaresd.env": sortedEntries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n",
+    url: ctx.spec.olaresd?.url ?? `${OLARESD_RELEASE_BASE}/olaresd-v${version}-linux-{arch}.tar.gz`,
+    version,
+  };
+  if (ctx.spec.olaresd?.sha256) data.sha256 = ctx.spec.olaresd.sha256;
+  const objects: KubeObject[] = [
+    makeObject(ctx, STAGE, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: OLARESD_CONFIGMAP,
+      namespace: SYSTEM_NAMESPACE,
+      component: "olaresd",
+      body: { data },
+    }),
+  ];
+  return { name: STAGE, objects, ready: (observed) => objectsReadiness(STAGE, objects, observed) };
+}

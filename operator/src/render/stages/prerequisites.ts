@@ -1,0 +1,76 @@
+// Prerequisites: the namespaces and the node agent's identity with least-privilege RBAC.
+import type { KubeObject, Stage } from "../types.js";
+import { makeObject, type RenderContext } from "../context.js";
+import { objectsReadiness } from "../readiness.js";
+import { FRAMEWORK_NAMESPACE, NODE_AGENT_NAME, SYSTEM_NAMESPACE } from "../names.js";
+
+const STAGE = "Prerequisites" as const;
+
+function namespace(ctx: RenderContext, name: string): KubeObject {
+  return makeObject(ctx, STAGE, { apiVersion: "v1", kind: "Namespace", name, component: name, body: {} });
+}
+
+/** The node agent watches its own Node, reports through annotations, cordons, drains and emits events. */
+export const NODE_AGENT_CLUSTER_RULES = [
+  { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "patch", "watch"] },
+  { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+  { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },
+  { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+  { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"] },
+];
+
+/** Node configs live in olares-system; the agent only reads them. */
+export const NODE_AGENT_NAMESPACE_RULES = [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"] }];
+
+export function renderPrerequisites(ctx: RenderContext): Stage {
+  const subject = [{ kind: "ServiceAccount", name: NODE_AGENT_NAME, namespace: SYSTEM_NAMESPACE }];
+  const objects: KubeObject[] = [
+    namespace(ctx, SYSTEM_NAMESPACE),
+    namespace(ctx, FRAMEWORK_NAMESPACE),
+    makeObject(ctx, STAGE, {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      name: NODE_AGENT_NAME,
+      namespace: SYSTEM_NAMESPACE,
+      component: NODE_AGENT_NAME,
+      body: {},
+    }),
+    makeObject(ctx, STAGE, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      name: NODE_AGENT_NAME,
+      component: NODE_AGENT_NAME,
+      body: { rules: NODE_AGENT_CLUSTER_RULES },
+    }),
+    makeObject(ctx, STAGE, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      name: NODE_AGENT_NAME,
+      component: NODE_AGENT_NAME,
+      body: {
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: NODE_AGENT_NAME },
+        subjects: subject,
+      },
+    }),
+    makeObject(ctx, STAGE, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      name: NODE_AGENT_NAME,
+      namespace: SYSTEM_NAMESPACE,
+      component: NODE_AGENT_NAME,
+      body: { rules: NODE_AGENT_NAMESPACE_RULES },
+    }),
+    makeObject(ctx, STAGE, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      name: NODE_AGENT_NAME,
+      namespace: SYSTEM_NAMESPACE,
+      component: NODE_AGENT_NAME,
+      body: {
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: NODE_AGENT_NAME },
+        subjects: subject,
+      },
+    }),
+  ];
+  return { name: STAGE, objects, ready: (observed) => objectsReadiness(STAGE, objects, observed) };
+}

@@ -1,0 +1,396 @@
+import { expect } from "chai";
+import { harness, installation, node, baseSpec, TEST_IMAGE } from "./harness.js";
+import { Reconciler } from "../../operator/src/controller/reconciler.js";
+import type { Condition, InstallationStatus } from "../../operator/src/controller/status.js";
+import { API_VERSION, FINALIZER, KIND } from "../../operator/src/render/names.js";
+import type { KubeObject } from "../../operator/src/render/types.js";
+
+const crRef = (name = "olares") => ({ apiVersion: API_VERSION, kind: KIND, name });
+const statusOf = (cr: KubeObject) => cr.status as InstallationStatus;
+const cond = (cr: KubeObject, type: string): Condition | undefined => statusOf(cr).conditions?.find((c) => c.type === type);
+
+describe("Reconciler", () => {
+  it("first reconcile applies Prerequisites, adds the finalizer and the generated Secrets, then stops at the not-ready NodeAgent", async () => {
+    const h = harness();
+    const result = await h.reconcile();
+    expect(result.requeueAfterMs).to.be.greaterThan(0);
+    const applied = h.cluster.writes().filter((w) => w.verb === "apply").map((w) => `${w.ref.kind}/${w.ref.name}`);
+    expect(applied).to.deep.equal([
+      "Namespace/olares-system",
+      "Namespace/os-framework",
+      "ServiceAccount/olares-node-agent",
+      "ClusterRole/olares-node-agent",
+      "ClusterRoleBinding/olares-node-agent",
+      "Role/olares-node-agent",
+      "RoleBinding/olares-node-agent",
+      "DaemonSet/olares-node-agent",
+    ]);
+    expect(h.cr().metadata.finalizers).to.deep.equal([FINALIZER]);
+    expect(h.cluster.peek({ apiVersion: "v1", kind: "Secret", name: "olares-owner-password", namespace: "olares-system" })).to.not.equal(undefined);
+    const s = statusOf(h.cr());
+    expect(s.phase).to.equal("Installing");
+    expect(s.message).to.match(/^NodeAgent: /);
+    expect(cond(h.cr(), "PrerequisitesReady")?.status).to.equal("True");
+    expect(cond(h.cr(), "NodeAgentReady")).to.include({ status: "False", reason: "DaemonSetRolling" });
+    expect(cond(h.cr(), "StorageReady")).to.include({ status: "False", reason: "WaitingForPreviousStage" });
+    expect(cond(h.cr(), "Ready")).to.include({ status: "False", reason: "NodeAgentNotReady" });
+    expect(cond(h.cr(), "Progressing")).to.include({ status: "True" });
+  });
+
+  it("gates stages in order: a stage is applied only after the previous one is ready", async () => {
+    const h = harness();
+    const stagesApplied: string[][] = [];
+    for (let round = 0; round < 7; round++) {
+      h.cluster.resetRequests();
+      await h.reconcile();
+      const stages = new Set<string>();
+      for (const w of h.cluster.writes().filter((x) => x.verb === "apply")) {
+        stages.add(((w.body as KubeObject).metadata.labels ?? {})["olares.com/stage"]!);
+      }
+      stagesApplied.push([...stages]);
+      h.rollOutWorkloads();
+    }
+    expect(stagesApplied.slice(0, 5)).to.deep.equal([
+      ["Prerequisites", "NodeAgent"],
+      ["NodeConfig"],
+      ["Storage"],
+      ["GPU"],
+      ["Olaresd", "CoreServices"],
+    ]);
+    expect(statusOf(h.cr()).phase).to.equal("Ready");
+  });
+
+  it("converges to Ready with every condition carrying observedGeneration, and the version recorded", async () => {
+    const h = harness();
+    await h.converge();
+    const cr = h.cr();
+    const s = statusOf(cr);
+    expect(s.phase).to.equal("Ready");
+    expect(s.version).to.equal("1.12.1");
+    expect(s.observedGeneration).to.equal(cr.metadata.generation);
+    const types = s.conditions!.map((c) => c.type);
+    expect(types).to.deep.equal([
+      "Ready",
+      "Progressing",
+      "Degraded",
+      "PrerequisitesReady",
+      "NodeAgentReady",
+      "NodeConfigReady",
+      "StorageReady",
+      "GPUReady",
+      "OlaresdReady",
+      "CoreServicesReady",
+    ]);
+    for (const c of s.conditions!) {
+      expect(c.observedGeneration, c.type).to.equal(cr.metadata.generation);
+      expect(c.lastTransitionTime).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    }
+    expect(cond(cr, "Ready")).to.include({ status: "True", reason: "AllStagesReady" });
+    expect(cond(cr, "Degraded")?.status).to.equal("False");
+    expect(s.components!.map((c) => c.name)).to.include.members(["olares-node-agent", "citus", "app-service"]);
+    expect(s.storage).to.deep.equal({ activeType: "LocalFS", rootPath: "/olares" });
+  });
+
+  it("makes zero writes over 10 resyncs at steady state", async () => {
+    const h = harness();
+    await h.converge();
+    h.cluster.resetRequests();
+    for (let i = 0; i < 10; i++) {
+      h.clock.t += 60_000;
+      const r = await h.reconcile();
+      expect(r.requeueAfterMs).to.equal(undefined);
+    }
+    expect(h.cluster.writes()).to.deep.equal([]);
+  });
+
+  it("a restarted operator computes the identical status and writes nothing", async () => {
+    const h = harness();
+    await h.converge();
+    const before = structuredClone(h.cr().status);
+    h.cluster.resetRequests();
+    h.clock.t += 3_600_000;
+    const restarted = new Reconciler({ client: h.cluster, observed: h.cluster.observed(), operatorImage: TEST_IMAGE, now: () => new Date(h.clock.t) });
+    await restarted.reconcile("olares");
+    expect(h.cluster.writes()).to.deep.equal([]);
+    expect(h.cr().status).to.deep.equal(before);
+  });
+
+  it("keeps lastTransitionTime while a condition's status is unchanged and bumps observedGeneration on spec change", async () => {
+    const h = harness();
+    await h.converge();
+    const readyAt = cond(h.cr(), "Ready")!.lastTransitionTime;
+    const cr = h.cr();
+    // a spec change that renders the same objects (bfl already runs 1 replica)
+    h.cluster.seed({ ...cr, spec: { ...baseSpec(), coreServices: { bfl: { replicas: 1 } } } });
+    expect(h.cr().metadata.generation).to.equal(2);
+    h.clock.t += 10_000;
+    await h.reconcile();
+    const after = h.cr();
+    expect(statusOf(after).observedGeneration).to.equal(2);
+    expect(cond(after, "Ready")).to.include({ status: "True", observedGeneration: 2, lastTransitionTime: readyAt });
+  });
+
+  it("reports Upgrading while a new version rolls out, then records it", async () => {
+    const h = harness();
+    await h.converge();
+    h.cluster.seed({ ...h.cr(), spec: { ...baseSpec(), version: "1.12.2" } });
+    await h.reconcile();
+    expect(statusOf(h.cr()).phase).to.equal("Upgrading");
+    expect(statusOf(h.cr()).version).to.equal("1.12.1");
+    expect(cond(h.cr(), "NodeConfigReady")).to.include({ status: "False", reason: "RollingOut" });
+    await h.converge();
+    expect(statusOf(h.cr()).version).to.equal("1.12.2");
+    const app = h.cluster.peek({ apiVersion: "apps/v1", kind: "Deployment", name: "app-service", namespace: "os-framework" }) as any;
+    expect(app.spec.template.spec.containers[0].image).to.equal("beclab/app-service:v1.12.2");
+  });
+
+  it("prunes objects that are no longer desired (GPU disabled → device plugin deleted)", async () => {
+    const h = harness();
+    await h.converge();
+    const plugin = { apiVersion: "apps/v1", kind: "DaemonSet", name: "nvidia-device-plugin", namespace: "olares-system" };
+    expect(h.cluster.peek(plugin)).to.not.equal(undefined);
+    h.cluster.seed({ ...h.cr(), spec: { ...baseSpec(), gpu: { enabled: "false" } } });
+    h.cluster.resetRequests();
+    await h.reconcile();
+    expect(h.cluster.peek(plugin)).to.equal(undefined);
+    expect(h.cluster.writes().filter((w) => w.verb === "delete").map((w) => w.ref.name)).to.deep.equal(["nvidia-device-plugin"]);
+    expect(cond(h.cr(), "GPUReady")).to.include({ status: "True", reason: "Disabled", observedGeneration: 2 });
+    expect(statusOf(h.cr()).phase).to.equal("Ready");
+  });
+
+  it("never prunes objects it does not own", async () => {
+    const h = harness();
+    h.cluster.seed({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "user-data", namespace: "olares-system", labels: { app: "x" } } });
+    await h.converge();
+    expect(h.cluster.peek({ apiVersion: "v1", kind: "ConfigMap", name: "user-data", namespace: "olares-system" })).to.not.equal(undefined);
+  });
+
+  it("re-applies an object someone changed behind its back", async () => {
+    const h = harness();
+    await h.converge();
+    const ref = { apiVersion: "apps/v1", kind: "Deployment", name: "bfl", namespace: "os-framework" };
+    const bfl = h.cluster.peek(ref) as any;
+    bfl.spec.replicas = 5;
+    h.cluster.seed(bfl);
+    h.cluster.resetRequests();
+    await h.reconcile();
+    expect(h.cluster.writes().map((w) => `${w.verb} ${w.ref.name}`)).to.include("apply bfl");
+    expect((h.cluster.peek(ref) as any).spec.replicas).to.equal(1);
+  });
+
+  it("honours only the oldest OlaresInstallation; a second one is Ignored with a reason", async () => {
+    const h = harness({
+      crs: [installation("olares", baseSpec(), "2026-01-01T00:00:00Z"), installation("second", baseSpec(), "2026-01-02T00:00:00Z")],
+    });
+    await h.reconcile("second");
+    const second = h.cr("second");
+    expect(statusOf(second).phase).to.equal("Ignored");
+    expect(statusOf(second).message).to.include('"olares"');
+    expect(cond(second, "Ready")).to.include({ status: "False", reason: "Ignored", observedGeneration: 1 });
+    expect(second.metadata.finalizers ?? []).to.deep.equal([]);
+    expect(h.cluster.writes().filter((w) => w.verb === "apply")).to.deep.equal([]);
+    h.cluster.resetRequests();
+    await h.reconcile("second");
+    expect(h.cluster.writes()).to.deep.equal([]);
+    await h.converge("olares");
+    expect(statusOf(h.cr("olares")).phase).to.equal("Ready");
+  });
+
+  it("breaks a creationTimestamp tie by name", async () => {
+    const h = harness({ crs: [installation("zeta", baseSpec(), "2026-01-01T00:00:00Z"), installation("alpha", baseSpec(), "2026-01-01T00:00:00Z")] });
+    await h.reconcile("zeta");
+    expect(statusOf(h.cr("zeta")).phase).to.equal("Ignored");
+  });
+
+  it("paused: changes nothing, still writes status that says Paused", async () => {
+    const h = harness({ crs: [installation("olares", { ...baseSpec(), paused: true })] });
+    await h.reconcile();
+    expect(h.cluster.writes().map((w) => w.verb)).to.deep.equal(["applyStatus", "createEvent"]);
+    expect(cond(h.cr(), "Progressing")).to.include({ status: "False", reason: "Paused" });
+    expect(statusOf(h.cr()).phase).to.equal("Pending");
+    expect(h.cr().metadata.finalizers ?? []).to.deep.equal([]);
+  });
+
+  it("paused after install: a spec change is not applied until unpaused", async () => {
+    const h = harness();
+    await h.converge();
+    h.cluster.seed({ ...h.cr(), spec: { ...baseSpec(), paused: true, gpu: { enabled: "false" } } });
+    h.cluster.resetRequests();
+    await h.reconcile();
+    expect(h.cluster.writes().filter((w) => w.verb !== "applyStatus" && w.verb !== "createEvent")).to.deep.equal([]);
+    expect(h.cluster.peek({ apiVersion: "apps/v1", kind: "DaemonSet", name: "nvidia-device-plugin", namespace: "olares-system" })).to.not.equal(undefined);
+    h.cluster.seed({ ...h.cr(), spec: { ...baseSpec(), paused: false, gpu: { enabled: "false" } } });
+    await h.reconcile();
+    expect(h.cluster.peek({ apiVersion: "apps/v1", kind: "DaemonSet", name: "nvidia-device-plugin", namespace: "olares-system" })).to.equal(undefined);
+  });
+
+  it("deletion: phase Deleting, host cleanup, then the finalizer goes and owned objects are garbage-collected", async () => {
+    const h = harness();
+    await h.converge();
+    await h.cluster.delete(crRef());
+    expect(h.cr().metadata.deletionTimestamp).to.be.a("string");
+    await h.reconcile();
+    expect(statusOf(h.cr()).phase).to.equal("Deleting");
+    h.agentsApply(); // the agent undoes its host changes and reports the cleanup config Done
+    await h.reconcile();
+    expect(h.cluster.peek(crRef())).to.equal(undefined);
+    const applyStatus = h.cluster.writes().filter((w) => w.verb === "applyStatus").pop()!;
+    expect((applyStatus.body as any).status.phase).to.equal("Deleting");
+    expect(h.cluster.peek({ apiVersion: "apps/v1", kind: "DaemonSet", name: "olares-node-agent", namespace: "olares-system" })).to.equal(undefined);
+    expect(h.cluster.peek({ apiVersion: "v1", kind: "Namespace", name: "os-framework" })).to.equal(undefined);
+  });
+
+  it("deletion waits for the node agents to undo host changes on configured nodes", async () => {
+    const configured = node("node-1");
+    configured.metadata.annotations = { "olares.com/current-config": "abc1234567", "olares.com/state": "Done" };
+    const h = harness({ nodes: [configured] });
+    await h.converge();
+    await h.cluster.delete(crRef());
+    const r = await h.reconcile();
+    expect(r.requeueAfterMs).to.be.greaterThan(0);
+    expect(h.cr().metadata.finalizers).to.deep.equal([FINALIZER]);
+    expect(statusOf(h.cr()).phase).to.equal("Deleting");
+    expect(h.cluster.peek({ apiVersion: "v1", kind: "Node", name: "node-1" })!.metadata.annotations!["olares.com/desired-config"]).to.equal("cleanup");
+    const n = h.cluster.peek({ apiVersion: "v1", kind: "Node", name: "node-1" })!;
+    n.metadata.annotations = { ...n.metadata.annotations, "olares.com/current-config": "cleanup", "olares.com/state": "Done" };
+    h.cluster.seed(n);
+    await h.reconcile();
+    expect(h.cluster.peek(crRef())).to.equal(undefined);
+  });
+
+  it("generates the owner password Secret once and never overwrites it", async () => {
+    const h = harness();
+    await h.reconcile();
+    const ref = { apiVersion: "v1", kind: "Secret", name: "olares-owner-password", namespace: "olares-system" };
+    const first = h.cluster.peek(ref) as any;
+    expect(first.stringData.password).to.match(/^[A-Za-z0-9]{24}$/);
+    await h.converge();
+    await h.reconcile();
+    expect((h.cluster.peek(ref) as any).stringData.password).to.equal(first.stringData.password);
+    expect(h.cluster.writes().filter((w) => w.ref.kind === "Secret" && w.ref.name === "olares-owner-password")).to.have.length(1);
+  });
+
+  it("never logs a generated secret value", async () => {
+    const h = harness();
+    const lines: string[] = [];
+    const record = (message: string, meta?: Record<string, unknown>) => lines.push(`${message} ${JSON.stringify(meta ?? {})}`);
+    const logged = new Reconciler({
+      client: h.cluster,
+      observed: h.cluster.observed(),
+      operatorImage: TEST_IMAGE,
+      log: { info: record, warn: record, error: record, debug: record },
+    });
+    await logged.reconcile("olares");
+    expect(lines.some((l) => l.startsWith("generated secret"))).to.equal(true);
+    const secrets = h.cluster.all().filter((o) => o.kind === "Secret");
+    const values = secrets.flatMap((o) => Object.values((o as { stringData?: Record<string, string> }).stringData ?? {}));
+    expect(values).to.have.length(6);
+    for (const v of values) expect(lines.join("\n")).to.not.include(v);
+  });
+
+  it("does not generate an owner password when the spec references one, and waits for that Secret", async () => {
+    const spec = { ...baseSpec(), owner: { username: "alice", passwordSecretRef: { name: "alice-pw" } } };
+    const h = harness({ crs: [installation("olares", spec)] });
+    await h.reconcile();
+    expect(h.cluster.peek({ apiVersion: "v1", kind: "Secret", name: "olares-owner-password", namespace: "olares-system" })).to.equal(undefined);
+    expect(cond(h.cr(), "PrerequisitesReady")).to.include({ status: "False", reason: "SecretNotFound" });
+    expect(cond(h.cr(), "PrerequisitesReady")!.message).to.include("spec.owner.passwordSecretRef: Secret olares-operator/alice-pw not found");
+    h.cluster.seed({ apiVersion: "v1", kind: "Secret", metadata: { name: "alice-pw", namespace: "olares-operator" }, data: { password: "c2VjcmV0" } });
+    await h.converge();
+  });
+
+  it("JuiceFS on S3: the Storage stage waits for the credentials Secret", async () => {
+    const spec = {
+      ...baseSpec(),
+      storage: { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "b", credentialsSecretRef: { name: "s3" } } } },
+    };
+    const h = harness({ crs: [installation("olares", spec)] });
+    for (let i = 0; i < 4; i++) {
+      await h.reconcile();
+      h.rollOutWorkloads();
+    }
+    expect(cond(h.cr(), "StorageReady")).to.include({ status: "False", reason: "SecretNotFound" });
+    expect(statusOf(h.cr()).phase).to.equal("Degraded");
+    expect(JSON.stringify(h.cr().status)).to.not.include("AWS_SECRET_ACCESS_KEY=");
+    h.cluster.seed({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3", namespace: "olares-operator" }, data: { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" } });
+    await h.converge();
+  });
+
+  it("an invalid spec is reported as Degraded/InvalidSpec naming the field, without applying anything", async () => {
+    const h = harness({ crs: [installation("olares", { ...baseSpec(), coreServices: { nosuch: { enabled: true } } })] });
+    const r = await h.reconcile();
+    expect(r.requeueAfterMs).to.equal(undefined);
+    expect(statusOf(h.cr()).phase).to.equal("Degraded");
+    expect(cond(h.cr(), "Ready")).to.include({ status: "False", reason: "InvalidSpec" });
+    expect(cond(h.cr(), "Ready")!.message).to.include("spec.coreServices.nosuch");
+    expect(h.cluster.writes().filter((w) => w.verb === "apply")).to.deep.equal([]);
+  });
+
+  it("reports a failing rollout as Degraded", async () => {
+    const h = harness();
+    await h.converge();
+    const ref = { apiVersion: "apps/v1", kind: "Deployment", name: "authelia", namespace: "os-framework" };
+    const d = h.cluster.peek(ref)!;
+    h.cluster.setStatus(ref, {
+      ...(d.status as object),
+      readyReplicas: 0,
+      conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded" }],
+    });
+    await h.reconcile();
+    expect(statusOf(h.cr()).phase).to.equal("Degraded");
+    expect(cond(h.cr(), "Degraded")).to.include({ status: "True", reason: "ProgressDeadlineExceeded" });
+    const warnings = h.cluster.events.filter((e) => e.type === "Warning");
+    expect(warnings.map((e) => e.reason)).to.include("Degraded");
+  });
+
+  it("aggregates node configs into status.nodes and reports a failing node as Degraded", async () => {
+    const h = harness({ nodes: [node("node-1"), node("node-2")] });
+    await h.converge();
+    expect(statusOf(h.cr()).nodes).to.deep.include({ total: 2, updated: 2, working: 0, degraded: 0 });
+    expect(statusOf(h.cr()).nodes!.desiredConfig).to.match(/^[0-9a-f]{10}$/);
+    // a new spec changes the host config; node-1 fails to apply it
+    h.cluster.seed({ ...h.cr(), spec: { ...baseSpec(), os: { timezone: "Europe/Berlin" } } });
+    await h.reconcile();
+    const n1 = h.cluster.peek({ apiVersion: "v1", kind: "Node", name: "node-1" })!;
+    n1.metadata.annotations = { ...n1.metadata.annotations, "olares.com/state": "Degraded", "olares.com/reason": "timezone: zoneinfo missing" };
+    h.cluster.seed(n1);
+    await h.reconcile();
+    const s = statusOf(h.cr());
+    expect(s.phase).to.equal("Degraded");
+    expect(s.nodes).to.deep.include({ total: 2, degraded: 1 });
+    expect(s.nodes!.degradedNodes).to.deep.equal([{ name: "node-1", reason: "timezone: zoneinfo missing" }]);
+    expect(cond(h.cr(), "NodeConfigReady")).to.include({ status: "False", reason: "NodesDegraded" });
+    expect(cond(h.cr(), "Degraded")).to.include({ status: "True" });
+    expect(cond(h.cr(), "StorageReady")).to.include({ reason: "WaitingForPreviousStage" });
+  });
+
+  it("emits Events on phase changes and stage transitions, none at steady state", async () => {
+    const h = harness();
+    await h.converge();
+    const reasons = h.cluster.events.map((e) => e.reason);
+    expect(reasons).to.include.members(["Installing", "Ready", "PrerequisitesReady", "NodeAgentReady", "CoreServicesReady"]);
+    for (const e of h.cluster.events) {
+      expect((e as any).involvedObject).to.include({ kind: KIND, name: "olares" });
+      expect(e.metadata.namespace).to.equal("default");
+    }
+    const count = h.cluster.events.length;
+    await h.reconcile();
+    expect(h.cluster.events.length).to.equal(count);
+  });
+
+  it("never writes the spec", async () => {
+    const h = harness();
+    const spec = structuredClone(h.cr().spec);
+    await h.converge();
+    expect(h.cr().spec).to.deep.equal(spec);
+    for (const w of h.cluster.writes().filter((x) => x.ref.kind === KIND)) {
+      expect(JSON.stringify(w.body ?? {})).to.not.include('"spec"');
+    }
+  });
+
+  it("does nothing for a CR that is gone", async () => {
+    const h = harness({ crs: [] });
+    expect(await h.reconcile("missing")).to.deep.equal({});
+    expect(h.cluster.writes()).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,119 @@
+import { expect } from "chai";
+import type { KubeObject, ObservedState } from "../../operator/src/render/types.js";
+import { daemonSetVerdict, deploymentVerdict, namespaceVerdict, objectsReadiness, statefulSetVerdict } from "../../operator/src/render/readiness.js";
+import { render } from "../../operator/src/render/index.js";
+import { gpuNodesReadiness } from "../../operator/src/render/stages/gpu.js";
+import { FACTS, spec } from "./fixtures.js";
+
+function workload(kind: string, status: Record<string, unknown>, opts: { generation?: number; replicas?: number } = {}): KubeObject {
+  return {
+    apiVersion: "apps/v1",
+    kind,
+    metadata: { name: "w", namespace: "ns", generation: opts.generation ?? 2 },
+    spec: opts.replicas === undefined ? {} : { replicas: opts.replicas },
+    status,
+  };
+}
+
+function observedOf(objects: KubeObject[]): ObservedState {
+  const key = (o: { apiVersion: string; kind: string; name: string; namespace?: string }) => `${o.apiVersion}|${o.kind}|${o.namespace ?? ""}|${o.name}`;
+  const map = new Map(objects.map((o) => [key({ ...o, name: o.metadata.name, namespace: o.metadata.namespace }), o]));
+  return {
+    get: (ref) => map.get(key(ref)),
+    list: (apiVersion, kind) => objects.filter((o) => o.apiVersion === apiVersion && o.kind === kind),
+  };
+}
+
+describe("readiness", () => {
+  describe("DaemonSet", () => {
+    const ready = { observedGeneration: 2, desiredNumberScheduled: 3, numberReady: 3, updatedNumberScheduled: 3, numberUnavailable: 0 };
+    it("is ready when every scheduled pod is ready and updated", () => {
+      expect(daemonSetVerdict(workload("DaemonSet", ready)).ready).to.equal(true);
+    });
+    it("waits for pods that are not ready or not updated", () => {
+      expect(daemonSetVerdict(workload("DaemonSet", { ...ready, numberReady: 2 }))).to.include({ ready: false, reason: "DaemonSetRolling" });
+      expect(daemonSetVerdict(workload("DaemonSet", { ...ready, updatedNumberScheduled: 1 })).message).to.include("1/3 updated");
+    });
+    it("waits until the controller observed the latest generation", () => {
+      expect(daemonSetVerdict(workload("DaemonSet", { ...ready, observedGeneration: 1 })).ready).to.equal(false);
+    });
+    it("treats zero scheduled pods as not ready only when required", () => {
+      const none = workload("DaemonSet", { observedGeneration: 2, desiredNumberScheduled: 0 });
+      expect(daemonSetVerdict(none).ready).to.equal(true);
+      expect(daemonSetVerdict(none, { requireScheduled: true })).to.include({ ready: false, reason: "NoNodesScheduled" });
+    });
+  });
+
+  describe("Deployment", () => {
+    it("needs ready and updated replicas for the observed generation", () => {
+      expect(deploymentVerdict(workload("Deployment", { observedGeneration: 2, readyReplicas: 2, updatedReplicas: 2 }, { replicas: 2 })).ready).to.equal(true);
+      expect(deploymentVerdict(workload("Deployment", { observedGeneration: 2, readyReplicas: 1, updatedReplicas: 2 }, { replicas: 2 })).ready).to.equal(false);
+      expect(deploymentVerdict(workload("Deployment", { observedGeneration: 1, readyReplicas: 2, updatedReplicas: 2 }, { replicas: 2 })).ready).to.equal(false);
+    });
+    it("reports an exceeded progress deadline as degraded", () => {
+      const v = deploymentVerdict(
+        workload("Deployment", { observedGeneration: 2, conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded" }] }),
+      );
+      expect(v).to.include({ ready: false, degraded: true, reason: "ProgressDeadlineExceeded" });
+    });
+  });
+
+  describe("StatefulSet", () => {
+    it("needs ready replicas and a finished revision update", () => {
+      expect(statefulSetVerdict(workload("StatefulSet", { observedGeneration: 2, readyReplicas: 1 })).ready).to.equal(true);
+      expect(statefulSetVerdict(workload("StatefulSet", { observedGeneration: 2, readyReplicas: 0 })).ready).to.equal(false);
+      expect(
+        statefulSetVerdict(workload("StatefulSet", { observedGeneration: 2, readyReplicas: 1, currentRevision: "a", updateRevision: "b" })).ready,
+      ).to.equal(false);
+    });
+  });
+
+  it("Namespace: Active is ready, Terminating is not", () => {
+    const ns = (phase: string): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name: "x" }, status: { phase } });
+    expect(namespaceVerdict(ns("Active")).ready).to.equal(true);
+    expect(namespaceVerdict(ns("Terminating"))).to.include({ ready: false, reason: "NamespaceNotActive" });
+  });
+
+  describe("a stage", () => {
+    const stage = () => render(spec(), FACTS).stages.find((s) => s.name === "NodeAgent")!;
+    it("is not ready while its objects are missing", () => {
+      expect(stage().ready(observedOf([]))).to.include({ ready: false, reason: "NotApplied" });
+    });
+    it("is not ready while an object is at older content (render hash differs)", () => {
+      const ds = structuredClone(stage().objects[0]!);
+      ds.metadata.annotations = { "olares.com/render-hash": "0000000000" };
+      expect(stage().ready(observedOf([ds]))).to.include({ ready: false, reason: "Applying" });
+    });
+    it("reports each workload as a component", () => {
+      const ds = structuredClone(stage().objects[0]!);
+      ds.metadata.generation = 1;
+      ds.status = { observedGeneration: 1, desiredNumberScheduled: 1, numberReady: 1, updatedNumberScheduled: 1 };
+      const r = stage().ready(observedOf([ds]));
+      expect(r.ready).to.equal(true);
+      expect(r.components).to.deep.equal([
+        { name: "olares-node-agent", stage: "NodeAgent", kind: "DaemonSet", namespace: "olares-system", ready: true, message: "olares-node-agent: 1/1 ready" },
+      ]);
+    });
+    it("objectsReadiness names the first blocking object", () => {
+      const objects = render(spec(), FACTS).stages[0]!.objects;
+      expect(objectsReadiness("Prerequisites", objects, observedOf([])).message).to.equal("Namespace olares-system not present yet");
+    });
+  });
+
+  describe("GPU nodes", () => {
+    const gpuNode = (name: string, gpus?: string): KubeObject => ({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name, labels: { "olares.com/gpu.nvidia": "true" } },
+      status: { allocatable: gpus ? { "nvidia.com/gpu": gpus } : {} },
+    });
+    it("waits until every labelled node advertises nvidia.com/gpu", () => {
+      expect(gpuNodesReadiness(observedOf([gpuNode("a", "1"), gpuNode("b")]), false)).to.include({ ready: false, reason: "GPUNotAllocatable" });
+      expect(gpuNodesReadiness(observedOf([gpuNode("a", "1"), gpuNode("b", "4")]), false).ready).to.equal(true);
+    });
+    it("without GPU nodes: fine for auto, not ready for enabled=true", () => {
+      expect(gpuNodesReadiness(observedOf([]), false).ready).to.equal(true);
+      expect(gpuNodesReadiness(observedOf([]), true)).to.include({ ready: false, reason: "NoGPUNodes" });
+    });
+  });
+});
