@@ -54,7 +54,8 @@ export function renderNodeAgent(ctx: RenderContext): Stage {
                   { name: "OLARES_INSTALLATION", value: ctx.installationName },
                   { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
                 ],
-                securityContext: { privileged: true },
+                // The image runs as uid 65532; host work (nsenter, chroot, apt) needs root.
+                securityContext: { privileged: true, runAsUser: 0 },
                 resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "256Mi" } },
                 readinessProbe: {
                   httpGet: { path: "/readyz", port: NODE_AGENT_HEALTH_PORT, host: "127.0.0.1" },
