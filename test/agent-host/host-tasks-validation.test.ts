@@ -23,6 +23,8 @@ describe("host task validation", () => {
       { ...base, id: "r", kind: "resolvConf", nameservers: ["1.1.1.1", "2606:4700:4700::1111", "::ffff:10.0.0.1"] },
       { ...base, id: "n", kind: "timesync", servers: ["pool.ntp.org", "10.0.0.1"] },
       { ...base, id: "s", kind: "sshd", port: 2222, passwordAuthentication: false, enabled: true },
+      { ...base, id: "s2", kind: "sshd", port: 22, enabled: true },
+      { ...base, id: "pa", kind: "packagesAbsent", names: ["unattended-upgrades"] },
       { ...base, id: "k", kind: "sysctl", values: { "vm.max_map_count": "262144", "net.ipv4.ip_local_port_range": "32768 60999" } },
       { ...base, id: "w", kind: "swap", sizeMiB: 1024, swappiness: 10 },
       { ...base, id: "z", kind: "timezone", name: "America/Argentina/Buenos_Aires" },
@@ -41,6 +43,9 @@ describe("host task validation", () => {
     ["an NTP server with a newline", { ...base, kind: "timesync", servers: ["pool.ntp.org\nserver evil"] }, /host name or IP/],
     ["a package with an option", { ...base, kind: "packages", names: ["--allow-unauthenticated"] }, /must be a package name/],
     ["a package with a command", { ...base, kind: "packages", names: ["gcc;reboot"] }, /must be a package name/],
+    ["a package to remove with an option", { ...base, kind: "packagesAbsent", names: ["-y", "unattended-upgrades"] }, /t\.names\[0\]: "-y" must be a package name/],
+    ["an empty list of packages to remove", { ...base, kind: "packagesAbsent", names: [] }, /t\.names: .* must be a list of 1 to 64 entries/],
+    ["a password setting that is not a boolean", { ...base, kind: "sshd", port: 22, passwordAuthentication: "no" as unknown as boolean, enabled: true }, /passwordAuthentication: "no" must be a boolean or unset/],
     ["a port out of range", { ...base, kind: "sshd", port: 70000, passwordAuthentication: false, enabled: true }, /integer port/],
     ["a path outside the allowed roots", { ...base, kind: "file", path: "/root/.ssh/authorized_keys", content: "k", mode: 0o600 }, /plain absolute path under/],
     ["a path climbing out", { ...base, kind: "file", path: "/etc/../root/x", content: "k", mode: 0o600 }, /plain absolute path/],
@@ -73,6 +78,14 @@ describe("host task validation", () => {
       { ...base, id: "u", kind: "unit", name: "a.service", enable: true, state: "started", restartOnChange: ["nope"] },
     ];
     expect(validateHostTasks(tasks)).to.deep.equal(['t.id: duplicate task id', 'u.restartOnChange: "nope" is not a task id of this config']);
+  });
+
+  it("refuses a package one task installs and another removes", () => {
+    const tasks: HostTask[] = [
+      { ...base, id: "p", kind: "packages", names: ["curl", "unattended-upgrades"] },
+      { ...base, id: "a", kind: "packagesAbsent", names: ["unattended-upgrades"] },
+    ];
+    expect(validateHostTasks(tasks)).to.deep.equal(['a.names: "unattended-upgrades" must not also be installed by task p']);
   });
 
   it("knows addresses, host names, paths and download URLs", () => {

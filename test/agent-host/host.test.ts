@@ -55,6 +55,25 @@ describe("agent host layer", () => {
     expect(await sys.host.exists("/etc/new.conf")).to.equal(false);
   });
 
+  it("restores and keeps the backup when asked to", async () => {
+    await sys.file("/etc/a.conf", "original\n");
+    await sys.host.backup("/etc/a.conf", "original");
+    await sys.host.writeFile("/etc/a.conf", "ours\n", { mode: 0o644 });
+    expect(await sys.host.restore("/etc/a.conf", "original", { keep: true })).to.equal(true);
+    expect(await sys.host.readText("/etc/a.conf")).to.equal("original\n");
+    expect(await sys.host.hasBackup("/etc/a.conf", "original")).to.equal(true);
+  });
+
+  it("removes a directory only when it is empty", async () => {
+    await sys.file("/etc/containerd/certs.d/a/hosts.toml", "x");
+    await sys.host.removeEmptyDir("/etc/containerd/certs.d/a");
+    expect(await sys.host.exists("/etc/containerd/certs.d/a/hosts.toml")).to.equal(true);
+    await sys.host.remove("/etc/containerd/certs.d/a/hosts.toml");
+    await sys.host.removeEmptyDir("/etc/containerd/certs.d/a");
+    expect(await sys.host.exists("/etc/containerd/certs.d/a")).to.equal(false);
+    await sys.host.removeEmptyDir("/etc/containerd/certs.d/missing");
+  });
+
   it("backs up and restores a symlink as a symlink", async () => {
     await sys.link("/etc/resolv.conf", "../run/systemd/resolve/stub-resolv.conf");
     await sys.host.backup("/etc/resolv.conf", "original");

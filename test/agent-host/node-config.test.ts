@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { applyDefaults, type OlaresInstallationSpec } from "../../operator/src/api/index.js";
 import {
   BASE_PACKAGES,
+  REMOVED_PACKAGES,
   describeNodeConfig,
   nodeConfigFor,
   renderNodeConfigs,
@@ -37,6 +38,7 @@ describe("node config rendering", () => {
     expect(c!.id).to.match(/^[0-9a-f]{10}$/);
     expect(c!.tasks.map((t) => `${t.id}:${t.disruption}`)).to.deep.equal([
       "packages/base:none",
+      "packages/absent:none",
       "dns/resolv-conf:none",
       "ntp/timesync:none",
       "ssh/sshd:restart-service",
@@ -56,10 +58,32 @@ describe("node config rendering", () => {
     expect(names.filter((n) => n === "gcc")).to.have.length(1);
   });
 
-  it("merges spec sysctl over the base values and defaults SSH to key-only on port 22", () => {
+  it("merges spec sysctl over the base values and defaults SSH to port 22, leaving password login to the host", () => {
     const [c] = renderNodeConfigs(spec({ os: { sysctl: { "vm.max_map_count": "524288", "vm.overcommit_memory": "1" } } }), facts());
     expect((byId(c!, "sysctl/olares") as { values: Record<string, string> }).values).to.include({ "vm.max_map_count": "524288", "vm.overcommit_memory": "1", "net.ipv4.ip_forward": "1" });
-    expect(byId(c!, "ssh/sshd")).to.include({ port: 22, passwordAuthentication: false, enabled: true });
+    expect(byId(c!, "ssh/sshd")).to.include({ port: 22, enabled: true, description: "OpenSSH on port 22, password login as the host has it" });
+    expect(byId(c!, "ssh/sshd")).to.not.have.property("passwordAuthentication");
+    const text = describeNodeConfig(c!).join("\n");
+    expect(text).to.contain("file /etc/ssh/sshd_config.d/50-olares.conf (Port 22), checked with sshd -t");
+    expect(text).to.not.contain("PasswordAuthentication");
+  });
+
+  it("sets PasswordAuthentication only when the spec says so, either way", () => {
+    for (const [value, word] of [[false, "no"], [true, "yes"]] as const) {
+      const [c] = renderNodeConfigs(spec({ os: { ssh: { passwordAuthentication: value } } }), facts());
+      expect(byId(c!, "ssh/sshd")).to.include({ passwordAuthentication: value });
+      expect(describeNodeConfig(c!).join("\n")).to.contain(`file /etc/ssh/sshd_config.d/50-olares.conf (Port 22, PasswordAuthentication ${word}), checked with sshd -t`);
+    }
+  });
+
+  it("removes unattended-upgrades like olares-cli, shown in plan, unless spec.os.packages asks for it", () => {
+    const [c] = renderNodeConfigs(spec(), facts());
+    expect(byId(c!, "packages/absent")).to.deep.include({ kind: "packagesAbsent", disruption: "none", names: [...REMOVED_PACKAGES] });
+    expect(REMOVED_PACKAGES).to.include("unattended-upgrades");
+    expect(describeNodeConfig(c!).join("\n")).to.contain("packages removed: unattended-upgrades (reinstalled on undo only where they were installed before)");
+    const [kept] = renderNodeConfigs(spec({ os: { packages: ["unattended-upgrades"] } }), facts());
+    expect(byId(kept!, "packages/absent")).to.equal(undefined);
+    expect((byId(kept!, "packages/base") as { names: string[] }).names).to.include("unattended-upgrades");
   });
 
   it("installs olaresd from the release URL pattern, restarting it when the binary or env changes", () => {

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { applyNodeConfig, detectDrift, undoNodeConfig } from "../../operator/src/agent/tasks/index.js";
 import type { HostTask } from "../../operator/src/render/host-tasks.js";
+import { mirrorsRecordPath } from "../../operator/src/agent/tasks/containerd-mirrors.js";
 import { FakeSystem } from "./fake-system.js";
 import { apply, applyIdempotent, base, configOf, hostText, mtimeOf } from "./helpers.js";
 
@@ -89,6 +90,40 @@ describe("host tasks against a temp root", () => {
     });
   });
 
+  describe("packagesAbsent", () => {
+    const absent: HostTask = { ...base, id: "absent", kind: "packagesAbsent", names: ["unattended-upgrades"] };
+
+    it("removes unattended-upgrades, is idempotent, and reinstalls it on undo because it was there before", async () => {
+      sys = await FakeSystem.create({ installed: ["unattended-upgrades", "curl"] });
+      const config = configOf([absent]);
+      const r = await applyIdempotent(sys, config);
+      expect(r.changed).to.deep.equal(["absent"]);
+      expect(sys.installed.has("unattended-upgrades")).to.equal(false);
+      expect(sys.installed.has("curl")).to.equal(true);
+      sys.exec.clear();
+      expect((await undoNodeConfig(sys.host, config, { log: sys.log })).errors).to.deep.equal([]);
+      expect(sys.installed.has("unattended-upgrades")).to.equal(true);
+      expect(sys.exec.commands().some((c) => c.startsWith("apt-get install") && c.endsWith(" unattended-upgrades"))).to.equal(true);
+    });
+
+    it("does nothing where the package is absent, and installs nothing on undo", async () => {
+      sys = await FakeSystem.create();
+      const config = configOf([absent]);
+      expect((await apply(sys, config)).changed).to.deep.equal([]);
+      await undoNodeConfig(sys.host, config, { log: sys.log });
+      expect(sys.installed.has("unattended-upgrades")).to.equal(false);
+      expect(sys.mutatingCommands()).to.deep.equal([]);
+    });
+
+    it("rolls the removal back when a later task of the config fails", async () => {
+      sys = await FakeSystem.create({ installed: ["unattended-upgrades"] });
+      sys.failInstall.add("nosuchpkg");
+      const r = await apply(sys, configOf([absent, { ...base, id: "pkgs", kind: "packages", names: ["nosuchpkg"] }]));
+      expect(r.rolledBack).to.deep.equal(["absent"]);
+      expect(sys.installed.has("unattended-upgrades")).to.equal(true);
+    });
+  });
+
   describe("resolvConf", () => {
     it("takes resolv.conf from systemd-resolved, writes no search line, and gives it back on undo", async () => {
       sys = await FakeSystem.create({ live: true });
@@ -144,6 +179,15 @@ describe("host tasks against a temp root", () => {
       expect(await hostText(sys, "/etc/ssh/sshd_config.d/50-olares.conf")).to.contain("Port 2222\nPasswordAuthentication no\n");
       expect(sys.enabled.has("ssh.service")).to.equal(true);
       expect(sys.active.has("ssh.service")).to.equal(true);
+    });
+
+    it("leaves PasswordAuthentication to the host when unset, dropping a line an earlier config wrote", async () => {
+      sys = await FakeSystem.create({ live: true });
+      await apply(sys, configOf([ssh]));
+      expect(await hostText(sys, "/etc/ssh/sshd_config.d/50-olares.conf")).to.contain("PasswordAuthentication no\n");
+      const { passwordAuthentication: _unset, ...rest } = ssh as Extract<HostTask, { kind: "sshd" }>;
+      await applyIdempotent(sys, configOf([rest]));
+      expect(await hostText(sys, "/etc/ssh/sshd_config.d/50-olares.conf")).to.equal("# Managed by olares-operator (spec.os.ssh)\nPort 2222\n");
     });
 
     it("keeps socket-activated sshd (Ubuntu 24.04) on its socket: regenerates and restarts ssh.socket", async () => {
@@ -271,6 +315,77 @@ describe("host tasks against a temp root", () => {
         ].join("\n"),
       );
       expect(await hostText(sys, "/etc/containerd/certs.d/_default/hosts.toml")).to.not.contain("server =");
+    });
+
+    describe("a registry leaving the list of a task that keeps its id", () => {
+      const both: HostTask = { ...mirrors, mirrors: [{ registry: "docker.io", endpoints: ["https://mirror.gcr.io"] }, { registry: "ghcr.io", endpoints: ["https://ghcr.m.example"] }] };
+      const dockerOnly: HostTask = { ...mirrors, mirrors: [{ registry: "docker.io", endpoints: ["https://mirror.gcr.io"] }] };
+      const exists = (p: string) => sys.host.exists(p);
+
+      it("removes the hosts.toml (and the directory) it created, and restores one that existed before", async () => {
+        sys = await FakeSystem.create({ live: true });
+        await sys.file("/lib/systemd/system/containerd.service", "[Unit]\n");
+        sys.active.add("containerd.service");
+        await sys.file("/etc/containerd/certs.d/docker.io/hosts.toml", "# the admin's own\n");
+        await apply(sys, configOf([both]));
+        expect(await hostText(sys, "/etc/containerd/certs.d/ghcr.io/hosts.toml")).to.contain("ghcr.m.example");
+        sys.exec.clear();
+        await applyIdempotent(sys, configOf([dockerOnly]));
+        expect(await exists("/etc/containerd/certs.d/ghcr.io/hosts.toml")).to.equal(false);
+        expect(await exists("/etc/containerd/certs.d/ghcr.io")).to.equal(false);
+        expect(await hostText(sys, "/etc/containerd/certs.d/docker.io/hosts.toml")).to.contain("mirror.gcr.io");
+
+        // Dropping docker.io too (empty list) gives the admin's original back.
+        sys.exec.clear();
+        await apply(sys, configOf([{ ...mirrors, mirrors: [] }]));
+        expect(sys.exec.commands()).to.include("systemctl restart containerd.service");
+        expect(await hostText(sys, "/etc/containerd/certs.d/docker.io/hosts.toml")).to.equal("# the admin's own\n");
+        await applyIdempotent(sys, configOf([{ ...mirrors, mirrors: [] }]));
+      });
+
+      it("is undone to the original by cleanup, including a registry re-added later", async () => {
+        sys = await FakeSystem.create();
+        await sys.file("/etc/containerd/certs.d/ghcr.io/hosts.toml", "# pre-olares ghcr\n");
+        await apply(sys, configOf([both]));
+        await apply(sys, configOf([dockerOnly]));
+        expect(await hostText(sys, "/etc/containerd/certs.d/ghcr.io/hosts.toml")).to.equal("# pre-olares ghcr\n");
+        const again = configOf([both]);
+        await apply(sys, again);
+        expect(await hostText(sys, "/etc/containerd/certs.d/ghcr.io/hosts.toml")).to.contain("ghcr.m.example");
+        expect((await undoNodeConfig(sys.host, again, { log: sys.log })).errors).to.deep.equal([]);
+        expect(await hostText(sys, "/etc/containerd/certs.d/ghcr.io/hosts.toml")).to.equal("# pre-olares ghcr\n");
+        expect(await exists("/etc/containerd/certs.d/docker.io")).to.equal(false);
+        expect(await exists(mirrorsRecordPath(mirrors.id))).to.equal(false);
+      });
+
+      it("puts the dropped registry back when a later task of the same config fails", async () => {
+        sys = await FakeSystem.create();
+        sys.failInstall.add("nosuchpkg");
+        const v1 = configOf([both]);
+        await apply(sys, v1);
+        const r = await apply(sys, configOf([dockerOnly, { ...base, id: "pkgs", kind: "packages", names: ["nosuchpkg"] }]));
+        expect(r.rolledBack).to.deep.equal([mirrors.id]);
+        expect(await hostText(sys, "/etc/containerd/certs.d/ghcr.io/hosts.toml")).to.contain("ghcr.m.example");
+        // The record came back too: cleanup still knows ghcr.io is ours and removes it.
+        await undoNodeConfig(sys.host, v1, { log: sys.log });
+        expect(await exists("/etc/containerd/certs.d/ghcr.io/hosts.toml")).to.equal(false);
+      });
+
+      it("finds registries an agent without the record wrote, from their original backups", async () => {
+        sys = await FakeSystem.create();
+        await apply(sys, configOf([both]));
+        await rm(path.join(sys.root, mirrorsRecordPath(mirrors.id)));
+        await apply(sys, configOf([dockerOnly]));
+        expect(await exists("/etc/containerd/certs.d/ghcr.io/hosts.toml")).to.equal(false);
+      });
+
+      it("refuses a tampered record naming a path instead of a registry", async () => {
+        sys = await FakeSystem.create();
+        await apply(sys, configOf([both]));
+        await sys.file(mirrorsRecordPath(mirrors.id), JSON.stringify({ registries: ["../../ssh"] }));
+        const r = await apply(sys, configOf([dockerOnly]));
+        expect(r.error?.message).to.match(/containerd-mirrors\/mirrors\.json: registries must be a list of host\[:port\] or _default names/);
+      });
     });
 
     it("configures the NVIDIA runtime with nvidia-ctk, backing config.toml up for undo", async () => {
@@ -452,6 +567,50 @@ describe("host tasks against a temp root", () => {
       expect(await hostText(sys, "/etc/sysctl.d/91-olares-swap.conf")).to.equal(undefined);
       expect(await hostText(sys, "/var/lib/olares-agent/swapfile")).to.equal(undefined);
       expect(await hostText(sys, "/etc/motd")).to.equal("olares\n");
+    });
+
+    it("leaves to the new config what it still owns: a file, a package, a removed package", async () => {
+      sys = await FakeSystem.create({ installed: ["unattended-upgrades"] });
+      const v1 = configOf([
+        { ...base, id: "motd", kind: "file", path: "/etc/motd", content: "olares\n", mode: 0o644 },
+        { ...base, id: "pkgs", kind: "packages", names: ["gcc", "socat"] },
+        { ...base, id: "absent", kind: "packagesAbsent", names: ["unattended-upgrades"] },
+      ]);
+      const v2 = configOf([
+        { ...base, id: "motd-renamed", kind: "file", path: "/etc/motd", content: "olares\n", mode: 0o644 },
+        { ...base, id: "pkgs-renamed", kind: "packages", names: ["gcc"] },
+        { ...base, id: "absent-renamed", kind: "packagesAbsent", names: ["unattended-upgrades"] },
+      ]);
+      await apply(sys, v1);
+      const r = await applyNodeConfig(sys.host, v2, { allowReboot: false, log: sys.log, previous: v1 });
+      expect(r.removed).to.deep.equal(["pkgs"]);
+      expect(await hostText(sys, "/etc/motd")).to.equal("olares\n");
+      expect([...sys.installed].sort()).to.deep.equal(["gcc"]);
+    });
+
+    it("keeps the previous config's tasks while a reboot task is held back", async () => {
+      sys = await FakeSystem.create();
+      const motd: HostTask = { ...base, id: "motd", kind: "file", path: "/etc/motd", content: "olares\n", mode: 0o644 };
+      const v1 = configOf([motd]);
+      const v2 = configOf([{ ...base, id: "drv", kind: "nvidiaDriver", version: "570", disruption: "reboot" }]);
+      await apply(sys, v1);
+      const r = await applyNodeConfig(sys.host, v2, { allowReboot: false, log: sys.log, previous: v1 });
+      expect(r.rebootRequired).to.equal(true);
+      expect(r.removed).to.equal(undefined);
+      expect(await hostText(sys, "/etc/motd")).to.equal("olares\n");
+    });
+
+    it("reports a dropped task whose undo fails, without failing the new config", async () => {
+      sys = await FakeSystem.create();
+      const v1 = configOf([{ ...base, id: "pkgs", kind: "packages", names: ["gcc"] }]);
+      await apply(sys, v1);
+      sys.exec.on(["apt-get", "remove"], { exitCode: 100, stderr: "E: dpkg was interrupted" });
+      const v2 = configOf([{ ...base, id: "motd", kind: "file", path: "/etc/motd", content: "x\n", mode: 0o644 }]);
+      const r = await applyNodeConfig(sys.host, v2, { allowReboot: false, log: sys.log, previous: v1 });
+      expect(r.error).to.equal(undefined);
+      expect(r.removed).to.deep.equal([]);
+      expect(r.removeErrors?.map((e) => e.taskId)).to.deep.equal(["pkgs"]);
+      expect(r.removeErrors?.[0]?.message).to.match(/dpkg was interrupted/);
     });
 
     it("undo keeps the pre-Olares original across two configs", async () => {

@@ -163,6 +163,26 @@ describe("node agent", () => {
     expect(await rig.hostFile(MOTD)).to.equal("managed v2\n");
   });
 
+  it("goes Degraded when undoing a dropped task fails, naming the task", async () => {
+    rig = await agentRig();
+    await rig.writeHostFile("/usr/bin/apt-get", "");
+    let installed = false;
+    rig.exec.on(["dpkg-query"], () => (installed ? { stdout: "curl\tii \t1.0\n" } : { exitCode: 1 }));
+    rig.exec.on(["apt-get", "install"], () => {
+      installed = true;
+      return { exitCode: 0 };
+    });
+    rig.exec.on(["apt-get", "remove"], { exitCode: 100, stderr: "E: dpkg was interrupted" });
+    const first = makeConfig([failingPackages()]);
+    const second = makeConfig([fileTask("motd", MOTD, "managed\n")]);
+    for (const c of [first, second]) await rig.publish(c);
+    await rig.desire(first.id);
+    expect(await rig.agent.sync()).to.equal("applied");
+    await rig.desire(second.id);
+    expect(await rig.agent.sync()).to.equal("degraded");
+    expect(rig.annotations()[ANNOTATION_REASON]).to.match(/^Undo of tasks removed from the config failed: task packages\/base: .*dpkg was interrupted/);
+  });
+
   it("undoes the applied config on desired-config=cleanup, even after its ConfigMap is gone", async () => {
     rig = await agentRig();
     await rig.writeHostFile(ISSUE, "distro banner\n");

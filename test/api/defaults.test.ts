@@ -11,7 +11,9 @@ describe("OlaresInstallation defaults", () => {
     expect(spec.kubernetes).to.deep.equal({ distribution: "k3s" });
     expect(spec.storage).to.deep.equal({ type: "LocalFS", rootPath: "/olares" });
     expect(spec.gpu).to.deep.equal({ enabled: "auto", nvidia: { driver: { install: true } }, sharing: { mode: "None" } });
-    expect(spec.os).to.deep.equal({ ssh: { enabled: true, port: 22, passwordAuthentication: false }, swap: { enabled: false } });
+    expect(spec.os).to.deep.equal({ ssh: { enabled: true, port: 22 }, swap: { enabled: false } });
+    // No default: forcing keys-only would lock out admins who log in with a password.
+    expect(spec.os?.ssh).to.not.have.property("passwordAuthentication");
     expect(spec.olaresd).to.deep.equal({ enabled: true });
     expect(spec.nodes).to.deep.equal({ skipLabel: "olares.com/skip-config", driftPolicy: "Report", rollout: { maxUnavailable: 1, paused: false, allowReboot: false } });
     expect(spec.registry).to.equal(undefined);

@@ -127,8 +127,11 @@ describe("real Debian bookworm rootfs (debootstrap + chroot)", function () {
     expect(installed(rootfs.dir, BASE_PACKAGES)).to.have.members([...BASE_PACKAGES]);
     const etc = (p: string) => readFile(path.join(rootfs.dir, "etc", p), "utf8");
     expect(await etc("resolv.conf")).to.equal("# Managed by olares-operator (spec.os.dns); changes are reverted.\nnameserver 1.1.1.1\nnameserver 9.9.9.9\n");
-    expect(await etc("ssh/sshd_config.d/50-olares.conf")).to.contain("Port 2222\nPasswordAuthentication no\n");
-    expect(inRootfs(rootfs.dir, ["sshd", "-T", "-C", "user=root,host=x,addr=127.0.0.1"]).stdout).to.match(/^port 2222$/m);
+    // spec.os.ssh.passwordAuthentication unset: the drop-in leaves Debian's own setting (yes) alone.
+    expect(await etc("ssh/sshd_config.d/50-olares.conf")).to.equal("# Managed by olares-operator (spec.os.ssh)\nPort 2222\n");
+    const effective = inRootfs(rootfs.dir, ["sshd", "-T", "-C", "user=root,host=x,addr=127.0.0.1"]).stdout;
+    expect(effective).to.match(/^port 2222$/m);
+    expect(effective).to.match(/^passwordauthentication yes$/m);
     expect(await etc("systemd/timesyncd.conf.d/olares.conf")).to.contain("NTP=pool.ntp.org");
     expect(await etc("sysctl.d/90-olares.conf")).to.contain("vm.overcommit_memory = 1");
     expect(await readlink(path.join(rootfs.dir, "etc/localtime"))).to.equal("/usr/share/zoneinfo/Europe/Berlin");
@@ -195,6 +198,8 @@ describe("real Debian bookworm rootfs (debootstrap + chroot)", function () {
       "etc/ssh/sshd_config.d/50-olares.conf",
       "etc/sysctl.d/90-olares.conf",
       "etc/containerd/certs.d/docker.io/hosts.toml",
+      "etc/containerd/certs.d/docker.io",
+      "var/lib/olares-agent/records/containerd-mirrors/containerd_mirrors.json",
       "var/lib/olares-agent/swapfile",
       "var/lib/olares-agent/backup/original",
     ]) {

@@ -8,10 +8,12 @@
  * the reboot through the Host and finishes the handshake when the boot id has changed (progress in
  * /var/lib/olares-agent/state.json). Between changes it checks drift (Report or Heal, from
  * `olares.com/drift-policy`) and keeps the GPU labels current. desired-config=cleanup undoes the applied
- * config. All API writes are merge patches through the ClusterClient.
+ * config. All API writes are merge patches through the ClusterClient; Events about the Node (applied,
+ * degraded, reboot requested, drift, cleanup) are written in the background and never fail a sync.
  */
 import type { ClusterClient, ListerWatcher } from "../kube/types.js";
 import type { Logger } from "../kube/log.js";
+import { createEventRecorder, type EventRecorder, type EventType } from "../kube/events.js";
 import type { KubeObject, NodeConfig } from "../render/types.js";
 import { nodeConfigId, validateHostTasks, type HostTask } from "../render/host-tasks.js";
 import type { Host } from "./host/types.js";
@@ -36,7 +38,6 @@ import { cordonNode, drainNode, releaseCordon, sleep, type DrainOptions } from "
 import { detectGpus, gpuLabelPatch, gpuLabels } from "./gpu-detect.js";
 import { currentBootId, loadAgentState, saveAgentState, type AgentStateFile } from "./agent-state.js";
 import { watchOwnNode } from "./node-watch.js";
-import { undoRemovedTasks } from "./stale-tasks.js";
 
 export interface AgentLog {
   info(message: string, meta?: Record<string, unknown>): void;
@@ -83,6 +84,16 @@ export type SyncOutcome =
 export const REBOOT_REQUIRED = "RebootRequired";
 export const DRIFT = "Drift";
 
+/** Reasons of the Events the agent records on its Node. */
+export const NODE_EVENT = {
+  applied: "NodeConfigApplied",
+  degraded: "NodeConfigDegraded",
+  rebootRequested: "RebootRequested",
+  driftDetected: "DriftDetected",
+  driftHealed: "DriftHealed",
+  cleanupDone: "HostCleanupDone",
+} as const;
+
 interface Failure {
   key: string;
   count: number;
@@ -95,9 +106,32 @@ export class NodeAgent {
   private lastDriftCheck = 0;
   private lastGpuCheck = 0;
   private readonly driftIntervalMs: number;
+  private readonly events: EventRecorder;
+  /** The Node as last read: the involvedObject (with its uid) of our Events. */
+  private node: KubeObject | undefined;
 
   constructor(private readonly opts: AgentOptions) {
     this.driftIntervalMs = opts.driftIntervalMs ?? 5 * 60 * 1000;
+    this.events = createEventRecorder({
+      client: opts.client,
+      component: "olares-node-agent",
+      instance: opts.nodeName,
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    });
+  }
+
+  /** Records an Event on the Node in the background; a failed write is logged by the recorder, never thrown. */
+  private event(type: EventType, reason: string, message: string): void {
+    try {
+      this.events.record(this.node ?? { apiVersion: "v1", kind: "Node", metadata: { name: this.opts.nodeName } }, type, reason, message);
+    } catch (err) {
+      this.log.warn("agent: could not record event", { reason, error: (err as Error).message });
+    }
+  }
+
+  /** Waits for the Events recorded so far to be written (tests, shutdown). Never rejects. */
+  async flushEvents(): Promise<void> {
+    await this.events.flush().catch(() => undefined);
   }
 
   private get client() {
@@ -206,6 +240,7 @@ export class NodeAgent {
   private async degrade(hs: NodeHandshake, reason: string, opts: { retry: boolean } = { retry: true }): Promise<SyncOutcome> {
     this.recordFailure(hs, opts.retry);
     this.log.warn("agent: degraded", { reason });
+    this.event("Warning", NODE_EVENT.degraded, reason);
     await this.report("Degraded", reason);
     return "degraded";
   }
@@ -214,6 +249,7 @@ export class NodeAgent {
   async sync(): Promise<SyncOutcome> {
     const node = await this.client.get(this.nodeRef());
     if (!node) return "no-node";
+    this.node = node;
     await this.refreshGpuLabels(node);
     const hs = readHandshake(node);
     const state = await loadAgentState(this.host);
@@ -236,19 +272,19 @@ export class NodeAgent {
     const from = await this.appliedConfig(state, hs.current);
     await this.prepareNode(node, from, config, `config ${id}`);
     await this.report("Working", `Applying config ${id}`);
-    const result = await applyNodeConfig(this.host, config as TypedNodeConfig, { allowReboot: hs.allowReboot, log: this.taskLog() });
+    const result = await applyNodeConfig(this.host, config as TypedNodeConfig, {
+      allowReboot: hs.allowReboot,
+      log: this.taskLog(),
+      ...(from ? { previous: from as TypedNodeConfig } : {}),
+    });
     if (result.error) {
       const rolledBack = result.rolledBack.length ? ` (rolled back: ${result.rolledBack.join(", ")})` : "";
       return this.degrade(hs, `Task ${result.error.taskId} failed: ${result.error.message}${rolledBack}`);
     }
-    const holdingReboot = result.rebootRequired && !hs.allowReboot;
-    if (from && !holdingReboot) {
-      const stale = await undoRemovedTasks(this.host, from as TypedNodeConfig, config as TypedNodeConfig, this.taskLog());
-      if (stale.errors.length > 0) {
-        return this.degrade(hs, `Undo of tasks removed from the config failed: ${stale.errors.map((e) => `task ${e.taskId}: ${e.message}`).join("; ")}`);
-      }
-      if (stale.undone.length > 0) this.log.info("agent: undid tasks the new config dropped", { tasks: stale.undone });
+    if (result.removeErrors?.length) {
+      return this.degrade(hs, `Undo of tasks removed from the config failed: ${result.removeErrors.map((e) => `task ${e.taskId}: ${e.message}`).join("; ")}`);
     }
+    if (result.removed?.length) this.log.info("agent: undid tasks the new config dropped", { tasks: result.removed });
     if (result.rebootRequired) {
       const rebootTasks = config.tasks.filter((t) => t.disruption === "reboot").map((t) => t.id);
       if (!hs.allowReboot) {
@@ -266,6 +302,7 @@ export class NodeAgent {
       });
       await this.report("Working", `Rebooting to finish config ${id} (${rebootTasks.join(", ")})`);
       this.log.info("agent: requesting reboot", { config: id });
+      this.event("Normal", NODE_EVENT.rebootRequested, `Rebooting to finish config ${id} (${rebootTasks.join(", ")})`);
       await this.host.runChecked(["systemctl", "reboot"], { timeoutMs: 60_000 });
       return "rebooting";
     }
@@ -274,6 +311,9 @@ export class NodeAgent {
     this.lastDriftCheck = Date.now();
     await this.reportDone(await this.freshNode(node), id);
     this.log.info("agent: config applied", { config: id, changed: result.changed });
+    const changed = result.changed.length ? `changed: ${result.changed.join(", ")}` : "no changes needed";
+    const removed = result.removed?.length ? `; undid dropped tasks: ${result.removed.join(", ")}` : "";
+    this.event("Normal", NODE_EVENT.applied, `Applied node config ${id} (${changed}${removed})`);
     return "applied";
   }
 
@@ -289,7 +329,10 @@ export class NodeAgent {
     if (!rebooted) {
       if (Date.now() - Date.parse(pending.requestedAt) <= (this.opts.rebootTimeoutMs ?? 15 * 60 * 1000)) return "waiting";
       const reason = truncateReason(`RebootTimeout: reboot requested at ${pending.requestedAt} for config ${pending.configId} did not happen; reboot the node to finish`);
-      if (hs.state !== "Degraded" || hs.reason !== reason) await this.report("Degraded", reason);
+      if (hs.state !== "Degraded" || hs.reason !== reason) {
+        this.event("Warning", NODE_EVENT.degraded, reason);
+        await this.report("Degraded", reason);
+      }
       return "degraded";
     }
     const { reboot: _done, ...rest } = state;
@@ -320,6 +363,7 @@ export class NodeAgent {
     this.failure = undefined;
     await this.reportDone(await this.freshNode(node), CLEANUP_CONFIG);
     this.log.info("agent: host configuration undone", { config: config?.id ?? "none" });
+    this.event("Normal", NODE_EVENT.cleanupDone, config ? `Undid host configuration of node config ${config.id}` : "No host configuration to undo");
     return "cleaned";
   }
 
@@ -343,13 +387,18 @@ export class NodeAgent {
     const summary = drift.map((d: DriftEntry) => `${d.path} (${d.taskId}): ${d.message}`).join("; ");
     if (hs.driftPolicy !== "Heal") {
       const reason = truncateReason(`${DRIFT}: ${summary}`);
-      if (hs.reason !== reason || hs.state !== "Degraded") await this.report("Degraded", reason);
+      if (hs.reason !== reason || hs.state !== "Degraded") {
+        this.event("Warning", NODE_EVENT.driftDetected, `${summary} (driftPolicy Report: not healed)`);
+        await this.report("Degraded", reason);
+      }
       this.log.warn("agent: drift detected", { drift: summary });
       return "drift-reported";
     }
     this.log.warn("agent: drift detected, healing", { drift: summary });
+    this.event("Warning", NODE_EVENT.driftDetected, `${summary} (driftPolicy Heal: healing)`);
     const result = await applyNodeConfig(this.host, config as TypedNodeConfig, { allowReboot: hs.allowReboot, log: this.taskLog() });
     if (result.error) return this.degrade(hs, `${DRIFT}: healing failed at ${result.error.taskId}: ${result.error.message}`);
+    this.event("Normal", NODE_EVENT.driftHealed, `Healed drift: ${result.changed.join(", ") || "nothing left to change"}`);
     if (hs.state !== "Done" || hs.reason !== "") await this.report("Done", "");
     return "healed";
   }
@@ -409,6 +458,10 @@ export class NodeAgent {
     } finally {
       clearInterval(resync);
       await watch.stop();
+      // Last Events out, but a slow API server must not hold up shutdown.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.flushEvents(), new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+      clearTimeout(timer);
     }
   }
 }

@@ -386,9 +386,7 @@ export interface SSHSpec {
    */
   port?: number;
   /**
-   * Allow password logins; keys only when false.
-   *
-   * @default false
+   * Allow password logins (true) or keys only (false); unset leaves the host's setting alone.
    */
   passwordAuthentication?: boolean;
 }

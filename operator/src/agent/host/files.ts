@@ -166,6 +166,15 @@ export class RootedFiles {
     }
   }
 
+  /** Removes a directory only when it is empty; absent or non-empty is no error. */
+  async removeEmptyDir(p: string): Promise<void> {
+    try {
+      await fs.rmdir(await this.resolve(p, false));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "ENOTDIR") throw e;
+    }
+  }
   async snapshot(p: string): Promise<PathSnapshot> {
     const real = await this.resolve(p, false);
     let st;

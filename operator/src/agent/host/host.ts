@@ -84,6 +84,7 @@ export function createHost(opts: CreateHostOptions): Host {
     writeFile: (p, content, o) => files.writeFile(p, content, o),
     symlink: (p, target) => files.symlink(p, target),
     remove: (p) => files.remove(p),
+    removeEmptyDir: (p) => files.removeEmptyDir(p),
     snapshot: (p) => files.snapshot(p),
     restoreSnapshot: (p, snap) => files.restoreSnapshot(p, snap),
 
@@ -105,7 +106,7 @@ export function createHost(opts: CreateHostOptions): Host {
       checkScope(scope);
       return files.exists(backupBase(scope, p) + META_SUFFIX);
     },
-    async restore(p, scope) {
+    async restore(p, scope, restoreOpts) {
       checkScope(scope);
       const base = backupBase(scope, p);
       const rawMeta = await files.read(base + META_SUFFIX);
@@ -122,6 +123,7 @@ export function createHost(opts: CreateHostOptions): Host {
         snap = { type: "none" };
       }
       await files.restoreSnapshot(p, snap);
+      if (restoreOpts?.keep) return true;
       await files.remove(base + CONTENT_SUFFIX);
       await files.remove(base + META_SUFFIX);
       return true;

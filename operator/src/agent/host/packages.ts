@@ -11,6 +11,7 @@ const RPM_NAMES: Record<string, string> = {
   conntrack: "conntrack-tools",
   "systemd-timesyncd": "chrony",
   "openssh-client": "openssh-clients",
+  "unattended-upgrades": "dnf-automatic",
 };
 
 type HostCore = Pick<Host, "exists" | "run" | "runChecked">;

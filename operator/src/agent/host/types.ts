@@ -98,6 +98,8 @@ export interface Host {
   symlink(path: string, target: string): Promise<void>;
   /** Removes a file or symlink; no error when absent. */
   remove(path: string): Promise<void>;
+  /** Removes a directory only when it is empty; no error when absent or not empty. */
+  removeEmptyDir(path: string): Promise<void>;
   snapshot(path: string): Promise<PathSnapshot>;
   /** Puts a snapshot back (writes, re-links, or deletes for "none"). */
   restoreSnapshot(path: string, snap: PathSnapshot): Promise<void>;
@@ -109,8 +111,11 @@ export interface Host {
    */
   backup(path: string, scope: string): Promise<void>;
   hasBackup(path: string, scope: string): Promise<boolean>;
-  /** Restores `path` from the scope's backup (or deletes it for a "none existed" stamp); false when no backup. */
-  restore(path: string, scope: string): Promise<boolean>;
+  /**
+   * Restores `path` from the scope's backup (or deletes it for a "none existed" stamp); false when no
+   * backup. The backup is consumed unless `keep` is set.
+   */
+  restore(path: string, scope: string, opts?: { keep?: boolean }): Promise<boolean>;
   /** Forgets a scope's backups (after a successful apply, or after cleanup). */
   dropBackups(scope: string): Promise<void>;
   /** Host paths backed up in a scope. */

@@ -1,11 +1,12 @@
 // Applies a node config task by task (check → apply → verify), rolls the applied ones back when one
-// fails, holds reboot tasks back unless reboots are allowed, undoes everything on cleanup and reports
-// drift of the files we own.
+// fails, holds reboot tasks back unless reboots are allowed, undoes the tasks the new config dropped,
+// undoes everything on cleanup and reports drift of the files we own.
 import { validateHostTasks, type HostTask } from "../../render/host-tasks.js";
 import type { NodeConfig } from "../../render/types.js";
 import type { Host } from "../host/types.js";
 import { ORIGINAL_SCOPE, sha256 } from "./common.js";
 import { moduleFor } from "./registry.js";
+import { undoRemovedTasks } from "./removed-tasks.js";
 import type { ApplyOptions, ApplyResult, DriftEntry, TaskContext, TaskLog } from "./types.js";
 
 export type TypedNodeConfig = Omit<NodeConfig, "tasks"> & { tasks: HostTask[] };
@@ -66,25 +67,13 @@ export async function applyNodeConfig(host: Host, config: TypedNodeConfig, opts:
     }
   }
   await host.dropBackups(config.id);
-  if (opts.previous) result.removed = await undoRemovedTasks(ctx, opts.previous, config);
-  return result;
-}
-
-/** Tasks of the previous config that the new one no longer has go back to the pre-Olares state. */
-async function undoRemovedTasks(ctx: TaskContext, previous: { id: string; tasks: HostTask[] }, config: TypedNodeConfig): Promise<string[]> {
-  if (previous.id === config.id || validateHostTasks(previous.tasks).length > 0) return [];
-  const kept = new Set(config.tasks.map((t) => t.id));
-  const undone: string[] = [];
-  for (const task of [...previous.tasks].reverse()) {
-    if (kept.has(task.id)) continue;
-    try {
-      await moduleFor(task).undo(ctx, task, ORIGINAL_SCOPE);
-      undone.push(task.id);
-    } catch (e) {
-      ctx.log.warn(`undo of removed task ${task.id} failed`, { error: errorMessage(e) });
-    }
+  // A held-back reboot task leaves the node on its previous config: keep that config's tasks too.
+  if (opts.previous && !(result.rebootRequired && !opts.allowReboot)) {
+    const removed = await undoRemovedTasks(ctx, opts.previous, config);
+    result.removed = removed.undone;
+    if (removed.errors.length > 0) result.removeErrors = removed.errors;
   }
-  return undone;
+  return result;
 }
 
 async function rollBack(ctx: TaskContext, tasks: HostTask[]): Promise<string[]> {

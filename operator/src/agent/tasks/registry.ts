@@ -8,6 +8,7 @@ import { fileTask } from "./file.js";
 import { nvidiaDriverTask } from "./nvidia-driver.js";
 import { nvidiaToolkitTask } from "./nvidia-toolkit.js";
 import { packagesTask } from "./packages.js";
+import { packagesAbsentTask } from "./packages-absent.js";
 import { resolvConfTask } from "./resolv-conf.js";
 import { sshdTask } from "./sshd.js";
 import { swapTask } from "./swap.js";
@@ -24,6 +25,7 @@ export const TASK_MODULES: ModuleMap = {
   dropin: dropinTask,
   unit: unitTask,
   packages: packagesTask,
+  packagesAbsent: packagesAbsentTask,
   resolvConf: resolvConfTask,
   timesync: timesyncTask,
   sshd: sshdTask,

@@ -8,11 +8,12 @@ import type { TaskContext, TaskModule } from "./types.js";
 export const SSHD_DROPIN = HOST_PATHS.sshdDropin;
 const SSHD_CONFIG = "/etc/ssh/sshd_config";
 
+/** PasswordAuthentication is written only when the spec sets it; unset keeps the host's setting. */
 export function sshdContent(task: Pick<SshdTask, "port" | "passwordAuthentication">): string {
   return [
     "# Managed by olares-operator (spec.os.ssh)",
     `Port ${task.port}`,
-    `PasswordAuthentication ${task.passwordAuthentication ? "yes" : "no"}`,
+    ...(task.passwordAuthentication === undefined ? [] : [`PasswordAuthentication ${task.passwordAuthentication ? "yes" : "no"}`]),
     "",
   ].join("\n");
 }

@@ -45,8 +45,9 @@ export interface ApplyOptions {
   allowReboot: boolean;
   log: TaskLog;
   /**
-   * The config applied before this one. After a successful apply, its tasks whose ids are gone from
-   * the new config are undone back to the pre-Olares state (e.g. swap or mirrors removed from the spec).
+   * The config applied before this one. After a successful apply (and unless a reboot task is held
+   * back), its tasks whose ids are gone from the new config are undone back to the pre-Olares state
+   * (e.g. swap or mirrors removed from the spec), except what the new config still owns.
    */
   previous?: { id: string; tasks: HostTask[] };
 }
@@ -61,6 +62,8 @@ export interface ApplyResult {
   rolledBack: string[];
   /** Ids of the previous config's tasks that were undone because the new config dropped them. */
   removed?: string[];
+  /** Dropped tasks whose undo failed (the new config itself applied). */
+  removeErrors?: Array<{ taskId: string; message: string }>;
 }
 
 export interface DriftEntry {

@@ -15,7 +15,7 @@ export const NODE_AGENT_CLUSTER_RULES = [
   { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "patch", "watch"] },
   { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
   { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },
-  { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+  { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
   { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"] },
 ];
 
