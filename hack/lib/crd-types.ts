@@ -12,6 +12,7 @@ export const TYPE_NAMES: Record<string, string> = {
   "spec.owner": "OwnerSpec",
   "spec.owner.passwordSecretRef": "PasswordSecretRef",
   "spec.kubernetes": "KubernetesSpec",
+  "spec.kubernetes.clusterDNS": "ClusterDNSSpec",
   "spec.registry": "RegistrySpec",
   "spec.registry.mirrors[]": "RegistryMirror",
   "spec.storage": "StorageSpec",

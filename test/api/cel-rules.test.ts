@@ -71,6 +71,10 @@ const CASES: Record<string, RuleCase> = {
     pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3, region: undefined, endpoint: "https://s3.example.com" } } }; },
     fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3, region: undefined } } }; },
   },
+  "spec.kubernetes.clusterDNS :: kubernetes.clusterDNS.clusterIP and upstreamNameservers apply only when mode is Auto or Managed": {
+    pass: (s) => { s.kubernetes = { clusterDNS: { mode: "Managed", clusterIP: "10.96.0.10", upstreamNameservers: ["1.1.1.1", "2606:4700:4700::1111"] } }; },
+    fail: (s) => { s.kubernetes = { clusterDNS: { mode: "External", upstreamNameservers: ["1.1.1.1"] } }; },
+  },
   "spec.gpu :: gpu.sharing.mode must be None when gpu.enabled is \"false\"": {
     pass: (s) => { s.gpu = { enabled: "auto", sharing: { mode: "HAMi" } }; },
     fail: (s) => { s.gpu = { enabled: "false", sharing: { mode: "HAMi" } }; },

@@ -32,12 +32,12 @@ describe("plan", () => {
     const { code, stdout } = run({});
     expect(code).to.equal(0);
     const lines = stdout.split("\n");
-    expect(lines[0]).to.match(/^OlaresInstallation olares: Olares 1\.12\.1, 1 node\(s\); stages: Prerequisites → NodeAgent → NodeConfig → Storage/);
+    expect(lines[0]).to.match(/^OlaresInstallation olares: Olares 1\.12\.1, 1 node\(s\); stages: Prerequisites → NodeAgent → NodeConfig → ClusterDNS → Storage/);
     const header = lines.findIndex((l) => l.startsWith("STAGE"));
     expect(lines[header]).to.match(/^STAGE\s+KIND\s+NAMESPACE\/NAME\s+NOTE$/);
     const rows = lines.slice(header + 1).filter((l) => /^[A-Z]\w+\s{2,}/.test(l));
     const stages = rows.map((r) => r.split(/\s+/)[0]);
-    const order = ["Prerequisites", "NodeAgent", "NodeConfig", "Storage", "GPU", "Olaresd", "CoreServices"];
+    const order = ["Prerequisites", "NodeAgent", "NodeConfig", "ClusterDNS", "Storage", "GPU", "Olaresd", "CoreServices"];
     expect([...stages].sort((a, b) => order.indexOf(a!) - order.indexOf(b!))).to.deep.equal(stages);
     expect(stdout).to.match(/NodeAgent\s+DaemonSet\s+olares-system\/olares-node-agent\s+\S+ on all selected nodes \(privileged\)/);
     expect(stdout).to.match(/Prerequisites\s+Secret\s+olares-system\/olares-owner-password\s+generated once/);

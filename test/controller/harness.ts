@@ -46,10 +46,16 @@ export interface Harness {
   cr(name?: string): KubeObject;
 }
 
-export function harness(opts: { nodes?: KubeObject[]; crs?: KubeObject[] } = {}): Harness {
+/** Every cluster has kube-system (the ClusterDNS facts look for it and for DNS Services in it). */
+export function kubeSystemNamespace(): KubeObject {
+  return { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system" } };
+}
+
+export function harness(opts: { nodes?: KubeObject[]; crs?: KubeObject[]; seed?: KubeObject[] } = {}): Harness {
   const clock = { t: Date.parse("2026-01-01T00:00:00Z") };
   const now = () => new Date(clock.t);
   const cluster = new FakeCluster(now);
+  for (const obj of opts.seed ?? [kubeSystemNamespace()]) cluster.seed(obj);
   for (const n of opts.nodes ?? [node("node-1")]) cluster.seed(n);
   for (const cr of opts.crs ?? [installation("olares")]) cluster.seed(cr);
   const reconciler = new Reconciler({ client: cluster, observed: cluster.observed(), operatorImage: TEST_IMAGE, now });

@@ -40,7 +40,7 @@ describe("Reconciler", () => {
   it("gates stages in order: a stage is applied only after the previous one is ready", async () => {
     const h = harness();
     const stagesApplied: string[][] = [];
-    for (let round = 0; round < 7; round++) {
+    for (let round = 0; round < 8; round++) {
       h.cluster.resetRequests();
       await h.reconcile();
       const stages = new Set<string>();
@@ -50,9 +50,10 @@ describe("Reconciler", () => {
       stagesApplied.push([...stages]);
       h.rollOutWorkloads();
     }
-    expect(stagesApplied.slice(0, 5)).to.deep.equal([
+    expect(stagesApplied.slice(0, 6)).to.deep.equal([
       ["Prerequisites", "NodeAgent"],
       ["NodeConfig"],
+      ["ClusterDNS"],
       ["Storage"],
       ["GPU"],
       ["Olaresd", "CoreServices"],
@@ -76,6 +77,7 @@ describe("Reconciler", () => {
       "PrerequisitesReady",
       "NodeAgentReady",
       "NodeConfigReady",
+      "ClusterDNSReady",
       "StorageReady",
       "GPUReady",
       "OlaresdReady",
@@ -305,7 +307,7 @@ describe("Reconciler", () => {
       storage: { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "b", credentialsSecretRef: { name: "s3" } } } },
     };
     const h = harness({ crs: [installation("olares", spec)] });
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 5; i++) {
       await h.reconcile();
       h.rollOutWorkloads();
     }

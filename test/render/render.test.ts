@@ -18,7 +18,7 @@ function container(o: KubeObject, index = 0): any {
 describe("render", () => {
   it("renders the stages in mission order", () => {
     const names = render(spec(), FACTS).stages.map((s) => s.name);
-    expect(names).to.deep.equal(["Prerequisites", "NodeAgent", "NodeConfig", "Storage", "GPU", "Olaresd", "CoreServices"]);
+    expect(names).to.deep.equal(["Prerequisites", "NodeAgent", "NodeConfig", "ClusterDNS", "Storage", "GPU", "Olaresd", "CoreServices"]);
   });
 
   it("leaves disabled stages out instead of faking them", () => {
@@ -26,6 +26,7 @@ describe("render", () => {
       spec({
         gpu: { enabled: "false" },
         olaresd: { enabled: false },
+        kubernetes: { clusterDNS: { mode: "External" } },
         coreServices: Object.fromEntries(
           ["citus", "nats", "kvrocks", "lldap", "authelia", "system-server", "app-service", "bfl"].map((n) => [n, { enabled: false }]),
         ),
@@ -74,7 +75,7 @@ describe("render", () => {
       expect(verbs("nodes")).to.have.members(["get", "list", "watch", "patch"]);
       expect(verbs("pods")).to.deep.equal(["list"]);
       expect(verbs("pods/eviction")).to.deep.equal(["create"]);
-      expect(verbs("events")).to.deep.equal(["create", "create"]);
+      expect(verbs("events")).to.deep.equal(["create", "patch", "create"]);
       expect(JSON.stringify(cluster.rules)).to.not.include("secrets").and.not.include('"*"');
       const role = find(objects, "Role", "olares-node-agent") as any;
       expect(role.metadata.namespace).to.equal("olares-system");

@@ -92,6 +92,26 @@ export interface KubernetesSpec {
    * @default "k3s"
    */
   distribution?: "k3s" | "k8s";
+  clusterDNS?: ClusterDNSSpec;
+}
+/**
+ * Cluster DNS (Service kube-system/kube-dns backed by CoreDNS). Unset means mode Auto with the defaults below.
+ */
+export interface ClusterDNSSpec {
+  /**
+   * Auto runs the operator's CoreDNS only when the cluster has no DNS Service of its own (a Service in kube-system labelled k8s-app=kube-dns or named kube-dns), and keeps running it once deployed; Managed always runs it; External leaves cluster DNS to the cluster.
+   *
+   * @default "Auto"
+   */
+  mode?: "Auto" | "Managed" | "External";
+  /**
+   * ClusterIP of Service kube-system/kube-dns; must equal the kubelets' cluster DNS address, inside the service CIDR (default 10.43.0.10, K3s's). A Service's clusterIP cannot change, so changing it later needs that Service deleted (the operator recreates it).
+   */
+  clusterIP?: string;
+  /**
+   * Name servers CoreDNS forwards names outside the cluster to; when empty it uses the node's /etc/resolv.conf (see os.dns).
+   */
+  upstreamNameservers?: string[];
 }
 /**
  * Container registry settings written to containerd on every node.

@@ -1,6 +1,26 @@
 // ClusterFacts for render, gathered from the observed cluster (never from memory).
 import type { OlaresInstallationSpec } from "../api/index.js";
-import type { ClusterFacts, KubeObject, ObservedState } from "../render/types.js";
+import type { ClusterDNSFacts, ClusterFacts, KubeObject, ObservedState } from "../render/types.js";
+import { LABEL_INSTALLATION, LABEL_MANAGED_BY, MANAGED_BY } from "../render/names.js";
+import { CLUSTER_DNS_NAMESPACE, CLUSTER_DNS_SERVICE, KUBE_DNS_LABEL_KEY, KUBE_DNS_LABEL_VALUE } from "../render/stages/cluster-dns.js";
+
+/** A watch the facts need besides the CR, Nodes and the owned kinds (which are watched by our label only). */
+export interface FactInformer {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  fieldSelector?: string;
+}
+
+/**
+ * The manager must add these to its cache: every Service in kube-system (to find the cluster's own DNS,
+ * which carries no label of ours) and the kube-system Namespace, whose presence proves the cache sees
+ * objects we did not create (without it, ClusterDNS in mode Auto refuses to guess).
+ */
+export const FACT_INFORMERS: readonly FactInformer[] = [
+  { apiVersion: "v1", kind: "Service", namespace: CLUSTER_DNS_NAMESPACE },
+  { apiVersion: "v1", kind: "Namespace", fieldSelector: `metadata.name=${CLUSTER_DNS_NAMESPACE}` },
+];
 
 export function nodeFacts(node: KubeObject): ClusterFacts["nodes"][number] {
   const status = (node.status as { allocatable?: Record<string, string> } | undefined) ?? {};
@@ -13,6 +33,27 @@ export function nodeFacts(node: KubeObject): ClusterFacts["nodes"][number] {
   };
 }
 
+function isDnsService(svc: KubeObject): boolean {
+  return svc.metadata.name === CLUSTER_DNS_SERVICE || svc.metadata.labels?.[KUBE_DNS_LABEL_KEY] === KUBE_DNS_LABEL_VALUE;
+}
+
+function isOurs(obj: KubeObject, installationName: string): boolean {
+  const labels = obj.metadata.labels ?? {};
+  return labels[LABEL_MANAGED_BY] === MANAGED_BY && labels[LABEL_INSTALLATION] === installationName;
+}
+
+/** DNS Services in kube-system: labelled k8s-app=kube-dns (kubeadm, K3s, RKE2, EKS, ...) or named kube-dns. */
+export function clusterDnsFacts(observed: ObservedState, installationName: string): ClusterDNSFacts {
+  const observable = observed.get({ apiVersion: "v1", kind: "Namespace", name: CLUSTER_DNS_NAMESPACE }) !== undefined;
+  const services = observed.list("v1", "Service", CLUSTER_DNS_NAMESPACE).filter(isDnsService);
+  const foreignServices = services
+    .filter((s) => !isOurs(s, installationName))
+    .map((s) => `${s.metadata.namespace ?? CLUSTER_DNS_NAMESPACE}/${s.metadata.name}`)
+    .sort();
+  const ownServicePresent = services.some((s) => s.metadata.name === CLUSTER_DNS_SERVICE && isOurs(s, installationName));
+  return { observable, foreignServices, ownServicePresent };
+}
+
 export function gatherFacts(cr: KubeObject, spec: OlaresInstallationSpec, observed: ObservedState, operatorImage: string): ClusterFacts {
   const selector = Object.entries(spec.nodes?.selector ?? {});
   const nodes = observed
@@ -20,5 +61,11 @@ export function gatherFacts(cr: KubeObject, spec: OlaresInstallationSpec, observ
     .filter((n) => selector.every(([k, v]) => n.metadata.labels?.[k] === v))
     .map(nodeFacts)
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { nodes, ownerUid: cr.metadata.uid ?? "", operatorImage, installationName: cr.metadata.name };
+  return {
+    nodes,
+    ownerUid: cr.metadata.uid ?? "",
+    operatorImage,
+    installationName: cr.metadata.name,
+    clusterDNS: clusterDnsFacts(observed, cr.metadata.name),
+  };
 }

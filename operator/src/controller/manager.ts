@@ -13,6 +13,7 @@ import { OWNED_KINDS } from "../render/kinds.js";
 import { API_VERSION, KIND, LABEL_MANAGED_BY, MANAGED_BY } from "../render/names.js";
 import { createEventRecorder, type EventRecorder } from "../kube/events.js";
 import { Reconciler } from "./reconciler.js";
+import { FACT_INFORMERS } from "./facts.js";
 
 export const LEASE_NAME = "olares-operator";
 
@@ -63,6 +64,7 @@ export class Manager {
       createInformer({ ...common, apiVersion: "v1", kind: "Node" }),
       createInformer({ ...common, apiVersion: "v1", kind: "Secret", labelSelector: ours }),
       ...OWNED_KINDS.map((k) => createInformer({ ...common, apiVersion: k.apiVersion, kind: k.kind, labelSelector: ours })),
+      ...FACT_INFORMERS.map((f) => createInformer({ ...common, ...f })),
     ];
     this.cache = new CacheSet(informers);
     this.queue = new WorkQueue<string>({ name: "olaresinstallation", clock, logger: this.log, ...(opts.metrics ? { metrics: opts.metrics } : {}) });

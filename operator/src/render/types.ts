@@ -55,12 +55,25 @@ export interface ClusterFacts {
   operatorImage: string;
   /** metadata.name of the OlaresInstallation (labels, owner references); default "olares". */
   installationName?: string;
+  /** The cluster's DNS Services as the controller sees them; absent offline (`plan` models a cluster without DNS). */
+  clusterDNS?: ClusterDNSFacts;
+}
+
+/** Cluster DNS Services: in kube-system, labelled k8s-app=kube-dns or named kube-dns. */
+export interface ClusterDNSFacts {
+  /** False when the operator's cache cannot see Services it does not manage: then Auto must not guess. */
+  observable: boolean;
+  /** DNS Services this installation did not create, as "namespace/name", sorted. */
+  foreignServices: string[];
+  /** This installation's kube-dns Service exists (Auto keeps the CoreDNS it deployed). */
+  ownServicePresent: boolean;
 }
 
 export type StageName =
   | "Prerequisites"
   | "NodeAgent"
   | "NodeConfig"
+  | "ClusterDNS"
   | "Storage"
   | "GPU"
   | "Olaresd"

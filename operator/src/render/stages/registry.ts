@@ -4,6 +4,7 @@ import type { RenderContext } from "../context.js";
 import { renderPrerequisites } from "./prerequisites.js";
 import { renderNodeAgent } from "./node-agent.js";
 import { renderNodeConfigStage } from "./node-config.js";
+import { renderClusterDns } from "./cluster-dns.js";
 import { renderStorage } from "./storage.js";
 import { renderGpu } from "./gpu.js";
 import { renderOlaresd } from "./olaresd.js";
@@ -22,6 +23,7 @@ export const STAGE_REGISTRY: readonly StageEntry[] = [
   { name: "Prerequisites", render: renderPrerequisites },
   { name: "NodeAgent", render: renderNodeAgent },
   { name: "NodeConfig", render: renderNodeConfigStage },
+  { name: "ClusterDNS", render: renderClusterDns },
   { name: "Storage", render: renderStorage },
   { name: "GPU", render: renderGpu },
   { name: "Olaresd", render: renderOlaresd },
