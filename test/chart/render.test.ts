@@ -1,0 +1,230 @@
+// helm lint --strict and helm template of charts/olares-operator under the real Helm 4.1 and Helm 3.17,
+// with default and non-default values; every object checked against upstream schemas.
+import { expect } from "chai";
+import { validateObject } from "./schemas.js";
+
+import { HELMS, fetchTools, find, helmLint, helmTemplate, only, run } from "./tools.js";
+import { NON_DEFAULT_VALUES } from "./values.js";
+
+/** Rendered objects are read loosely: the schema checks above pin their shape. */
+type Obj = { apiVersion: string; kind: string; metadata: Record<string, any>; [k: string]: any };
+
+const HOOK = "helm.sh/hook";
+
+function podSpecOf(o: Obj): any {
+  return o.spec.template.spec;
+}
+
+function expectHardened(podSpec: any, where: string): void {
+  expect(podSpec.securityContext, `${where} pod securityContext`).to.include({ runAsNonRoot: true, runAsUser: 65532 });
+  expect(podSpec.securityContext.seccompProfile, `${where} pod seccomp`).to.deep.equal({ type: "RuntimeDefault" });
+  for (const c of podSpec.containers) {
+    const sc = c.securityContext;
+    expect(sc, `${where}/${c.name} securityContext`).to.include({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      privileged: false,
+    });
+    expect(sc.capabilities.drop, `${where}/${c.name} capabilities.drop`).to.deep.equal(["ALL"]);
+    expect(sc.capabilities.add, `${where}/${c.name} capabilities.add`).to.equal(undefined);
+    expect(sc.seccompProfile).to.deep.equal({ type: "RuntimeDefault" });
+    expect(c.resources.requests, `${where}/${c.name} requests`).to.have.keys("cpu", "memory");
+    expect(c.resources.limits, `${where}/${c.name} limits`).to.have.keys("cpu", "memory");
+  }
+}
+
+for (const helm of HELMS) {
+  describe(`chart with ${helm.label}`, function () {
+    this.timeout(180_000);
+    let defaults: Obj[];
+    let custom: Obj[];
+
+    before(async function () {
+      fetchTools();
+      const d = await helmTemplate(helm.bin);
+      expect(d.code, d.stderr).to.equal(0);
+      defaults = d.objects as unknown as Obj[];
+      const c = await helmTemplate(helm.bin, NON_DEFAULT_VALUES);
+      expect(c.code, c.stderr).to.equal(0);
+      custom = c.objects as unknown as Obj[];
+    });
+
+    it(`is the pinned ${helm.versionPrefix}x`, async () => {
+      const res = await run(helm.bin, ["version", "--template", "{{ .Version }}"]);
+      expect(res.stdout.trim().startsWith(helm.versionPrefix), res.stdout).to.equal(true);
+    });
+
+    it("passes helm lint --strict with default values", async () => {
+      const res = await helmLint(helm.bin);
+      expect(res.code, res.stdout + res.stderr).to.equal(0);
+    });
+
+    it("passes helm lint --strict with non-default values", async () => {
+      const res = await helmLint(helm.bin, NON_DEFAULT_VALUES);
+      expect(res.code, res.stdout + res.stderr).to.equal(0);
+    });
+
+    it("renders the expected objects with default values", () => {
+      const kinds = defaults.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+      expect(kinds).to.deep.equal(
+        [
+          "ClusterRole/olares-operator",
+          "ClusterRole/olares-operator-crd-upgrade",
+          "ClusterRoleBinding/olares-operator",
+          "ClusterRoleBinding/olares-operator-crd-upgrade",
+          "CustomResourceDefinition/olaresinstallations.olares.com",
+          "Deployment/olares-operator",
+          "Job/olares-operator-crd-upgrade",
+          "Role/olares-operator-leader-election",
+          "RoleBinding/olares-operator-leader-election",
+          "Service/olares-operator-metrics",
+          "ServiceAccount/olares-operator",
+          "ServiceAccount/olares-operator-crd-upgrade",
+        ].sort(),
+      );
+    });
+
+    it("renders objects that validate against the upstream schemas (default and non-default values)", () => {
+      for (const o of [...defaults, ...custom]) validateObject(o as never);
+      expect(find(custom, "ServiceMonitor")).to.have.length(1);
+      expect(find(custom, "OlaresInstallation")).to.have.length(1);
+      expect(find(custom, "PodDisruptionBudget")).to.have.length(1);
+    });
+
+    it("has no wildcard in any RBAC rule", () => {
+      for (const o of [...defaults, ...custom].filter((x) => x.kind === "ClusterRole" || x.kind === "Role")) {
+        for (const rule of o.rules as Array<Record<string, string[] | undefined>>) {
+          for (const field of ["apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"]) {
+            for (const v of rule[field] ?? []) expect(v, `${o.kind}/${o.metadata.name} ${field}`).to.not.include("*");
+          }
+        }
+      }
+    });
+
+    it("binds the operator ServiceAccount to its ClusterRole and its leader-election Role", () => {
+      const deploy = only(defaults, "Deployment");
+      const sa = podSpecOf(deploy).serviceAccountName;
+      const crb = only(defaults, "ClusterRoleBinding", (o) => o.metadata.name === "olares-operator");
+      expect(crb.subjects).to.deep.equal([{ kind: "ServiceAccount", name: sa, namespace: "olares-operator" }]);
+      expect(crb.roleRef.name).to.equal("olares-operator");
+      const role = only(defaults, "Role");
+      expect(role.metadata.namespace).to.equal("olares-operator");
+      expect(role.rules).to.deep.equal([
+        { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+        { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["olares-operator"], verbs: ["get", "update"] },
+      ]);
+      const rb = only(defaults, "RoleBinding");
+      expect(rb.subjects[0].name).to.equal(sa);
+    });
+
+    it("leaves the node agent's ServiceAccount and RBAC to the operator (no duplicates)", () => {
+      for (const o of [...defaults, ...custom]) expect(o.metadata.name).to.not.equal("olares-node-agent");
+      const cr = only(defaults, "ClusterRole", (o) => o.metadata.name === "olares-operator");
+      const bindRule = cr.rules.find((r: any) => r.resources.includes("clusterroles") && r.verbs.includes("bind"));
+      expect(bindRule.resourceNames).to.include("olares-node-agent");
+    });
+
+    it("hardens the operator Deployment and the CRD upgrade Job", () => {
+      for (const objs of [defaults, custom]) {
+        expectHardened(podSpecOf(only(objs, "Deployment")), "Deployment");
+        expectHardened(podSpecOf(only(objs, "Job")), "Job");
+      }
+    });
+
+    it("probes /healthz and /readyz on the metrics port it passes to `run`", () => {
+      const c = podSpecOf(only(defaults, "Deployment")).containers[0];
+      expect(c.args).to.deep.equal(["run", "--metrics-addr=:8080", "--image=ghcr.io/olares-operator/olares-operator:v0.1.0", "--leader-elect"]);
+      expect(c.ports).to.deep.equal([{ name: "metrics", containerPort: 8080, protocol: "TCP" }]);
+      expect(c.livenessProbe.httpGet).to.deep.equal({ path: "/healthz", port: "metrics" });
+      expect(c.readinessProbe.httpGet).to.deep.equal({ path: "/readyz", port: "metrics" });
+      expect(c.volumeMounts).to.deep.equal([{ name: "tmp", mountPath: "/tmp" }]);
+      const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+      expect(env.POD_NAME).to.deep.equal({ fieldRef: { fieldPath: "metadata.name" } });
+      expect(env.POD_NAMESPACE).to.deep.equal({ fieldRef: { fieldPath: "metadata.namespace" } });
+    });
+
+    it("runs one replica without anti-affinity by default, two spread over nodes when asked", () => {
+      const d = only(defaults, "Deployment");
+      expect(d.spec.replicas).to.equal(1);
+      expect(podSpecOf(d).affinity).to.equal(undefined);
+      const c = only(custom, "Deployment");
+      expect(c.spec.replicas).to.equal(2);
+      expect(podSpecOf(c).containers[0].args).to.include("--leader-elect");
+      const term = podSpecOf(c).affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm;
+      expect(term.topologyKey).to.equal("kubernetes.io/hostname");
+      expect(term.labelSelector.matchLabels).to.deep.equal(c.spec.selector.matchLabels);
+      expect(podSpecOf(c).containers[0].image).to.equal(`registry.example/olares/olares-operator@sha256:${"a".repeat(64)}`);
+      expect(podSpecOf(c).containers[0].args).to.include(`--image=registry.example/olares/olares-operator@sha256:${"a".repeat(64)}`);
+      expect(podSpecOf(c).priorityClassName).to.equal("system-cluster-critical");
+      const pdb = only(custom, "PodDisruptionBudget");
+      expect(pdb.spec.selector.matchLabels).to.deep.equal(c.spec.selector.matchLabels);
+    });
+
+    it("points the ServiceMonitor at the metrics Service", () => {
+      const svc = only(custom, "Service");
+      const sm = only(custom, "ServiceMonitor");
+      expect(svc.spec.selector).to.deep.equal((only(custom, "Deployment")).spec.selector.matchLabels);
+      for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) expect(svc.metadata.labels[k]).to.equal(v);
+      expect(svc.spec.ports.map((p: any) => p.name)).to.include(sm.spec.endpoints[0].port);
+      expect(sm.metadata.labels.release).to.equal("kube-prometheus-stack");
+    });
+
+    it("creates the OlaresInstallation as a kept release object after the operator (not a hook)", () => {
+      const oi = only(custom, "OlaresInstallation");
+      expect(oi.metadata.name).to.equal("olares");
+      expect(oi.metadata.namespace).to.equal(undefined);
+      expect(oi.metadata.annotations[HOOK]).to.equal(undefined);
+      expect(oi.metadata.annotations["helm.sh/resource-policy"]).to.equal("keep");
+      expect(oi.metadata.annotations["argocd.argoproj.io/sync-wave"]).to.equal("1");
+      expect(oi.metadata.annotations["argocd.argoproj.io/sync-options"]).to.equal("SkipDryRunOnMissingResource=true");
+      expect(oi.spec).to.deep.equal(NON_DEFAULT_VALUES.installation.spec);
+    });
+
+    it("runs `crd --apply` as a pre-install/pre-upgrade hook after its own RBAC hooks", () => {
+      const hooks = defaults.filter((o) => o.metadata.annotations?.[HOOK]);
+      expect(hooks.map((o) => o.kind).sort()).to.deep.equal(["ClusterRole", "ClusterRoleBinding", "Job", "ServiceAccount"]);
+      const weight = (o: Obj) => Number(o.metadata.annotations["helm.sh/hook-weight"]);
+      const job = only(hooks, "Job");
+      for (const h of hooks) {
+        expect(h.metadata.annotations[HOOK]).to.equal("pre-install,pre-upgrade");
+        expect(h.metadata.annotations["helm.sh/hook-delete-policy"]).to.equal("before-hook-creation,hook-succeeded");
+        if (h !== job) expect(weight(h)).to.be.lessThan(weight(job));
+      }
+      const c = podSpecOf(job).containers[0];
+      expect(c.args).to.deep.equal(["crd", "--apply"]);
+      expect(c.image).to.equal(podSpecOf(only(defaults, "Deployment")).containers[0].image);
+      const role = only(hooks, "ClusterRole");
+      const named = role.rules.find((r: any) => r.resourceNames);
+      expect(named.resourceNames).to.deep.equal(["olaresinstallations.olares.com"]);
+    });
+
+    it("omits the hook when crds.upgradeJob.enabled is false", async () => {
+      const res = await helmTemplate(helm.bin, { crds: { upgradeJob: { enabled: false } } });
+      expect(res.code, res.stderr).to.equal(0);
+      expect((res.objects as unknown as Obj[]).filter((o) => o.metadata.annotations?.[HOOK])).to.deep.equal([]);
+      expect(find(res.objects, "Deployment")).to.have.length(1);
+    });
+
+    it("uses an existing ServiceAccount when serviceAccount.create is false", async () => {
+      const res = await helmTemplate(helm.bin, { serviceAccount: { create: false, name: "my-operator" } });
+      expect(res.code, res.stderr).to.equal(0);
+      expect(find(res.objects, "ServiceAccount", (o) => o.metadata.name === "my-operator")).to.deep.equal([]);
+      expect(podSpecOf(only(res.objects as unknown as Obj[], "Deployment")).serviceAccountName).to.equal("my-operator");
+    });
+  });
+}
+
+describe("chart under Helm 4.1 and Helm 3.17", function () {
+  this.timeout(180_000);
+  before(() => fetchTools());
+
+  it("renders the same objects with both", async () => {
+    for (const values of [{}, NON_DEFAULT_VALUES]) {
+      const [a, b] = await Promise.all(HELMS.map((h) => helmTemplate(h.bin, values)));
+      expect(a!.code, a!.stderr).to.equal(0);
+      expect(b!.code, b!.stderr).to.equal(0);
+      expect(a!.objects).to.deep.equal(b!.objects);
+    }
+  });
+});
