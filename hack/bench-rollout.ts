@@ -4,6 +4,7 @@
 // Usage: `npx tsx hack/bench-rollout.ts [NODES]` (default 100). Prints one line per figure.
 import { allDoneOn, applyInstallation, describeNodes, recordNodes, startTestbed, waitFor, waitReady } from "../test/e2e-nodes/harness.js";
 import { writesBy } from "../test/e2e/cluster.js";
+import { invokedDirectly, runSections, type BenchSection, type Figure } from "./bench-report.js";
 
 interface RunFigures {
   maxUnavailable: number | string;
@@ -50,25 +51,36 @@ async function run(nodes: number, maxUnavailable: number | string): Promise<RunF
   }
 }
 
+function rolloutSection(nodes: number, maxUnavailable: "10%" | 1): BenchSection {
+  return {
+    title: `node-config rollout on the cluster simulator: ${nodes} nodes, maxUnavailable=${maxUnavailable} (real operator + ${nodes} in-process agents)`,
+    async run(): Promise<Figure[]> {
+      const f = await run(nodes, maxUnavailable);
+      return [
+        { name: "apply → all nodes Done", value: (f.applyToAllDoneMs / 1000).toFixed(1), unit: "s" },
+        { name: "first hand-out → all Done, per node", value: (f.firstHandOutToAllDoneMs / nodes).toFixed(0), unit: "ms" },
+        { name: "apply → CR Ready", value: f.applyToReadyMs !== undefined ? (f.applyToReadyMs / 1000).toFixed(1) : `not Ready: ${f.notReadyWhy}`, unit: f.applyToReadyMs !== undefined ? "s" : "" },
+        { name: "most nodes in flight at once", value: f.maxInFlight, target: `≤ ${maxUnavailable === 1 ? 1 : Math.max(1, Math.floor(nodes / 10))}`, ok: f.maxInFlight <= (maxUnavailable === 1 ? 1 : Math.max(1, Math.floor(nodes / 10))) },
+        { name: "write requests, operator / agents", value: `${f.operatorWrites} / ${f.agentWrites}` },
+      ];
+    },
+  };
+}
+
+export const ROLLOUT_SECTIONS: BenchSection[] = [rolloutSection(100, "10%"), rolloutSection(100, 1)];
+
 async function main(): Promise<void> {
   const nodes = Number(process.argv[2] ?? 100);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 1000) throw new Error(`NODES: "${process.argv[2]}" must be an integer from 1 to 1000`);
-  console.log(`node-config rollout on the cluster simulator: ${nodes} nodes, real operator + ${nodes} in-process agents`);
-  for (const maxUnavailable of ["10%", 1] as const) {
-    const f = await run(nodes, maxUnavailable);
-    const label = `maxUnavailable=${f.maxUnavailable}`;
-    console.log(`${label}: apply → all nodes Done        ${(f.applyToAllDoneMs / 1000).toFixed(1)} s`);
-    console.log(`${label}: first hand-out → all Done    ${(f.firstHandOutToAllDoneMs / 1000).toFixed(1)} s (${(f.firstHandOutToAllDoneMs / nodes).toFixed(0)} ms/node)`);
-    console.log(`${label}: apply → CR Ready            ${f.applyToReadyMs !== undefined ? `${(f.applyToReadyMs / 1000).toFixed(1)} s` : `not Ready: ${f.notReadyWhy}`}`);
-    console.log(`${label}: max nodes in flight          ${f.maxInFlight}`);
-    console.log(`${label}: writes operator / agents     ${f.operatorWrites} / ${f.agentWrites}`);
-  }
+  await runSections([rolloutSection(nodes, "10%"), rolloutSection(nodes, 1)]);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+if (invokedDirectly(import.meta.url)) {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    },
+  );
+}

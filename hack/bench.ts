@@ -6,21 +6,10 @@ import { parseAllDocuments } from "yaml";
 import { harness } from "../test/controller/harness.js";
 import { planFor } from "../operator/src/cli/plan-model.js";
 import type { KubeObject } from "../operator/src/render/types.js";
+import { invokedDirectly, runSections, type BenchSection, type Figure } from "./bench-report.js";
+import { E2E_SECTIONS } from "./bench-e2e.js";
+import { ROLLOUT_SECTIONS } from "./bench-rollout.js";
 
-export interface Figure {
-  name: string;
-  value: number | string;
-  unit?: string;
-  /** e.g. "≤ 1 s" */
-  target?: string;
-  /** Whether the target is met (undefined when there is no target). */
-  ok?: boolean;
-}
-
-export interface BenchSection {
-  title: string;
-  run(): Promise<Figure[]>;
-}
 
 const root = join(import.meta.dirname, "..");
 const defaultExample = join(root, "examples/olares.yaml");
@@ -102,33 +91,14 @@ const planWallTime: BenchSection = {
 };
 
 /** Sections run in order; the simulator and later issues append theirs here. */
-export const SECTIONS: BenchSection[] = [renderAndReconcile, planWallTime];
-
-function line(f: Figure): string {
-  const verdict = f.ok === undefined ? "" : f.ok ? "  ✓" : "  ✗ (target missed)";
-  const target = f.target ? `  [target ${f.target}]` : "";
-  return `  ${f.name.padEnd(48)} ${String(f.value).padStart(8)} ${f.unit ?? ""}${target}${verdict}`;
-}
+export const SECTIONS: BenchSection[] = [renderAndReconcile, planWallTime, ...E2E_SECTIONS, ...ROLLOUT_SECTIONS];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  let missed = 0;
-  for (const section of SECTIONS) {
-    if (only.length && !only.some((o) => section.title.toLowerCase().includes(o.toLowerCase()))) continue;
-    console.log(section.title);
-    for (const f of await section.run()) {
-      console.log(line(f));
-      if (f.ok === false) missed++;
-    }
-    console.log("");
-  }
+  const missed = await runSections(SECTIONS.filter((s) => !only.length || only.some((o) => s.title.toLowerCase().includes(o.toLowerCase()))));
   const load = (await import("node:os")).loadavg()[0]!.toFixed(1);
   console.log(`(1-minute load average while measuring: ${load} on ${(await import("node:os")).cpus().length} CPUs)`);
   if (missed) console.log(`${missed} target(s) missed`);
 }
 
-function invokedDirectly(): boolean {
-  return !!process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\/hack\//, "/hack/"));
-}
-
-if (invokedDirectly()) await main();
+if (invokedDirectly(import.meta.url)) await main();

@@ -1,0 +1,187 @@
+// `npm run demo`: the whole operator end to end on the cluster simulator, driven by the real kubectl.
+// Starts the simulator (real node agents on simulated hosts), installs the chart's manifests as a user
+// would, runs the real operator process against it, applies examples/olares.yaml and shows progress
+// stage by stage and node by node until Ready.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { Command, InvalidArgumentError } from "commander";
+import { attachAgents } from "./agent-runner.js";
+import { startSimulator } from "./server.js";
+import type { Json, KObj } from "./types.js";
+import {
+  EXAMPLE,
+  KUBECTL,
+  ROOT,
+  ensureTools,
+  explainNotReady,
+  installation,
+  installOperatorManifests,
+  isReady,
+  kubectl,
+  kubectlOk,
+  operatorManifests,
+  startOperatorProcess,
+  subscribeAll,
+  waitOperatorReady,
+} from "../e2e/cluster.js";
+
+const int = (name: string, min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer within ${min}..${max}`);
+  return n;
+};
+const fraction = (v: string) => {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError("must be a number within 0..1");
+  return n;
+};
+
+const program = new Command("demo")
+  .description("Install Olares with the real operator on the cluster simulator, driven by the real kubectl")
+  .option("--nodes <n>", "simulated nodes", int("--nodes", 1, 1000), 1)
+  .option("--gpu-nodes <n>", "nodes with an NVIDIA GPU (driver preinstalled)", int("--gpu-nodes", 0, 1000), 0)
+  .option("--pod-delay-ms <ms>", "milliseconds a pod takes to become Ready", int("--pod-delay-ms", 0, 600_000), 200)
+  .option("--fault-error-rate <r>", "fraction of API requests answered 500/503/429 while the operator works", fraction, 0)
+  .option("--fault-watch-drop-seconds <s>", "close every watch after this many seconds", int("--fault-watch-drop-seconds", 1, 86_400))
+  .option("--timeout <s>", "give up when not Ready after this many seconds", int("--timeout", 1, 3600), 120)
+  .option("--keep", "keep the simulator and operator running after Ready (Ctrl-C to stop)", false)
+  .option("-f, --filename <file>", "the OlaresInstallation to apply", EXAMPLE);
+program.parse();
+const o = program.opts<{ nodes: number; gpuNodes: number; podDelayMs: number; faultErrorRate: number; faultWatchDropSeconds?: number; timeout: number; keep: boolean; filename: string }>();
+if (o.gpuNodes > o.nodes) program.error(`--gpu-nodes (${o.gpuNodes}) must not exceed --nodes (${o.nodes})`);
+
+const t0 = Date.now();
+const stamp = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s`;
+const say = (msg: string) => process.stdout.write(`${stamp()}  ${msg}\n`);
+const rel = (p: string) => (p.startsWith(ROOT) ? relative(ROOT, p) : p);
+
+try {
+  ensureTools();
+} catch (err) {
+  process.stderr.write(`demo: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+const workDir = mkdtempSync(join(tmpdir(), "olares-demo-"));
+const sim = await startSimulator({ nodes: o.nodes, gpuNodes: o.gpuNodes, podReadyDelayMs: o.podDelayMs, jobDurationMs: o.podDelayMs, kubeconfigPath: join(workDir, "kubeconfig") });
+const agents = attachAgents(sim);
+const kc = sim.kubeconfigPath;
+say(`cluster simulator on ${sim.url}: ${o.nodes} node(s)${o.gpuNodes ? `, ${o.gpuNodes} with an NVIDIA GPU` : ""}; a real node agent runs per node against a simulated host (temp dir + recording executor)`);
+
+let operator: Awaited<ReturnType<typeof startOperatorProcess>> | undefined;
+let exitCode = 0;
+const shutdown = async () => {
+  sim.faults.reset();
+  await operator?.stop();
+  await agents.stop();
+  await sim.stop();
+};
+
+try {
+  const manifests = await operatorManifests();
+  const source = manifests.source === "helm template" ? "helm template of charts/olares-operator" : "crds/ only: the chart did not render";
+  say(`installing the operator's manifests (${source}) with kubectl apply --server-side: ${manifests.applied.length} objects`);
+  for (const s of manifests.skipped) say(`  left out ${s.object}: ${s.why}`);
+  await installOperatorManifests(kc, manifests);
+
+  if (o.faultErrorRate > 0) sim.faults.setErrorRate("*", o.faultErrorRate);
+  if (o.faultWatchDropSeconds) sim.faults.dropWatchesAfterSeconds = o.faultWatchDropSeconds;
+  if (o.faultErrorRate > 0 || o.faultWatchDropSeconds) {
+    say(`fault injection on: ${o.faultErrorRate ? `${o.faultErrorRate * 100}% of API requests fail (500/503/429)` : "no API errors"}${o.faultWatchDropSeconds ? `, every watch dropped after ${o.faultWatchDropSeconds}s` : ""}`);
+  }
+
+  const logFile = join(workDir, "operator.log");
+  operator = await startOperatorProcess({ kubeconfig: kc, logFile, identity: "olares-operator-demo" });
+  say(`operator: olares-operator run --kubeconfig ${kc} (pid ${operator.pid}, in place of the chart's Deployment; its ServiceAccount and RBAC are installed, the local process uses the kubeconfig's token)`);
+  say(`operator log: ${logFile}`);
+  await waitOperatorReady(operator);
+  say(`operator ready (caches synced); metrics on ${operator.metricsUrl}`);
+
+  const attempts = o.faultErrorRate > 0 ? 10 : 1;
+  const applied = await kubectlOk(kc, ["apply", "-f", o.filename], { attempts });
+  say(`kubectl apply -f ${rel(o.filename)}: ${applied.trim()}`);
+  const applyAt = Date.now();
+
+  const name = (await kubectlOk(kc, ["get", "-f", o.filename, "-o", "jsonpath={.metadata.name}"], { attempts })).trim() || "olares";
+  const outcome = await watchProgress(name, o.timeout * 1000);
+  sim.faults.reset();
+  if (outcome.ready) {
+    say(`Ready after ${((Date.now() - applyAt) / 1000).toFixed(1)}s from kubectl apply`);
+    process.stdout.write(`\n$ kubectl get olaresinstallations\n${await kubectlOk(kc, ["get", "olaresinstallations"], { attempts: 3 })}`);
+    const columns = "NAME:.metadata.name,STATE:.metadata.annotations.olares\\.com/state,CONFIG:.metadata.annotations.olares\\.com/current-config,GPU:.metadata.labels.olares\\.com/gpu\\.nvidia";
+    process.stdout.write(`\n$ kubectl get nodes -o custom-columns=${columns}\n${await kubectlOk(kc, ["get", "nodes", "-o", `custom-columns=${columns}`], { attempts: 3 })}`);
+  } else {
+    exitCode = 1;
+    process.stdout.write(`\nnot Ready after ${o.timeout}s.\n${outcome.explanation}\noperator log: ${logFile}\n`);
+    const get = await kubectl(kc, ["get", "olaresinstallations"]);
+    process.stdout.write(`\n$ kubectl get olaresinstallations\n${get.stdout || get.stderr}`);
+  }
+
+  if (o.keep && exitCode === 0) {
+    process.stdout.write(`\nThe simulated cluster keeps running (operator pid ${operator.pid}, log ${logFile}). Try:\n  KUBECONFIG=${kc} ${KUBECTL} get olares\n  KUBECONFIG=${kc} ${KUBECTL} get pods -A\nCtrl-C stops it.\n`);
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+  }
+} catch (err) {
+  exitCode = 1;
+  process.stderr.write(`demo failed: ${(err as Error).message}\n`);
+  if (operator) process.stderr.write(`operator log: ${operator.logFile}\n`);
+} finally {
+  await shutdown();
+}
+process.exit(exitCode);
+
+/** Prints stage and node transitions as they happen; resolves when Ready or at the deadline. */
+function watchProgress(name: string, timeoutMs: number): Promise<{ ready: boolean; explanation: string }> {
+  const seen = new Map<string, string>();
+  const report = (key: string, value: string, line: string) => {
+    if (seen.get(key) === value) return;
+    seen.set(key, value);
+    say(line);
+  };
+  const check = (): boolean => {
+    const cr = installation(sim, name);
+    if (!cr) return false;
+    if (cr.status?.phase) report("phase", cr.status.phase, `phase ${cr.status.phase}${cr.status.message ? `: ${cr.status.message}` : ""}`);
+    // One <Stage>Ready condition per stage, in stage order: the stage list comes from the operator.
+    for (const c of (cr.status?.conditions ?? []) as Json[]) {
+      if (c.type === "Ready" || !String(c.type).endsWith("Ready")) continue;
+      const stage = String(c.type).slice(0, -"Ready".length);
+      const mark = c.status === "True" ? "ready" : "waiting";
+      if (c.status === "True" || stageIsCurrent(cr, stage)) report(`stage/${stage}`, `${c.status}/${c.reason}`, `  stage ${stage.padEnd(13)} ${mark.padEnd(7)} ${c.message ?? ""}`);
+    }
+    for (const node of sim.store.list("/nodes")) nodeLine(node, report);
+    return isReady(cr);
+  };
+  return new Promise((resolve) => {
+    const deadline = setTimeout(() => finish(false), timeoutMs);
+    const poll = setInterval(() => check() && finish(true), 250);
+    const unsub = subscribeAll(sim, () => check() && finish(true));
+    let done = false;
+    function finish(ready: boolean) {
+      if (done) return;
+      done = true;
+      clearTimeout(deadline);
+      clearInterval(poll);
+      unsub();
+      resolve({ ready, explanation: ready ? "" : explainNotReady(installation(sim, name)) });
+    }
+    if (check()) finish(true);
+  });
+}
+
+function stageIsCurrent(cr: KObj, stage: string): boolean {
+  return (cr.status?.message ?? "").startsWith(`${stage}:`);
+}
+
+function nodeLine(node: KObj, report: (key: string, value: string, line: string) => void): void {
+  const a = node.metadata.annotations ?? {};
+  const state = a["olares.com/state"];
+  if (!state) return;
+  const current = a["olares.com/current-config"] ?? "-";
+  const desired = a["olares.com/desired-config"] ?? "-";
+  const reason = a["olares.com/reason"] ? ` (${a["olares.com/reason"]})` : "";
+  report(`node/${node.metadata.name}`, `${state}/${current}/${desired}`, `  node  ${node.metadata.name!.padEnd(13)} ${state.padEnd(8)} config ${current}${desired !== current ? ` → ${desired}` : ""}${reason}`);
+}
