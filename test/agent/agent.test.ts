@@ -68,6 +68,45 @@ describe("node agent", () => {
     expect(await rig.hostFile(MOTD)).to.equal("original motd\n");
   });
 
+  it("reverting to the config it still runs after a failed attempt → re-verifies the host and reports Done", async () => {
+    rig = await agentRig({ agent: { retryBaseMs: 60_000, driftIntervalMs: 60_000 } });
+    await rig.writeHostFile("/usr/bin/apt-get", "");
+    const good = makeConfig([fileTask("motd", MOTD, "managed\n")]);
+    await rig.publish(good);
+    await rig.desire(good.id);
+    expect(await rig.agent.sync()).to.equal("applied");
+
+    rig.exec.on(["apt-get", "install"], { exitCode: 100, stderr: "E: Unable to locate package curl" });
+    const bad = makeConfig([fileTask("motd", MOTD, "managed\n"), failingPackages()]);
+    await rig.publish(bad);
+    await rig.desire(bad.id);
+    expect(await rig.agent.sync()).to.equal("degraded");
+    expect(rig.annotations()).to.include({ [ANNOTATION_STATE]: "Degraded", [ANNOTATION_CURRENT_CONFIG]: good.id });
+
+    await rig.desire(good.id);
+    expect(await rig.agent.sync()).to.equal("in-sync");
+    expect(rig.annotations()).to.include({ [ANNOTATION_STATE]: "Done", [ANNOTATION_REASON]: "", [ANNOTATION_CURRENT_CONFIG]: good.id });
+    rig.fake.resetRequests();
+    expect(await rig.agent.sync()).to.equal("in-sync");
+    expect(rig.fake.changingWrites()).to.deep.equal([]);
+  });
+
+  it("reverting after a failed attempt that left the host drifted → reports the drift, not Done", async () => {
+    rig = await agentRig({ agent: { retryBaseMs: 60_000, driftIntervalMs: 60_000 } });
+    const good = makeConfig([fileTask("motd", MOTD, "managed\n")]);
+    await rig.publish(good);
+    await rig.desire(good.id);
+    expect(await rig.agent.sync()).to.equal("applied");
+    await rig.desire("0123456789");
+    expect(await rig.agent.sync()).to.equal("degraded");
+    await rig.writeHostFile(MOTD, "edited by hand\n");
+
+    await rig.desire(good.id);
+    expect(await rig.agent.sync()).to.equal("drift-reported");
+    expect(rig.annotations()[ANNOTATION_STATE]).to.equal("Degraded");
+    expect(rig.annotations()[ANNOTATION_REASON]).to.match(/^Drift: \/etc\/motd \(motd\)/);
+  });
+
   it("backs off retries of a failed config, but tries a new desired config at once", async () => {
     rig = await agentRig({ agent: { retryBaseMs: 60_000 } });
     await rig.desire("0123456789");

@@ -105,6 +105,28 @@ describe("Reconciler", () => {
     expect(h.cluster.writes()).to.deep.equal([]);
   });
 
+  it("lists Nodes from the cache once per reconcile (facts, rollout and pruning share the list)", async () => {
+    const h = harness({ nodes: [node("node-1"), node("node-2")] });
+    const observed = h.cluster.observed();
+    let nodeLists = 0;
+    const counting = {
+      get: observed.get.bind(observed),
+      list(apiVersion: string, kind: string, namespace?: string) {
+        if (apiVersion === "v1" && kind === "Node") nodeLists++;
+        return observed.list(apiVersion, kind, namespace);
+      },
+    };
+    const reconciler = new Reconciler({ client: h.cluster, observed: counting, operatorImage: TEST_IMAGE, now: () => new Date(h.clock.t) });
+    for (let round = 0; round < 8; round++) {
+      nodeLists = 0;
+      await reconciler.reconcile("olares");
+      expect(nodeLists, `round ${round}`).to.equal(1);
+      h.rollOutWorkloads();
+    }
+    expect((h.cr().status as { phase?: string }).phase).to.equal("Ready");
+    expect(h.cluster.peek({ apiVersion: "v1", kind: "Node", name: "node-2" })?.metadata.annotations?.["olares.com/state"]).to.equal("Done");
+  });
+
   it("a restarted operator computes the identical status and writes nothing", async () => {
     const h = harness();
     await h.converge();

@@ -103,8 +103,7 @@ describe("a node that fails its config, on the cluster simulator", function () {
     expect(view(BROKEN).reason).to.match(/^Task packages\/base failed: .*no-such-tool/);
     expect(rec.desiredHistory.get("sim-node-2") ?? []).to.deep.equal([]);
 
-    // A forward fix: a config neither node has run. (Reverting to the broken node's current config
-    // leaves it Degraded: see the report of this tier.)
+    // A forward fix: a config neither node has run (a revert is the next test).
     rec.reset();
     await patchInstallation(bed, { spec: { os: { packages: ["htop", "jq"] } } });
     const cr = await waitReady(bed, "Ready after the spec was fixed");
@@ -118,5 +117,28 @@ describe("a node that fails its config, on the cluster simulator", function () {
     ]);
     expect(rec.maxInFlight, rec.worst).to.equal(1);
     for (const n of bed.nodeNames) expect(bed.host(n).system.installed.has("jq"), n).to.equal(true);
+  });
+
+  it("reverting the spec to the config the degraded node still runs → it re-verifies and reports Done, the rollout moves the others back", async () => {
+    const good = desiredConfigOf(installation(bed.sim))!;
+    bed.host(BROKEN).system.failInstall.add("no-such-tool");
+    rec.reset();
+    await patchInstallation(bed, { spec: { os: { packages: ["htop", "jq", "no-such-tool"] } } });
+    await degradedOnTarget(BROKEN, `${BROKEN} Degraded on no-such-tool`);
+    const bad = desiredConfigOf(installation(bed.sim))!;
+    expect(view(BROKEN)).to.include({ state: "Degraded", current: good });
+    expect(view("sim-node-0")).to.include({ current: bad });
+
+    rec.reset();
+    await patchInstallation(bed, { spec: { os: { packages: ["htop", "jq"] } } });
+    const cr = await waitReady(bed, "Ready after the spec was reverted");
+    expect(desiredConfigOf(cr)).to.equal(good);
+    expect(allDoneOn(bed.nodes(), good), describeNodes(bed)).to.equal(true);
+    expect(cr.status.nodes).to.deep.include({ total: 3, updated: 3, degraded: 0 });
+    expect(cr.status.nodes.degradedNodes ?? []).to.deep.equal([]);
+    expect(condition(cr, "Degraded")?.status).to.equal("False");
+    expect(view(BROKEN).reason).to.equal("");
+    expect(rec.handOuts.map((h) => h.config)).to.not.include(bad);
+    expect(rec.maxInFlight, rec.worst).to.equal(1);
   });
 });

@@ -243,8 +243,11 @@ describe("informer", () => {
     expect(cache.list("v1", "Node").map((n) => n.metadata.name)).to.deep.equal(["n1"]);
     expect(cache.hasSynced()).to.equal(true);
     expect(() => cache.list("apps/v1", "DaemonSet")).to.throw(/apps\/v1 DaemonSet is not watched/);
-    // a copy: callers cannot corrupt the cache
-    cache.get({ apiVersion: "v1", kind: "ConfigMap", namespace: "ns", name: "a" })!.metadata.name = "mutated";
+    // frozen: callers cannot corrupt the cache, and reads share the stored object without copying
+    const stored = cache.get({ apiVersion: "v1", kind: "ConfigMap", namespace: "ns", name: "a" })!;
+    expect(() => (stored.metadata.name = "mutated")).to.throw(TypeError);
+    expect(() => ((stored["data"] as Record<string, string>)["k"] = "3")).to.throw(TypeError);
+    expect(cache.list("v1", "ConfigMap", "ns")[0]).to.equal(stored);
     expect(cache.get({ apiVersion: "v1", kind: "ConfigMap", namespace: "ns", name: "a" })?.metadata.name).to.equal("a");
   });
 });

@@ -367,21 +367,29 @@ export class NodeAgent {
     return "cleaned";
   }
 
-  /** desired == current: finish a leftover cordon, then check drift when due. */
+  /**
+   * desired == current: finish a leftover cordon, then check drift when due. A node Degraded for
+   * another reason (a failed attempt at a config that was since withdrawn, rolled back) is re-verified
+   * at once: the host running its current config cleanly is Done, else it is drift.
+   */
   private async inSync(node: KubeObject, hs: NodeHandshake, state: AgentStateFile): Promise<SyncOutcome> {
     if (hs.state !== "Degraded" && (hs.state !== "Done" || hs.wasUnschedulable !== undefined)) {
       await this.reportDone(node, hs.current!);
     }
-    if (hs.current === CLEANUP_CONFIG) return "in-sync";
+    if (hs.current === CLEANUP_CONFIG) {
+      if (hs.state === "Degraded") await this.clearStaleFailure(node, hs);
+      return "in-sync";
+    }
     const driftFlagged = hs.state === "Degraded" && hs.reason.startsWith(DRIFT);
-    if (hs.state === "Degraded" && !driftFlagged) return "in-sync";
-    if (Date.now() - this.lastDriftCheck < this.driftIntervalMs && !driftFlagged) return "in-sync";
+    const staleFailure = hs.state === "Degraded" && !driftFlagged;
+    if (Date.now() - this.lastDriftCheck < this.driftIntervalMs && !driftFlagged && !staleFailure) return "in-sync";
     this.lastDriftCheck = Date.now();
     const config = await this.appliedConfig(state, hs.current);
     if (!config) return "in-sync";
     const drift = await detectDrift(this.host, config as TypedNodeConfig);
     if (drift.length === 0) {
-      if (driftFlagged) await this.report("Done", "");
+      if (staleFailure) await this.clearStaleFailure(node, hs);
+      else if (driftFlagged) await this.report("Done", "");
       return "in-sync";
     }
     const summary = drift.map((d: DriftEntry) => `${d.path} (${d.taskId}): ${d.message}`).join("; ");
@@ -401,6 +409,13 @@ export class NodeAgent {
     this.event("Normal", NODE_EVENT.driftHealed, `Healed drift: ${result.changed.join(", ") || "nothing left to change"}`);
     if (hs.state !== "Done" || hs.reason !== "") await this.report("Done", "");
     return "healed";
+  }
+
+  /** The host runs its current config cleanly: the Degraded reason is from an attempt no longer wanted. */
+  private async clearStaleFailure(node: KubeObject, hs: NodeHandshake): Promise<void> {
+    this.failure = undefined;
+    this.log.info("agent: current config verified, clearing stale failure", { config: hs.current, reason: hs.reason });
+    await this.reportDone(node, hs.current!);
   }
 
   private async freshNode(fallback: KubeObject): Promise<KubeObject> {

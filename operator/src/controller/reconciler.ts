@@ -28,6 +28,7 @@ import {
   type StageResult,
 } from "./status.js";
 import { cleanupNodes, rolloutNodeConfigs, type RolloutContext } from "./node-rollout.js";
+import { reconcileView } from "./reconcile-view.js";
 import { ANNOTATION_CURRENT_CONFIG, ANNOTATION_DESIRED_CONFIG, nodeConfigMapName } from "../agent/handshake.js";
 
 export interface Logger {
@@ -114,11 +115,12 @@ export class Reconciler {
     const honoured = honouredInstallation(this.observed.list(API_VERSION, KIND));
     if (honoured && honoured.metadata.name !== name) return this.ignore(cr, honoured);
 
+    const view = reconcileView(this.observed);
     let spec: OlaresInstallationSpec;
     let desired: DesiredState;
     try {
       spec = defaultedSpec(cr);
-      desired = render(spec, gatherFacts(cr, spec, this.observed, this.opts.operatorImage));
+      desired = render(spec, gatherFacts(cr, spec, view, this.opts.operatorImage));
     } catch (err) {
       return this.invalid(cr, err as Error);
     }
@@ -130,15 +132,15 @@ export class Reconciler {
     let nodes: NodesStatus | undefined;
     for (const stage of desired.stages) {
       if (blocking) {
-        results.push({ name: stage.name, readiness: waitingReadiness(blocking, stage.ready(this.observed)) });
+        results.push({ name: stage.name, readiness: waitingReadiness(blocking, stage.ready(view)) });
         continue;
       }
-      const readiness = await this.measure(stage.name, () => this.reconcileStage(cr, spec, desired, stage, paused, (n) => (nodes = n)));
+      const readiness = await this.measure(stage.name, () => this.reconcileStage(cr, spec, desired, stage, paused, view, (n) => (nodes = n)));
       results.push({ name: stage.name, readiness });
       if (!readiness.ready) blocking = stage.name;
     }
 
-    if (!paused) await this.prune(cr, desired);
+    if (!paused) await this.prune(cr, desired, view);
     const stageResults = withDisabledStages(results);
 
     const previous = cr.status as InstallationStatus | undefined;
@@ -165,12 +167,13 @@ export class Reconciler {
     desired: DesiredState,
     stage: Stage,
     paused: boolean,
+    view: ObservedState,
     reportNodes: (n: NodesStatus) => void,
   ): Promise<Readiness> {
     if (!paused) await this.applyStage(cr, spec, desired, stage);
-    let readiness = mergeReadiness(stage.ready(this.observed), await secretPreconditions(this.client, spec, stage.name, this.opts.operatorNamespace));
+    let readiness = mergeReadiness(stage.ready(view), await secretPreconditions(this.client, spec, stage.name, this.opts.operatorNamespace));
     if (stage.nodeConfigs && readiness.ready && !paused) {
-      const rollout = await rolloutNodeConfigs(this.rolloutContext(cr, spec), stage.nodeConfigs);
+      const rollout = await rolloutNodeConfigs(this.rolloutContext(cr, spec, view), stage.nodeConfigs);
       reportNodes({
         total: rollout.total,
         updated: rollout.updated,
@@ -208,10 +211,10 @@ export class Reconciler {
     }
   }
 
-  private rolloutContext(cr: KubeObject, spec: OlaresInstallationSpec): RolloutContext {
+  private rolloutContext(cr: KubeObject, spec: OlaresInstallationSpec, observed: ObservedState = this.observed): RolloutContext {
     return {
       client: this.client,
-      observed: this.observed,
+      observed,
       spec,
       installationName: cr.metadata.name,
       namespace: SYSTEM_NAMESPACE,
@@ -235,9 +238,9 @@ export class Reconciler {
   }
 
   /** Node configs a node still runs or is moving to stay until no node references them. */
-  private referencedNodeConfigs(): Set<string> {
+  private referencedNodeConfigs(view: ObservedState): Set<string> {
     const names = new Set<string>();
-    for (const node of this.observed.list("v1", "Node")) {
+    for (const node of view.list("v1", "Node")) {
       for (const key of [ANNOTATION_CURRENT_CONFIG, ANNOTATION_DESIRED_CONFIG]) {
         const id = node.metadata.annotations?.[key];
         if (id) names.add(nodeConfigMapName(id));
@@ -246,8 +249,8 @@ export class Reconciler {
     return names;
   }
 
-  private async prune(cr: KubeObject, desired: DesiredState): Promise<void> {
-    const referenced = this.referencedNodeConfigs();
+  private async prune(cr: KubeObject, desired: DesiredState, view: ObservedState): Promise<void> {
+    const referenced = this.referencedNodeConfigs(view);
     const deleted = await pruneUndesired(this.client, this.observed, cr.metadata.name, allObjects(desired), {
       keep: (o) => o.kind === "ConfigMap" && referenced.has(o.metadata.name),
     });

@@ -3,6 +3,8 @@
 // resourceVersion after a dropped stream (jittered, capped backoff); relist on 410 Gone; a watchdog
 // relists when the stream goes silent; relists are spaced by a minimum interval so reconnect waves
 // cannot storm the API server; periodic resync re-delivers every cached object to the handlers.
+// Objects are deep-frozen once as they enter the store (the source hands them over) and then shared,
+// uncopied, with get/list callers and handlers: clone before changing one.
 import { Backoff, type BackoffOptions } from "./backoff.js";
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
 import { isGone } from "./errors.js";
@@ -11,6 +13,15 @@ import type { OperatorMetrics } from "./metrics.js";
 import type { ListerWatcher, WatchEvent, WatchHandle } from "./types.js";
 import type { KubeObject } from "../render/types.js";
 
+/** Freezes `value` and everything it holds, in place. */
+export function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const v of Object.values(value as object)) deepFreeze(v);
+  return value;
+}
+
+/** Handlers get the stored (frozen) objects: clone before changing one. */
 export interface InformerHandlers {
   onAdd?(obj: KubeObject): void;
   /** Also called on resync, with `oldObj` and `newObj` carrying the same resourceVersion. */
@@ -140,15 +151,16 @@ export class Informer {
     return { ...this.stats };
   }
 
+  /** The stored object, frozen and shared: clone before changing it. */
   get(name: string, namespace?: string): KubeObject | undefined {
-    const obj = this.store.get(this.keyOf(namespace, name));
-    return obj ? structuredClone(obj) : undefined;
+    return this.store.get(this.keyOf(namespace, name));
   }
 
+  /** The stored objects, frozen and shared: clone before changing one. */
   list(namespace?: string): KubeObject[] {
     const out: KubeObject[] = [];
     for (const obj of this.store.values()) {
-      if (namespace === undefined || obj.metadata.namespace === namespace) out.push(structuredClone(obj));
+      if (namespace === undefined || obj.metadata.namespace === namespace) out.push(obj);
     }
     return out;
   }
@@ -283,7 +295,7 @@ export class Informer {
       return;
     }
     if (!obj?.metadata?.name) return;
-    const full: KubeObject = { ...obj, apiVersion: obj.apiVersion ?? this.apiVersion, kind: obj.kind ?? this.kind };
+    const full: KubeObject = deepFreeze({ ...obj, apiVersion: obj.apiVersion ?? this.apiVersion, kind: obj.kind ?? this.kind });
     const key = this.keyOf(full.metadata.namespace, full.metadata.name);
     const old = this.store.get(key);
     if (ev.type === "DELETED") {
@@ -301,7 +313,7 @@ export class Informer {
   private replace(items: KubeObject[], resourceVersion: string): void {
     const seen = new Set<string>();
     for (const item of items) {
-      const full: KubeObject = { ...item, apiVersion: item.apiVersion ?? this.apiVersion, kind: item.kind ?? this.kind };
+      const full: KubeObject = deepFreeze({ ...item, apiVersion: item.apiVersion ?? this.apiVersion, kind: item.kind ?? this.kind });
       const key = this.keyOf(full.metadata.namespace, full.metadata.name);
       seen.add(key);
       const old = this.store.get(key);
@@ -338,9 +350,9 @@ export class Informer {
 
   private deliver(h: InformerHandlers, type: "add" | "update" | "delete", obj: KubeObject, old?: KubeObject): void {
     try {
-      if (type === "add") h.onAdd?.(structuredClone(obj));
-      else if (type === "update") h.onUpdate?.(structuredClone(old ?? obj), structuredClone(obj));
-      else h.onDelete?.(structuredClone(obj));
+      if (type === "add") h.onAdd?.(obj);
+      else if (type === "update") h.onUpdate?.(old ?? obj, obj);
+      else h.onDelete?.(obj);
     } catch (err) {
       this.log.error("event handler failed", { err, event: type });
     }

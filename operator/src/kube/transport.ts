@@ -27,6 +27,8 @@ export interface TransportOptions {
   maxRetries?: number;
   /** Longest Retry-After honoured, seconds (default 10). */
   maxRetryAfterSeconds?: number;
+  /** Connections open at once to the API server, watches included (default 128); idle ones are kept alive. */
+  maxSockets?: number;
 }
 
 export interface HttpRequest {
@@ -89,9 +91,10 @@ export class Transport {
 
   private async prepare(req: HttpRequest): Promise<{ url: URL; options: http.RequestOptions; payload?: string }> {
     if (this.limiter) await this.limiter.wait(req.signal);
-    const init = await this.kc.applyToFetchOptions({});
-    // The agent carries TLS material; reuse the first so connections are kept alive.
-    this.agent ??= (init.agent as http.Agent | undefined) ?? undefined;
+    // Headers (token, exec and auth-provider credentials) are fresh per request; `tls` receives the TLS material.
+    const tls: https.RequestOptions = {};
+    const init = await this.kc.applyToFetchOptions(tls);
+    this.agent ??= this.keepAliveAgent(tls, init.agent as http.Agent | undefined);
     const headers: Record<string, string> = {};
     const source = init.headers as { forEach?: (cb: (v: string, k: string) => void) => void } | undefined;
     source?.forEach?.((v, k) => (headers[k] = v));
@@ -105,6 +108,32 @@ export class Transport {
     }
     const options: http.RequestOptions = { method: req.method, headers, ...(this.agent ? { agent: this.agent } : {}) };
     return { url: this.url(req.path, req.query), options, ...(payload !== undefined ? { payload } : {}) };
+  }
+
+  /**
+   * One agent per client, keeping connections alive: client-node builds a new agent per call without
+   * keepAlive, which costs a TLS handshake per request. A proxy keeps client-node's proxy agent.
+   */
+  private keepAliveAgent(tls: https.RequestOptions, clientNodeAgent: http.Agent | undefined): http.Agent | undefined {
+    if (this.kc.getCurrentCluster()?.proxyUrl) return clientNodeAgent;
+    const maxSockets = this.opts.maxSockets ?? 128;
+    if (this.server.startsWith("http:")) return new http.Agent({ keepAlive: true, maxSockets });
+    return new https.Agent({
+      keepAlive: true,
+      maxSockets,
+      ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+      ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+      ...(tls.key !== undefined ? { key: tls.key } : {}),
+      ...(tls.pfx !== undefined ? { pfx: tls.pfx } : {}),
+      ...(tls.passphrase !== undefined ? { passphrase: tls.passphrase } : {}),
+      ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+      ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}),
+    });
+  }
+
+  /** Closes idle kept-alive connections (shutdown, tests). */
+  close(): void {
+    this.agent?.destroy();
   }
 
   private open(url: URL, options: http.RequestOptions, payload: string | undefined, signal?: AbortSignal): Promise<{ res: http.IncomingMessage; req: http.ClientRequest }> {
