@@ -144,7 +144,7 @@ export interface RegistryMirror {
  */
 export interface StorageSpec {
   /**
-   * LocalFS keeps data on the node's disk; JuiceFS puts it on a JuiceFS filesystem mounted at <rootPath>/rootfs. Changing it migrates the data (both directions).
+   * LocalFS keeps data on the node's disk; JuiceFS puts it on a JuiceFS filesystem mounted at <rootPath>/rootfs. This release sets up LocalFS only: with JuiceFS the Storage stage reports Degraded (JuiceFSNotAvailable) and leaves the hosts' storage untouched.
    *
    * @default "LocalFS"
    */

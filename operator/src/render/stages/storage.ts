@@ -201,5 +201,20 @@ export function renderStorage(ctx: RenderContext): Stage {
     }),
     ...localPathObjects(ctx, paths.localVolumes),
   ];
+  if (layout.type === "JuiceFS") return { name: STAGE, objects, ready: () => JUICEFS_NOT_AVAILABLE };
   return { name: STAGE, objects, ready: (observed) => objectsReadiness(STAGE, objects, observed) };
 }
+
+/**
+ * The API accepts JuiceFS (the CRD is the contract), but the host side (managed Redis/MinIO, format,
+ * mount, data migration) is not in this release. Say so instead of reporting Ready with data on local
+ * disk: the walk stops here, nothing on the hosts' storage is touched, and earlier objects stay.
+ */
+export const JUICEFS_NOT_AVAILABLE = {
+  ready: false,
+  degraded: true,
+  reason: "JuiceFSNotAvailable",
+  message:
+    "storage.type JuiceFS is accepted by the API, but this operator release does not yet set up JuiceFS on hosts " +
+    "(Redis, MinIO, juicefs mount) or migrate data; nothing was changed on the hosts' storage. Use storage.type LocalFS.",
+} as const;
