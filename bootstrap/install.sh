@@ -189,7 +189,8 @@ install_binary() {
 }
 
 # ----- probes: small readers so tests can stub them (files under ROOT, commands on PATH) -------------
-os_release_field() { sed -n "s/^$1=//p" "$(hp /etc/os-release)" 2>/dev/null | head -n1 | tr -d '"'"'"; }
+# No /etc/os-release yields "" (reported as an unknown OS), not a silent exit under pipefail.
+os_release_field() { { sed -n "s/^$1=//p" "$(hp /etc/os-release)" 2>/dev/null || true; } | head -n1 | tr -d '"'"'"; }
 machine_arch() {
   case "$(uname -m)" in
     x86_64 | amd64) echo amd64 ;;
@@ -790,7 +791,9 @@ overlay
 br_netfilter
 EOF
   (( FILE_CHANGED )) && changed=1
-  put_file /etc/sysctl.d/90-olares.conf 644 <<'EOF'
+  # Not 90-olares.conf: that file belongs to the node agent (spec.os.sysctl), which would overwrite
+  # this one and report our next re-run as drift. Later files win, so the spec's values prevail.
+  put_file /etc/sysctl.d/80-olares-bootstrap.conf 644 <<'EOF'
 # Written by olares bootstrap: forwarding and bridge filtering for Kubernetes networking.
 net.ipv4.ip_forward = 1
 net.ipv6.conf.all.forwarding = 1
@@ -848,7 +851,9 @@ EOF
 mirror_hosts_toml() {
   local registry=$1 endpoints=$2 server endpoint
   if [[ $registry == docker.io ]]; then server=https://registry-1.docker.io; else server=https://$registry; fi
-  printf '# Written by olares bootstrap.\nserver = "%s"\n' "$server"
+  # Byte-identical to what the node agent writes for the same spec.registry.mirrors entry, so neither
+  # side sees the other's file as a change (re-runs stay no-ops; the agent reports no drift).
+  printf '# Managed by olares-operator (spec.registry.mirrors)\nserver = "%s"\n' "$server"
   for endpoint in ${endpoints//,/ }; do
     printf '\n[host."%s"]\n  capabilities = ["pull", "resolve"]\n' "$endpoint"
   done

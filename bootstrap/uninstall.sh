@@ -175,6 +175,13 @@ uninstall_data() {
   root_path=$(mark_get root.path)
   root_path=${root_path:-${OLARES_BASE_DIR:-/olares}}
   [[ $root_path =~ ^(/[A-Za-z0-9_][-A-Za-z0-9._]*)+$ && $root_path != / ]] || die "refusing to delete root path '$root_path'"
+  # A root path set to a system directory (OLARES_BASE_DIR=/usr, a typo) must never be wiped.
+  case $root_path in
+    /bin | /boot | /dev | /etc | /home | /lib | /lib32 | /lib64 | /libx32 | /media | /mnt | /opt | /proc | /root | /run | \
+      /sbin | /srv | /sys | /tmp | /usr | /var | /var/lib | /bin/* | /boot/* | /dev/* | /etc/* | /lib/* | /lib64/* | \
+      /proc/* | /sbin/* | /sys/* | /usr/*)
+      die "refusing to delete root path '$root_path': a system directory" ;;
+  esac
   say "Deleting Olares data under $root_path…"
   remove_path "$root_path"
   if (( ! DRY_RUN )); then rm -rf "$STATE_DIR"; fi

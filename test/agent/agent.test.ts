@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { agentRig, fileTask, makeConfig, nodeObject, NS, type AgentRig } from "./helpers.js";
 import { runAgent } from "../../operator/src/agent/agent.js";
@@ -260,11 +260,7 @@ describe("node agent", () => {
     const config = makeConfig([fileTask("motd", MOTD, "managed\n", "reboot")]);
     await rig.publish(config);
     await rig.desire(config.id, { [ANNOTATION_ALLOW_REBOOT]: "true" });
-    await rig.writeHostFile("/proc/sys/kernel/random/boot_id", "boot-1\n");
-    rig.exec.on(["systemctl", "reboot"], () => {
-      writeFileSync(path.join(rig.root, "proc/sys/kernel/random/boot_id"), "boot-2\n");
-      return { exitCode: 0 };
-    });
+    await rig.rebootableHost();
     expect(await rig.agent.sync()).to.equal("rebooting");
     expect(rig.annotations()[ANNOTATION_WAS_UNSCHEDULABLE]).to.equal("true");
     expect(await rig.agent.sync()).to.equal("applied");
@@ -285,11 +281,7 @@ describe("node agent", () => {
 
   it("holds a reboot-level change as RebootRequired until reboots are allowed, then reboots through the host and finishes after boot", async () => {
     rig = await agentRig();
-    await rig.writeHostFile("/proc/sys/kernel/random/boot_id", "boot-1\n");
-    rig.exec.on(["systemctl", "reboot"], () => {
-      writeFileSync(path.join(rig.root, "proc/sys/kernel/random/boot_id"), "boot-2\n");
-      return { exitCode: 0 };
-    });
+    await rig.rebootableHost();
     const config = makeConfig([fileTask("driver", "/etc/modprobe.d/olares.conf", "options nvidia x=1\n", "reboot")]);
     await rig.publish(config);
     await rig.desire(config.id);

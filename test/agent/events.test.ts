@@ -1,8 +1,6 @@
 // The agent's Kubernetes Events on its Node: applied, degraded, reboot requested, drift, cleanup; an
 // Event that cannot be written never breaks a sync or the loop.
 import { expect } from "chai";
-import { writeFileSync } from "node:fs";
-import path from "node:path";
 import { agentRig, fileTask, makeConfig, NS, type AgentRig } from "./helpers.js";
 import { NODE_EVENT, runAgent } from "../../operator/src/agent/agent.js";
 import { ANNOTATION_ALLOW_REBOOT, ANNOTATION_DRIFT_POLICY, ANNOTATION_STATE, CLEANUP_CONFIG } from "../../operator/src/agent/handshake.js";
@@ -55,11 +53,7 @@ describe("node agent events", () => {
 
   it("records RebootRequired as degraded, then the reboot request, then the applied config", async () => {
     rig = await agentRig();
-    await rig.writeHostFile("/proc/sys/kernel/random/boot_id", "boot-1\n");
-    rig.exec.on(["systemctl", "reboot"], () => {
-      writeFileSync(path.join(rig.root, "proc/sys/kernel/random/boot_id"), "boot-2\n");
-      return { exitCode: 0 };
-    });
+    await rig.rebootableHost();
     const config = makeConfig([fileTask("driver", "/etc/modprobe.d/olares.conf", "options nvidia x=1\n", "reboot")]);
     await rig.publish(config);
     await rig.desire(config.id);

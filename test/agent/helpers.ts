@@ -1,5 +1,6 @@
 // Fixtures for agent tests: a temp-dir host with a RecordingExecutor, FakeCluster with nodes and
 // node-config ConfigMaps, and a NodeAgent wired to both.
+import { writeFileSync } from "node:fs";
 import { mkdtemp, mkdir, rm, writeFile, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,6 +13,7 @@ import { nodeConfigObjects } from "../../operator/src/controller/node-rollout.js
 import { ANNOTATION_DESIRED_CONFIG } from "../../operator/src/agent/handshake.js";
 
 export const NS = "olares-system";
+const BOOT_ID = "/proc/sys/kernel/random/boot_id";
 
 export function fileTask(id: string, filePath: string, content: string, disruption: HostTask["disruption"] = "none"): HostTask {
   return { kind: "file", id, description: `write ${filePath}`, disruption, path: filePath, content, mode: 0o644 };
@@ -37,6 +39,8 @@ export interface AgentRig {
   annotations(name?: string): Record<string, string>;
   hostFile(p: string): Promise<string | undefined>;
   writeHostFile(p: string, content: string): Promise<void>;
+  /** Boot id "boot-1"; `systemctl reboot` on the host "reboots" it (boot id becomes "boot-2"). */
+  rebootableHost(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -95,6 +99,14 @@ export async function agentRig(opts: { nodes?: KubeObject[]; agent?: Partial<Age
     async writeHostFile(p, content) {
       await mkdir(path.dirname(path.join(root, p)), { recursive: true });
       await writeFile(path.join(root, p), content);
+    },
+    async rebootableHost() {
+      await mkdir(path.dirname(path.join(root, BOOT_ID)), { recursive: true });
+      await writeFile(path.join(root, BOOT_ID), "boot-1\n");
+      exec.on(["systemctl", "reboot"], () => {
+        writeFileSync(path.join(root, BOOT_ID), "boot-2\n");
+        return { exitCode: 0 };
+      });
     },
     async cleanup() {
       controller.abort();

@@ -29,7 +29,7 @@ setup() {
   grep -q 'SystemdCgroup = true' "$FAKE_ROOT/etc/containerd/config.toml"
   grep -q '^ExecStart=/usr/local/bin/containerd$' "$FAKE_ROOT/etc/systemd/system/containerd.service"
   grep -qx br_netfilter "$FAKE_ROOT/etc/modules-load.d/olares.conf"
-  grep -qx 'net.ipv4.ip_forward = 1' "$FAKE_ROOT/etc/sysctl.d/90-olares.conf"
+  grep -qx 'net.ipv4.ip_forward = 1' "$FAKE_ROOT/etc/sysctl.d/80-olares-bootstrap.conf"
   # K3s: the brief's flags, the kubelet reserves, and the extra --k3s-arg.
   exec_line=$(grep '^k3s-install ' "$STUB_CALLS")
   for flag in "server --container-runtime-endpoint unix:///run/containerd/containerd.sock" \
@@ -98,6 +98,8 @@ setup() {
   [ "$status" -eq 0 ]
   grep -q '^\[host."https://mirror.example.com"\]' "$FAKE_ROOT/etc/containerd/certs.d/docker.io/hosts.toml"
   grep -q '^server = "https://registry-1.docker.io"' "$FAKE_ROOT/etc/containerd/certs.d/docker.io/hosts.toml"
+  # the node agent writes the same bytes for this mirror (containerd-mirrors.ts hostsTomlContent)
+  grep -qx '# Managed by olares-operator (spec.registry.mirrors)' "$FAKE_ROOT/etc/containerd/certs.d/docker.io/hosts.toml"
   [ "$(mutating_calls)" == "kubectl apply --server-side --field-manager=olares-bootstrap -f -" ]
 }
 

@@ -11,7 +11,7 @@ setup() {
   export_owner
   # A file install.sh will replace: uninstall must restore it, not delete it.
   mkdir -p "$FAKE_ROOT/etc/sysctl.d"
-  printf 'vm.swappiness = 10\n' >"$FAKE_ROOT/etc/sysctl.d/90-olares.conf"
+  printf 'vm.swappiness = 10\n' >"$FAKE_ROOT/etc/sysctl.d/80-olares-bootstrap.conf"
 }
 
 # The fake root without the bootstrap log (kept on purpose) and the stub K3s's kubectl symlink.
@@ -33,7 +33,7 @@ snapshot_without_log() { snapshot_root | grep -v 'olares-bootstrap.log'; }
   grep -qx 'systemctl disable --now containerd' "$STUB_CALLS"
   grep -q '^apt-get remove -y -q .*conntrack' "$STUB_CALLS"
   [ ! -e "$STUB_STATE/kube/secret-olares-owner-password.yaml" ]
-  [ "$(cat "$FAKE_ROOT/etc/sysctl.d/90-olares.conf")" == "vm.swappiness = 10" ]
+  [ "$(cat "$FAKE_ROOT/etc/sysctl.d/80-olares-bootstrap.conf")" == "vm.swappiness = 10" ]
   # Everything else is back; the data and the root.path note for a later --data remain.
   after=$(snapshot_without_log | grep -vE '\./olares|var/lib/olares-bootstrap')
   diff <(echo "$before" | grep -vE "\./olares|var/lib/olares-bootstrap") <(echo "$after")
@@ -80,7 +80,7 @@ snapshot_without_log() { snapshot_root | grep -v 'olares-bootstrap.log'; }
   [ "$status" -eq 0 ]
   [[ $output == *"would run: helm uninstall olares-operator -n olares-operator --wait"* ]]
   [[ $output == *"would remove /usr/local/bin/containerd"* ]]
-  [[ $output == *"would restore /etc/sysctl.d/90-olares.conf"* ]]
+  [[ $output == *"would restore /etc/sysctl.d/80-olares-bootstrap.conf"* ]]
   [[ $output == *"would remove /olares"* ]]
   [ "$(snapshot_root)" == "$before" ]
   [ -z "$(mutating_calls)" ]
@@ -90,4 +90,12 @@ snapshot_without_log() { snapshot_root | grep -v 'olares-bootstrap.log'; }
   run "$UNINSTALL"
   [ "$status" -eq 2 ]
   [[ $output == *"Usage: uninstall.sh PHASE..."* ]]
+}
+
+@test "--data refuses a root path that is a system directory" {
+  mkdir -p "$FAKE_ROOT/usr/bin" && echo keep >"$FAKE_ROOT/usr/bin/tool"
+  OLARES_BASE_DIR=/usr run "$UNINSTALL" --data --yes
+  [ "$status" -ne 0 ]
+  [[ $output == *"refusing to delete root path '/usr': a system directory"* ]]
+  [ -f "$FAKE_ROOT/usr/bin/tool" ]
 }

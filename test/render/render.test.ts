@@ -92,6 +92,7 @@ describe("render", () => {
       expect(pod.nodeSelector).to.deep.equal({ a: "b", "olares.com/role": "worker" });
       expect(Object.keys(pod.nodeSelector)).to.deep.equal(["a", "olares.com/role"]);
       expect(pod.tolerations.map((t: any) => t.key)).to.include("node-role.kubernetes.io/control-plane");
+      expect(pod.tolerations, "tolerates every taint, e.g. nvidia.com/gpu on GPU nodes").to.deep.include({ operator: "Exists" });
       const c = container(ds);
       expect(c.image).to.equal(FACTS.operatorImage);
       expect(c.args).to.deep.equal(["agent"]);

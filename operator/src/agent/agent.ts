@@ -23,7 +23,6 @@ import {
   ANNOTATION_CURRENT_CONFIG,
   ANNOTATION_REASON,
   ANNOTATION_STATE,
-  ANNOTATION_WAS_UNSCHEDULABLE,
   CLEANUP_CONFIG,
   decodeNodeConfigMap,
   needsDrain,
@@ -34,7 +33,7 @@ import {
   type AgentState,
   type NodeHandshake,
 } from "./handshake.js";
-import { cordonNode, drainNode, releaseCordon, sleep, type DrainOptions } from "./drain.js";
+import { cordonNode, cordonRelease, drainNode, releaseCordon, sleep, type DrainOptions } from "./drain.js";
 import { detectGpus, gpuLabelPatch, gpuLabels } from "./gpu-detect.js";
 import { currentBootId, loadAgentState, saveAgentState, type AgentStateFile } from "./agent-state.js";
 import { watchOwnNode } from "./node-watch.js";
@@ -164,17 +163,17 @@ export class NodeAgent {
 
   /** Done on `configId`, ending our cordon in the same patch when we placed one. */
   private async reportDone(node: KubeObject, configId: string): Promise<void> {
-    const was = node.metadata.annotations?.[ANNOTATION_WAS_UNSCHEDULABLE];
+    const release = cordonRelease(node);
     await this.patchNode({
       metadata: {
         annotations: {
           [ANNOTATION_CURRENT_CONFIG]: configId,
           [ANNOTATION_STATE]: "Done",
           [ANNOTATION_REASON]: "",
-          ...(was !== undefined ? { [ANNOTATION_WAS_UNSCHEDULABLE]: null } : {}),
+          ...release?.annotations,
         },
       },
-      ...(was === "false" ? { spec: { unschedulable: null } } : {}),
+      ...release?.spec,
     });
   }
 

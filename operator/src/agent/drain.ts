@@ -69,15 +69,21 @@ export async function cordonNode(client: ClusterClient, node: KubeObject): Promi
  * record. Returns whether the node was uncordoned.
  */
 export async function releaseCordon(client: ClusterClient, node: KubeObject): Promise<boolean> {
+  const release = cordonRelease(node);
+  if (!release) return false;
+  await client.patch(nodeRef(node.metadata.name), { metadata: { annotations: release.annotations }, ...release.spec }, "merge");
+  return release.uncordon;
+}
+
+/**
+ * The merge-patch parts that end our cordon (undefined when we placed none): drop the record, and
+ * uncordon only when the record says the node was schedulable before.
+ */
+export function cordonRelease(node: KubeObject): { annotations: Record<string, null>; spec: { spec?: { unschedulable: null } }; uncordon: boolean } | undefined {
   const was = node.metadata.annotations?.[ANNOTATION_WAS_UNSCHEDULABLE];
-  if (was === undefined) return false;
+  if (was === undefined) return undefined;
   const uncordon = was === "false";
-  await client.patch(
-    nodeRef(node.metadata.name),
-    { metadata: { annotations: { [ANNOTATION_WAS_UNSCHEDULABLE]: null } }, ...(uncordon ? { spec: { unschedulable: null } } : {}) },
-    "merge",
-  );
-  return uncordon;
+  return { annotations: { [ANNOTATION_WAS_UNSCHEDULABLE]: null }, spec: uncordon ? { spec: { unschedulable: null } } : {}, uncordon };
 }
 
 async function evictWithRetry(client: ClusterClient, pod: KubeObject, deadline: number, opts: DrainOptions): Promise<void> {

@@ -1,7 +1,7 @@
 // spec → the host tasks every selected node gets (OS layer, containerd mirrors, olaresd). Pure.
 import type { OlaresInstallationSpec } from "../../api/index.js";
 import type { HostTask } from "../host-tasks.js";
-import { olaresdEnv, olaresdVersion, OLARESD_RELEASE_BASE } from "../stages/olaresd.js";
+import { olaresdEnvFile, olaresdUrl, olaresdVersion } from "../stages/olaresd.js";
 import { sortedEntries } from "../canonical.js";
 import type { RenderContext } from "../context.js";
 
@@ -38,8 +38,7 @@ export const BASE_SYSCTL: Readonly<Record<string, string>> = {
   "fs.inotify.max_user_watches": "524288",
 };
 
-/** The olaresd release archive; `{arch}` is filled in by the node agent. */
-export const OLARESD_DEFAULT_URL_PATTERN = `${OLARESD_RELEASE_BASE}/olaresd-v{version}-linux-{arch}.tar.gz`;
+export { OLARESD_DEFAULT_URL_PATTERN } from "../stages/olaresd.js";
 export const OLARESD_BINARY = "/usr/local/bin/olaresd";
 export const OLARESD_ENV_FILE = "/etc/olares/olaresd.env";
 export const OLARES_RELEASE_FILE = "/etc/olares/release";
@@ -169,8 +168,8 @@ export function olaresdTasks(ctx: RenderContext): HostTask[] {
   const spec = ctx.spec;
   if (spec.olaresd?.enabled === false) return [];
   const version = olaresdVersion(ctx);
-  const url = spec.olaresd?.url ?? OLARESD_DEFAULT_URL_PATTERN.replace("{version}", version);
-  const env = sortedEntries(olaresdEnv(ctx)).map(([k, v]) => `${k}=${v}\n`).join("");
+  const url = olaresdUrl(ctx);
+  const env = olaresdEnvFile(ctx);
   return [
     {
       kind: "binary",

@@ -3,8 +3,9 @@
 import type { KubeObject, StageName } from "../types.js";
 import { configHash, makeObject, selectorLabels, standardLabels, type RenderContext } from "../context.js";
 import { HAMI_IMAGE, KUBE_SCHEDULER_IMAGE } from "../images.js";
-import { ANNOTATION_CONFIG_HASH, LABEL_GPU_NVIDIA, SYSTEM_NAMESPACE } from "../names.js";
+import { ANNOTATION_CONFIG_HASH, SYSTEM_NAMESPACE } from "../names.js";
 import { CONTROL_PLANE_TOLERATIONS } from "./node-agent.js";
+import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "./gpu-placement.js";
 
 export const HAMI_SCHEDULER = "hami-scheduler";
 export const HAMI_DEVICE_PLUGIN = "hami-device-plugin";
@@ -140,8 +141,8 @@ export function renderHami(ctx: RenderContext, stage: StageName): KubeObject[] {
               serviceAccountName: HAMI_DEVICE_PLUGIN,
               priorityClassName: "system-node-critical",
               hostPID: true,
-              nodeSelector: { [LABEL_GPU_NVIDIA]: "true" },
-              tolerations: [...CONTROL_PLANE_TOLERATIONS, { effect: "NoSchedule", key: "nvidia.com/gpu", operator: "Exists" }],
+              nodeSelector: GPU_NODE_SELECTOR,
+              tolerations: GPU_TOLERATIONS,
               containers: [
                 {
                   name: "device-plugin",

@@ -4,19 +4,12 @@ import { configHash, makeObject, selectorLabels, standardLabels, type RenderCont
 import { objectsReadiness } from "../readiness.js";
 import { NVIDIA_DEVICE_PLUGIN_IMAGE } from "../images.js";
 import { ANNOTATION_CONFIG_HASH, LABEL_GPU_NVIDIA, SYSTEM_NAMESPACE } from "../names.js";
-import { CONTROL_PLANE_TOLERATIONS } from "./node-agent.js";
+import { GPU_NODE_SELECTOR, GPU_RESOURCE, GPU_TOLERATIONS } from "./gpu-placement.js";
 import { renderHami } from "./gpu-hami.js";
 
 const STAGE = "GPU" as const;
 export const DEVICE_PLUGIN = "nvidia-device-plugin";
 export const DEVICE_PLUGIN_CONFIG = "nvidia-device-plugin-config";
-export const GPU_RESOURCE = "nvidia.com/gpu";
-
-export const GPU_NODE_SELECTOR = { [LABEL_GPU_NVIDIA]: "true" };
-export const GPU_TOLERATIONS = [
-  ...CONTROL_PLANE_TOLERATIONS,
-  { effect: "NoSchedule", key: GPU_RESOURCE, operator: "Exists" },
-];
 
 export function gpuEnabled(ctx: RenderContext): boolean {
   return (ctx.spec.gpu?.enabled ?? "auto") !== "false";

@@ -40,7 +40,9 @@ export function renderNodeAgent(ctx: RenderContext): Stage {
             priorityClassName: "system-node-critical",
             terminationGracePeriodSeconds: 30,
             ...(nodeSelector ? { nodeSelector } : {}),
-            tolerations: CONTROL_PLANE_TOLERATIONS,
+            // Every taint (GPU, dedicated pools, NoExecute): the rollout waits for every selected node,
+            // so an agent kept off one node would stall the NodeConfig stage for good.
+            tolerations: [...CONTROL_PLANE_TOLERATIONS, { operator: "Exists" }],
             containers: [
               {
                 name: "agent",

@@ -31,14 +31,26 @@ export function olaresdEnv(ctx: RenderContext): Record<string, string> {
   };
 }
 
+/** The olaresd release archive; `{arch}` is filled in by the node agent. */
+export const OLARESD_DEFAULT_URL_PATTERN = `${OLARESD_RELEASE_BASE}/olaresd-v{version}-linux-{arch}.tar.gz`;
+
+/** Where olaresd is downloaded from: spec.olaresd.url, or the release host for its version. */
+export function olaresdUrl(ctx: RenderContext): string {
+  return ctx.spec.olaresd?.url ?? OLARESD_DEFAULT_URL_PATTERN.replace("{version}", olaresdVersion(ctx));
+}
+
+/** olaresdEnv as an env file (also written as /etc/olares/release). */
+export function olaresdEnvFile(ctx: RenderContext): string {
+  return sortedEntries(olaresdEnv(ctx)).map(([k, v]) => `${k}=${v}\n`).join("");
+}
+
 /** `url` may hold `{arch}` (amd64/arm64), filled in by the node agent. */
 export function renderOlaresd(ctx: RenderContext): Stage | undefined {
   if (!olaresdEnabled(ctx)) return undefined;
   const version = olaresdVersion(ctx);
-  const env = olaresdEnv(ctx);
   const data: Record<string, string> = {
-    "olaresd.env": sortedEntries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n",
-    url: ctx.spec.olaresd?.url ?? `${OLARESD_RELEASE_BASE}/olaresd-v${version}-linux-{arch}.tar.gz`,
+    "olaresd.env": olaresdEnvFile(ctx),
+    url: olaresdUrl(ctx),
     version,
   };
   if (ctx.spec.olaresd?.sha256) data.sha256 = ctx.spec.olaresd.sha256;
