@@ -298,7 +298,9 @@ export function isDownloadUrl(s: string): boolean {
   } catch {
     return false;
   }
-  if (u.username || u.password) return false;
+  // No credentials, query or fragment: the URL is printed by plan, stored in a ConfigMap and logged
+  // by the agent, so a presigned URL's signature must never get that far.
+  if (u.username || u.password || u.search || u.hash) return false;
   if (u.protocol === "https:") return true;
   return u.protocol === "http:" && isLoopbackHost(u.hostname);
 }
@@ -469,7 +471,7 @@ export function validateHostTask(task: HostTask): string[] {
       break;
     case "binary":
       if (!isAllowedPath(task.path)) bad("path", task.path, `must be a plain absolute path under ${ALLOWED_PATH_ROOTS.join(" ")}`);
-      if (typeof task.url !== "string" || !isDownloadUrl(task.url)) bad("url", task.url, "must be an https URL without credentials");
+      if (typeof task.url !== "string" || !isDownloadUrl(task.url)) bad("url", task.url, "must be an https URL without credentials, query or fragment");
       if (task.sha256 === undefined) {
         if (typeof task.url === "string" && !isUnpinnedDownloadUrl(task.url)) {
           bad("sha256", task.sha256, `is required for a URL outside ${OLARESD_RELEASE_BASE}/`);
