@@ -134,7 +134,7 @@ for (const helm of HELMS) {
 
     it("probes /healthz and /readyz on the metrics port it passes to `run`", () => {
       const c = podSpecOf(only(defaults, "Deployment")).containers[0];
-      expect(c.args).to.deep.equal(["run", "--metrics-addr=:8080", "--image=ghcr.io/olares-operator/olares-operator:v0.1.0", "--leader-elect"]);
+      expect(c.args).to.deep.equal(["run", "--metrics-addr=:8080", "--image=ghcr.io/olares-operator/olares-operator:v0.1.0", "--leader-elect", "--qps=50", "--burst=100"]);
       expect(c.ports).to.deep.equal([{ name: "metrics", containerPort: 8080, protocol: "TCP" }]);
       expect(c.livenessProbe.httpGet).to.deep.equal({ path: "/healthz", port: "metrics" });
       expect(c.readinessProbe.httpGet).to.deep.equal({ path: "/readyz", port: "metrics" });
@@ -142,6 +142,18 @@ for (const helm of HELMS) {
       const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
       expect(env.POD_NAME).to.deep.equal({ fieldRef: { fieldPath: "metadata.name" } });
       expect(env.POD_NAMESPACE).to.deep.equal({ fieldRef: { fieldPath: "metadata.namespace" } });
+      expect(env.NODE_OPTIONS).to.equal("--max-old-space-size=160");
+    });
+
+    it("passes operator.qps/burst to `run` and NODE_OPTIONS from operator.nodeOptions (none when empty)", async () => {
+      const res = await helmTemplate(helm.bin, { operator: { qps: 0, burst: 7, nodeOptions: "" } });
+      expect(res.code, res.stderr).to.equal(0);
+      const c = podSpecOf(only(res.objects as unknown as Obj[], "Deployment")).containers[0];
+      expect(c.args).to.include.members(["--qps=0", "--burst=7"]);
+      expect(c.env.map((e: any) => e.name)).to.not.include("NODE_OPTIONS");
+      const bad = await helmTemplate(helm.bin, { operator: { burst: 0 } });
+      expect(bad.code).to.not.equal(0);
+      expect(bad.stderr).to.match(/burst/);
     });
 
     it("runs one replica without anti-affinity by default, two spread over nodes when asked", () => {

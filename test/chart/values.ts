@@ -4,6 +4,7 @@
 export const NON_DEFAULT_VALUES = {
   replicaCount: 2,
   leaderElection: { enabled: true },
+  operator: { qps: 30, burst: 60, nodeOptions: "--max-old-space-size=256" },
   image: { repository: "registry.example/olares/olares-operator", digest: `sha256:${"a".repeat(64)}` },
   priorityClassName: "system-cluster-critical",
   nodeSelector: { "kubernetes.io/os": "linux" },

@@ -4,6 +4,9 @@ import { Reconciler } from "../../operator/src/controller/reconciler.js";
 import type { Condition, InstallationStatus } from "../../operator/src/controller/status.js";
 import { API_VERSION, FINALIZER, KIND } from "../../operator/src/render/names.js";
 import type { KubeObject } from "../../operator/src/render/types.js";
+import type { OlaresInstallationSpec } from "../../operator/src/api/index.js";
+import { secretPreconditions } from "../../operator/src/controller/preconditions.js";
+import { FakeCluster } from "../support/fake-cluster.js";
 
 const crRef = (name = "olares") => ({ apiVersion: API_VERSION, kind: KIND, name });
 const statusOf = (cr: KubeObject) => cr.status as InstallationStatus;
@@ -323,21 +326,35 @@ describe("Reconciler", () => {
     await h.converge();
   });
 
-  it("JuiceFS on S3: the Storage stage waits for the credentials Secret", async () => {
+  it("JuiceFS on S3: reported Degraded (JuiceFSNotAvailable, this release sets up LocalFS only), never Ready, no secret in status", async () => {
     const spec = {
       ...baseSpec(),
       storage: { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "b", credentialsSecretRef: { name: "s3" } } } },
     };
     const h = harness({ crs: [installation("olares", spec)] });
+    h.cluster.seed({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3", namespace: "olares-operator" }, data: { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" } });
     for (let i = 0; i < 5; i++) {
       await h.reconcile();
       h.rollOutWorkloads();
     }
-    expect(cond(h.cr(), "StorageReady")).to.include({ status: "False", reason: "SecretNotFound" });
+    expect(cond(h.cr(), "StorageReady")).to.include({ status: "False", reason: "JuiceFSNotAvailable" });
     expect(statusOf(h.cr()).phase).to.equal("Degraded");
     expect(JSON.stringify(h.cr().status)).to.not.include("AWS_SECRET_ACCESS_KEY=");
-    h.cluster.seed({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3", namespace: "olares-operator" }, data: { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" } });
-    await h.converge();
+  });
+
+  it("JuiceFS on S3: the Storage precondition names the missing credentials Secret, then its missing key", async () => {
+    const spec = {
+      ...baseSpec(),
+      storage: { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "b", credentialsSecretRef: { name: "s3" } } } },
+    } as OlaresInstallationSpec;
+    const cluster = new FakeCluster();
+    expect(await secretPreconditions(cluster, spec, "Storage")).to.include({ ready: false, reason: "SecretNotFound" });
+    cluster.seed({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3", namespace: "olares-operator" }, data: { AWS_ACCESS_KEY_ID: "YQ==" } });
+    const missing = await secretPreconditions(cluster, spec, "Storage");
+    expect(missing).to.include({ ready: false, reason: "SecretKeyMissing" });
+    expect(missing!.message).to.equal("spec.storage.juicefs.objectStore.credentialsSecretRef: Secret olares-operator/s3 has no key AWS_SECRET_ACCESS_KEY");
+    cluster.seed({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3", namespace: "olares-operator" }, data: { AWS_ACCESS_KEY_ID: "YQ==", AWS_SECRET_ACCESS_KEY: "Yg==" } });
+    expect(await secretPreconditions(cluster, spec, "Storage")).to.include({ ready: true });
   });
 
   it("an invalid spec is reported as Degraded/InvalidSpec naming the field, without applying anything", async () => {

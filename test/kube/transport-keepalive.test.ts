@@ -29,6 +29,12 @@ async function listen(tls: boolean, opts: { requestCert?: boolean } = {}): Promi
   const lb = { connections: 0, authorizations: [] as Array<string | undefined>, clientCerts: [] as Array<string | undefined> } as Loopback;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     lb.authorizations.push(req.headers.authorization);
+    if (req.url?.includes("watch=true")) {
+      // a watch: headers and one event now, then the connection stays open
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write(JSON.stringify({ type: "BOOKMARK", object: { metadata: { resourceVersion: "1" } } }) + "\n");
+      return;
+    }
     if (opts.requestCert) lb.clientCerts.push((req.socket as TLSSocket).getPeerCertificate().fingerprint256);
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ kind: "Namespace", apiVersion: "v1", metadata: { name: "default" } }));
@@ -121,5 +127,24 @@ describe("kube transport connections", () => {
     transport = new Transport(kubeConfig(lb.url, { skipTLSVerify: true }), { qps: 0 });
     await getNamespaces(transport, 5);
     expect(lb.connections).to.equal(1);
+  });
+
+  it("gives watches connections outside the request pool, so more watches than maxSockets never block requests", async () => {
+    lb = await listen(false);
+    transport = new Transport(kubeConfig(lb.url, { skipTLSVerify: true }), { qps: 0, maxSockets: 2 });
+    const t = transport;
+    const watches = await Promise.all(
+      Array.from({ length: 5 }, () => t.stream({ verb: "watch", method: "GET", path: "/api/v1/nodes", query: { watch: true } })),
+    );
+    try {
+      const answered = await Promise.race([
+        getNamespaces(t, 3).then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 2000)),
+      ]);
+      expect(answered, "a request behind 5 open watches with maxSockets 2").to.equal(true);
+      expect(lb.connections).to.equal(6); // 5 watches + 1 kept-alive request connection
+    } finally {
+      for (const w of watches) w.response.destroy();
+    }
   });
 });

@@ -38,6 +38,7 @@ import {
   isUnschedulable,
   nodeConfigMap,
 } from "../agent/handshake.js";
+import { forEachLimited, NODE_PATCH_BUDGET, NODE_PATCH_CONCURRENCY } from "./node-writes.js";
 import { configForNode, planHandOut, plannedNodes, resolveMaxUnavailable, selectNodes, type PlannedNode } from "./node-rollout-plan.js";
 
 export interface RolloutContext {
@@ -49,6 +50,8 @@ export interface RolloutContext {
   namespace: string;
   log: { info(...a: any[]): void; warn(...a: any[]): void; error(...a: any[]): void };
   now(): Date;
+  /** Told of every Node this step patched (read-your-writes for the next reconcile; NodeWriteOverlay). */
+  recordNodeWrite?(before: KubeObject, after: KubeObject): void;
 }
 
 export interface RolloutStatus {
@@ -108,9 +111,10 @@ function changedAnnotations(node: KubeObject, want: Record<string, string>): Rec
   return Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v));
 }
 
-async function annotate(ctx: RolloutContext, name: string, annotations: Record<string, string | null>): Promise<void> {
+async function annotate(ctx: RolloutContext, node: KubeObject, annotations: Record<string, string | null>): Promise<void> {
   if (Object.keys(annotations).length === 0) return;
-  await ctx.client.patch(nodeRef(name), { metadata: { annotations } }, "merge");
+  const after = await ctx.client.patch(nodeRef(node.metadata.name), { metadata: { annotations } }, "merge");
+  ctx.recordNodeWrite?.(node, after);
 }
 
 function describeDesired(configs: NodeConfig[]): string | undefined {
@@ -154,20 +158,32 @@ export async function rolloutNodeConfigs(ctx: RolloutContext, configs: NodeConfi
   const desiredConfig = describeDesired(configs);
   const nodes = plannedNodes(selected, (n) => configForNode(n, configs)?.id);
   const policy = policyAnnotations(ctx);
-  for (const n of nodes) await annotate(ctx, n.name, changedAnnotations(n.node, policy));
 
   const max = resolveMaxUnavailable(spec.rollout?.maxUnavailable, nodes.length);
   const plan = planHandOut(nodes, max, { paused: spec.rollout?.paused === true });
-  for (const n of plan.handOut) {
-    ctx.log.info("node rollout: handing out config", { node: n.name, config: n.target, from: n.hs.current ?? "none" });
-    await annotate(ctx, n.name, { [ANNOTATION_DESIRED_CONFIG]: n.target });
-    n.hs = { ...n.hs, desired: n.target };
-  }
+  // Hand-outs first (they carry the policy too, in the same patch), then policy-only updates; at most
+  // NODE_PATCH_BUDGET per reconcile, the rest on the next one (the patched Nodes' events trigger it).
+  const handOut = plan.handOut.slice(0, NODE_PATCH_BUDGET);
+  const handing = new Set(handOut.map((n) => n.name));
+  const policyOnly = nodes
+    .filter((n) => !handing.has(n.name))
+    .map((n) => ({ n, changed: changedAnnotations(n.node, policy) }))
+    .filter((p) => Object.keys(p.changed).length > 0)
+    .slice(0, NODE_PATCH_BUDGET - handOut.length);
+  await Promise.all([
+    forEachLimited(handOut, NODE_PATCH_CONCURRENCY, async (n) => {
+      ctx.log.info("node rollout: handing out config", { node: n.name, config: n.target, from: n.hs.current ?? "none" });
+      await annotate(ctx, n.node, { ...changedAnnotations(n.node, policy), [ANNOTATION_DESIRED_CONFIG]: n.target });
+      n.hs = { ...n.hs, desired: n.target };
+    }),
+    forEachLimited(policyOnly, Math.max(1, NODE_PATCH_CONCURRENCY - handOut.length), ({ n, changed }) => annotate(ctx, n.node, changed)),
+  ]);
+  const deferred = plan.handOut.length - handOut.length;
 
   const counts = aggregate(nodes);
   const done = counts.total > 0 ? counts.updated === counts.total : configs.length === 0 || selected.length === 0;
   const pending = nodes.some((n) => n.hs.desired !== n.target);
-  const blockedBy = done || !pending ? undefined : plan.blockedBy;
+  const blockedBy = done || !pending ? undefined : deferred > 0 ? `${deferred} more node(s) get their config on the next reconcile` : plan.blockedBy;
   return {
     ...counts,
     ...(desiredConfig ? { desiredConfig } : {}),
@@ -227,7 +243,7 @@ export async function cleanupNodes(ctx: RolloutContext): Promise<{ done: boolean
 
   const remaining = configured.filter((n) => !cleaned(n));
   if (remaining.length === 0) {
-    for (const n of selected) await forgetNode(ctx, n);
+    await forEachLimited(selected, NODE_PATCH_CONCURRENCY, (n) => forgetNode(ctx, n));
     const gaveUp = configured.filter((n) => abandoned(n) && n.hs.current !== CLEANUP_CONFIG).map((n) => n.name);
     return {
       done: true,
@@ -240,11 +256,11 @@ export async function cleanupNodes(ctx: RolloutContext): Promise<{ done: boolean
   // unavailable, so they get the request at once and their grace period starts.
   const plan = planHandOut(remaining, max, { paused: false });
   const notReady = remaining.filter((n) => !isNodeReady(n.node) && n.hs.desired !== CLEANUP_CONFIG);
-  for (const n of [...plan.handOut, ...notReady]) {
+  await forEachLimited([...plan.handOut, ...notReady], NODE_PATCH_CONCURRENCY, async (n) => {
     ctx.log.info("node cleanup: requesting host cleanup", { node: n.name, from: n.hs.current ?? "none" });
-    await annotate(ctx, n.name, { [ANNOTATION_DESIRED_CONFIG]: CLEANUP_CONFIG, [ANNOTATION_CLEANUP_REQUESTED_AT]: ctx.now().toISOString() });
+    await annotate(ctx, n.node, { [ANNOTATION_DESIRED_CONFIG]: CLEANUP_CONFIG, [ANNOTATION_CLEANUP_REQUESTED_AT]: ctx.now().toISOString() });
     n.hs = { ...n.hs, desired: CLEANUP_CONFIG };
-  }
+  });
   const degraded = remaining.filter((n) => n.hs.state === "Degraded").map((n) => `${n.name} (${n.hs.reason || "no reason given"})`);
   const waiting = remaining.filter((n) => n.hs.state !== "Degraded").map((n) => n.name);
   const parts = [`host cleanup: ${configured.length - remaining.length}/${configured.length} nodes cleaned`];

@@ -29,6 +29,7 @@ import {
 } from "./status.js";
 import { cleanupNodes, rolloutNodeConfigs, type RolloutContext } from "./node-rollout.js";
 import { reconcileView } from "./reconcile-view.js";
+import { NodeWriteOverlay } from "./node-writes.js";
 import { ANNOTATION_CURRENT_CONFIG, ANNOTATION_DESIRED_CONFIG, nodeConfigMapName } from "../agent/handshake.js";
 
 export interface Logger {
@@ -95,6 +96,7 @@ export class Reconciler {
   private readonly now: () => Date;
   private readonly events: EventSink;
   private readonly progressRequeueMs: number;
+  private readonly nodeWrites = new NodeWriteOverlay();
 
   constructor(private readonly opts: ReconcilerOptions) {
     this.client = opts.client;
@@ -115,7 +117,7 @@ export class Reconciler {
     const honoured = honouredInstallation(this.observed.list(API_VERSION, KIND));
     if (honoured && honoured.metadata.name !== name) return this.ignore(cr, honoured);
 
-    const view = reconcileView(this.observed);
+    const view = reconcileView(this.observed, this.nodeWrites);
     let spec: OlaresInstallationSpec;
     let desired: DesiredState;
     try {
@@ -220,6 +222,7 @@ export class Reconciler {
       namespace: SYSTEM_NAMESPACE,
       log: { info: (...a) => this.log.info(String(a[0]), a[1]), warn: (...a) => this.log.warn(String(a[0]), a[1]), error: (...a) => this.log.error(String(a[0]), a[1]) },
       now: this.now,
+      recordNodeWrite: (before, after) => this.nodeWrites.record(before, after),
     };
   }
 
@@ -284,7 +287,7 @@ export class Reconciler {
     } catch {
       spec = cr.spec as OlaresInstallationSpec;
     }
-    const cleanup = await cleanupNodes(this.rolloutContext(cr, spec));
+    const cleanup = await cleanupNodes(this.rolloutContext(cr, spec, reconcileView(this.observed, this.nodeWrites)));
     const previous = cr.status as InstallationStatus | undefined;
     const generation = cr.metadata.generation ?? 0;
     const kept = (previous?.conditions ?? []).filter((c) => c.type !== "Ready" && c.type !== "Progressing");

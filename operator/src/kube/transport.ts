@@ -11,9 +11,9 @@ import type { OperatorMetrics } from "./metrics.js";
 export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "apply" | "delete" | "evict" | "discovery";
 
 export interface TransportOptions {
-  /** Sustained requests per second (client-go default 5; we use 20). 0 disables limiting. */
+  /** Sustained requests per second (default DEFAULT_QPS). 0 disables limiting. */
   qps?: number;
-  /** Requests allowed at once above the sustained rate (default 30). */
+  /** Requests allowed at once above the sustained rate (default DEFAULT_BURST). */
   burst?: number;
   clock?: Clock;
   metrics?: OperatorMetrics;
@@ -27,9 +27,23 @@ export interface TransportOptions {
   maxRetries?: number;
   /** Longest Retry-After honoured, seconds (default 10). */
   maxRetryAfterSeconds?: number;
-  /** Connections open at once to the API server, watches included (default 128); idle ones are kept alive. */
+  /**
+   * Connections open at once for requests (default 128); idle ones are kept alive. Watches each get a
+   * connection of their own outside this pool: a watch holds its connection for minutes, so pooled
+   * watches beyond maxSockets would leave every other request queued behind them forever.
+   */
   maxSockets?: number;
 }
+
+/**
+ * Client-side limit defaults. client-go's bare default (5/10) is for ad-hoc tools; its controllers run
+ * higher (kube-controller-manager and controller-runtime managers commonly 20–50 / 30–100). A first
+ * install sends ~objects + status + node handshake writes in a couple of seconds, so 50/100 lets it
+ * finish well within 2 s, while a runaway loop is still held to 50 requests/s — the apiserver's
+ * priority-and-fairness queues are the server-side guard beyond that.
+ */
+export const DEFAULT_QPS = 50;
+export const DEFAULT_BURST = 100;
 
 export interface HttpRequest {
   verb: Verb;
@@ -56,6 +70,7 @@ export class Transport {
   private readonly limiter?: TokenBucket;
   private readonly counts = new Map<string, number>();
   private agent?: http.Agent;
+  private streamAgent?: http.Agent;
   private readonly server: string;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
@@ -67,8 +82,8 @@ export class Transport {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error("kubeconfig: no current cluster (current-context missing or invalid)");
     this.server = cluster.server.replace(/\/+$/, "");
-    const qps = opts.qps ?? 20;
-    if (qps > 0) this.limiter = new TokenBucket(qps, opts.burst ?? 30, opts.clock ?? realClock);
+    const qps = opts.qps ?? DEFAULT_QPS;
+    if (qps > 0) this.limiter = new TokenBucket(qps, opts.burst ?? DEFAULT_BURST, opts.clock ?? realClock);
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.userAgent = opts.userAgent ?? "olares-operator";
   }
@@ -89,12 +104,14 @@ export class Transport {
     this.opts.metrics?.apiRequests.inc({ verb, code: String(code) });
   }
 
-  private async prepare(req: HttpRequest): Promise<{ url: URL; options: http.RequestOptions; payload?: string }> {
+  private async prepare(req: HttpRequest, stream = false): Promise<{ url: URL; options: http.RequestOptions; payload?: string }> {
     if (this.limiter) await this.limiter.wait(req.signal);
     // Headers (token, exec and auth-provider credentials) are fresh per request; `tls` receives the TLS material.
     const tls: https.RequestOptions = {};
     const init = await this.kc.applyToFetchOptions(tls);
     this.agent ??= this.keepAliveAgent(tls, init.agent as http.Agent | undefined);
+    if (stream) this.streamAgent ??= this.watchAgent(tls, init.agent as http.Agent | undefined);
+    const agent = stream ? this.streamAgent : this.agent;
     const headers: Record<string, string> = {};
     const source = init.headers as { forEach?: (cb: (v: string, k: string) => void) => void } | undefined;
     source?.forEach?.((v, k) => (headers[k] = v));
@@ -106,7 +123,7 @@ export class Transport {
       headers["content-type"] = req.contentType ?? "application/json";
       headers["content-length"] = String(Buffer.byteLength(payload));
     }
-    const options: http.RequestOptions = { method: req.method, headers, ...(this.agent ? { agent: this.agent } : {}) };
+    const options: http.RequestOptions = { method: req.method, headers, ...(agent ? { agent } : {}) };
     return { url: this.url(req.path, req.query), options, ...(payload !== undefined ? { payload } : {}) };
   }
 
@@ -115,12 +132,19 @@ export class Transport {
    * keepAlive, which costs a TLS handshake per request. A proxy keeps client-node's proxy agent.
    */
   private keepAliveAgent(tls: https.RequestOptions, clientNodeAgent: http.Agent | undefined): http.Agent | undefined {
+    return this.makeAgent(tls, clientNodeAgent, { keepAlive: true, maxSockets: this.opts.maxSockets ?? 128 });
+  }
+
+  /** Watches: one connection each, unbounded in number (one per informer), not kept for reuse. */
+  private watchAgent(tls: https.RequestOptions, clientNodeAgent: http.Agent | undefined): http.Agent | undefined {
+    return this.makeAgent(tls, clientNodeAgent, { keepAlive: false, maxSockets: Infinity });
+  }
+
+  private makeAgent(tls: https.RequestOptions, clientNodeAgent: http.Agent | undefined, pool: { keepAlive: boolean; maxSockets: number }): http.Agent | undefined {
     if (this.kc.getCurrentCluster()?.proxyUrl) return clientNodeAgent;
-    const maxSockets = this.opts.maxSockets ?? 128;
-    if (this.server.startsWith("http:")) return new http.Agent({ keepAlive: true, maxSockets });
+    if (this.server.startsWith("http:")) return new http.Agent(pool);
     return new https.Agent({
-      keepAlive: true,
-      maxSockets,
+      ...pool,
       ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
       ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
       ...(tls.key !== undefined ? { key: tls.key } : {}),
@@ -134,6 +158,7 @@ export class Transport {
   /** Closes idle kept-alive connections (shutdown, tests). */
   close(): void {
     this.agent?.destroy();
+    this.streamAgent?.destroy();
   }
 
   private open(url: URL, options: http.RequestOptions, payload: string | undefined, signal?: AbortSignal): Promise<{ res: http.IncomingMessage; req: http.ClientRequest }> {
@@ -200,7 +225,7 @@ export class Transport {
 
   /** A streaming GET (watch). Non-200 answers become ApiError. */
   async stream(req: HttpRequest): Promise<HttpStream> {
-    const { url, options, payload } = await this.prepare(req);
+    const { url, options, payload } = await this.prepare(req, true);
     const controller = new AbortController();
     const signal = req.signal ? AbortSignal.any([req.signal, controller.signal]) : controller.signal;
     let res: http.IncomingMessage;
