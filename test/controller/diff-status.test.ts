@@ -76,6 +76,17 @@ describe("status", () => {
     expect(s.conditions!.find((c) => c.type === "Degraded")).to.include({ status: "True", reason: "X" });
   });
 
+  it("a storage switch that cannot proceed is Degraded, not Migrating forever", () => {
+    const blocked = {
+      ...base,
+      previous: { storage: { activeType: "LocalFS" } },
+      specStorageType: "JuiceFS",
+      stages: [{ name: "Storage" as const, readiness: { ready: false, degraded: true, reason: "JuiceFSNotAvailable", message: "no JuiceFS" } }],
+    };
+    expect(computeStatus(blocked).phase).to.equal("Degraded");
+    expect(computeStatus({ ...blocked, stages: [{ name: "Storage" as const, readiness: { ready: false, reason: "Copying", message: "rsync" } }] }).phase).to.equal("Migrating");
+  });
+
   it("statusUnchanged ignores fields owned by others (storage migration progress)", () => {
     const s = computeStatus({ ...base, stages: [{ name: "Storage", readiness: { ready: true, reason: "Ready", message: "ok" } }] });
     const withMigration = { ...s, storage: { ...s.storage, migration: { from: "LocalFS", to: "JuiceFS", phase: "Copying" } } };

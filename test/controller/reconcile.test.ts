@@ -192,6 +192,18 @@ describe("Reconciler", () => {
     expect(h.cluster.peek({ apiVersion: "v1", kind: "ConfigMap", name: "user-data", namespace: "olares-system" })).to.not.equal(undefined);
   });
 
+  it("never prunes an object that only copies our labels (no ownerReference to this installation)", async () => {
+    const h = harness();
+    await h.converge();
+    const labels = (h.cluster.peek({ apiVersion: "apps/v1", kind: "Deployment", name: "bfl", namespace: "os-framework" }) as any).metadata.labels;
+    const lookalike = { apiVersion: "v1", kind: "ConfigMap", name: "copied-manifest", namespace: "olares-system" };
+    h.cluster.seed({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: lookalike.name, namespace: lookalike.namespace, labels: { ...labels } }, data: { a: "1" } });
+    h.cluster.resetRequests();
+    await h.reconcile();
+    expect(h.cluster.peek(lookalike), "labelled like ours but not owned: kept").to.not.equal(undefined);
+    expect(h.cluster.writes().filter((w) => w.verb === "delete")).to.deep.equal([]);
+  });
+
   it("re-applies an object someone changed behind its back", async () => {
     const h = harness();
     await h.converge();

@@ -18,6 +18,8 @@ export function ownedObjects(observed: ObservedState, installationName: string):
 }
 
 export interface PruneOptions {
+  /** Uid of the OlaresInstallation: only objects it owns are deleted, whatever their labels say. */
+  ownerUid: string;
   /** Extra objects to keep although not desired (e.g. node configs a node still references). */
   keep?(obj: KubeObject): boolean;
 }
@@ -28,12 +30,14 @@ export async function pruneUndesired(
   observed: ObservedState,
   installationName: string,
   desired: KubeObject[],
-  opts: PruneOptions = {},
+  opts: PruneOptions,
 ): Promise<ObjectRef[]> {
   const wanted = new Set(desired.map(objectKey));
   const deleted: ObjectRef[] = [];
   for (const obj of ownedObjects(observed, installationName)) {
     if (wanted.has(objectKey(obj)) || obj.metadata.deletionTimestamp || opts.keep?.(obj)) continue;
+    // Labels can be copied; ownership cannot: never delete what this installation does not own.
+    if (!obj.metadata.ownerReferences?.some((r) => r.uid === opts.ownerUid)) continue;
     const ref: ObjectRef = {
       apiVersion: obj.apiVersion,
       kind: obj.kind,

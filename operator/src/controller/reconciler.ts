@@ -255,6 +255,7 @@ export class Reconciler {
   private async prune(cr: KubeObject, desired: DesiredState, view: ObservedState): Promise<void> {
     const referenced = this.referencedNodeConfigs(view);
     const deleted = await pruneUndesired(this.client, this.observed, cr.metadata.name, allObjects(desired), {
+      ownerUid: cr.metadata.uid ?? "",
       keep: (o) => o.kind === "ConfigMap" && referenced.has(o.metadata.name),
     });
     for (const ref of deleted) this.log.info("pruned", { kind: ref.kind, name: ref.name, namespace: ref.namespace });

@@ -71,7 +71,9 @@ export interface StatusInput {
 
 function phaseFor(input: StatusInput, allReady: boolean, degraded: boolean, activeType: string | undefined): Phase {
   const prevVersion = input.previous?.version;
-  if (activeType && activeType !== input.specStorageType) return "Migrating";
+  const migrating = activeType !== undefined && activeType !== input.specStorageType;
+  // A migration that cannot proceed (e.g. JuiceFSNotAvailable) is Degraded, not Migrating forever.
+  if (migrating) return degraded ? "Degraded" : "Migrating";
   if (allReady) return "Ready";
   if (degraded) return "Degraded";
   if (prevVersion && prevVersion !== input.specVersion) return "Upgrading";
