@@ -2,6 +2,9 @@
 // the CR's previous status), so a restarted operator computes the same status and writes nothing.
 import { isDeepStrictEqual } from "node:util";
 import type { ComponentStatus, Readiness, StageName } from "../render/types.js";
+import type { NodesStatus } from "../api/types.generated.js";
+
+export type { NodesStatus };
 import { sortKeysDeep } from "../render/canonical.js";
 
 export type Phase = "Pending" | "Installing" | "Ready" | "Upgrading" | "Migrating" | "Degraded" | "Deleting" | "Ignored";
@@ -13,15 +16,6 @@ export interface Condition {
   message: string;
   observedGeneration: number;
   lastTransitionTime: string;
-}
-
-export interface NodesStatus {
-  total: number;
-  updated: number;
-  working: number;
-  degraded: number;
-  desiredConfig?: string;
-  degradedNodes?: Array<{ name: string; reason: string }>;
 }
 
 export interface InstallationStatus {
