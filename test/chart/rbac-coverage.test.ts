@@ -138,8 +138,7 @@ describe("chart RBAC covers what the operator renders and does", function () {
       ["", "secrets", "get"], // secret references
       ["", "secrets", "list"], // informer of generated secrets
       ["", "secrets", "watch"],
-      ["", "secrets", "create"], // generated secrets
-      ["", "secrets", "patch"],
+      ["", "secrets", "create"], // generated secrets (strict create, never patched)
       ["", "events", "create"],
     ];
     for (const [group, resource, verb] of needed) expect(allows(rules, group, resource, verb), `${verb} ${group}/${resource}`).to.equal(true);

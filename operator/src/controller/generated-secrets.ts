@@ -4,7 +4,6 @@
 import { randomBytes } from "node:crypto";
 import type { OlaresInstallationSpec } from "../api/index.js";
 import type { KubeObject, ObjectRef, ObservedState, OwnerReference } from "../render/types.js";
-import type { ClusterClient } from "../kube/types.js";
 import {
   CORE_CREDENTIALS_SECRET,
   FRAMEWORK_NAMESPACE,
@@ -21,8 +20,7 @@ import { CORE_CREDENTIAL_KEYS } from "../render/stages/core-catalog.js";
 /** What creating a Secret needs: a strict create (409 when it exists), so a race never overwrites. */
 export interface SecretCreator {
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
-  create?(obj: KubeObject): Promise<KubeObject>;
-  apply: ClusterClient["apply"];
+  create(obj: KubeObject): Promise<KubeObject>;
 }
 
 const ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
@@ -91,8 +89,7 @@ export async function ensureGeneratedSecrets(
       stringData: Object.fromEntries(s.keys.map((k) => [k, randomPassword()])),
     };
     try {
-      if (client.create) await client.create(secret);
-      else await client.apply(secret);
+      await client.create(secret);
       created.push(`${s.namespace}/${s.name}`);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;

@@ -47,7 +47,7 @@ export interface EventSink {
 export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** The API the reconciler writes through; `create` (strict POST) is used for generated Secrets. */
-export type ReconcileClient = ClusterClient & { create?(obj: KubeObject): Promise<KubeObject> };
+export type ReconcileClient = ClusterClient & { create(obj: KubeObject): Promise<KubeObject> };
 
 export interface ReconcilerOptions {
   client: ReconcileClient;
