@@ -811,8 +811,10 @@ EOF
 
 containerd_config() {
   cat <<'EOF'
-# Written by olares bootstrap. Registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+# Written by olares bootstrap. Registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml;
+# drop-ins (the node agent's NVIDIA runtime) in /etc/containerd/conf.d, so nobody else edits this file.
 version = 3
+imports = ["/etc/containerd/conf.d/*.toml"]
 
 [plugins.'io.containerd.cri.v1.images'.registry]
   config_path = '/etc/containerd/certs.d'

@@ -162,12 +162,6 @@ export class FakeSystem {
         return { exitCode: 0, stdout: "Setting up swapspace version 1\n" };
       case "mv":
         return this.inRoot(args[2]!, (to) => rename(path.join(this.root, args[1]!), to));
-      case "nvidia-ctk":
-        return this.inRoot("/etc/containerd/config.toml", async (full) => {
-          const before = await readFile(full, "utf8").catch(() => "");
-          await mkdir(path.dirname(full), { recursive: true });
-          await writeFile(full, `${before}[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "nvidia"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]\n`);
-        });
       case "sshd":
         return this.sshdRejects ? { exitCode: 255, stderr: this.sshdRejects } : { exitCode: 0 };
       default:

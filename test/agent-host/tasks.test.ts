@@ -9,6 +9,7 @@ import path from "node:path";
 import { applyNodeConfig, detectDrift, undoNodeConfig } from "../../operator/src/agent/tasks/index.js";
 import type { HostTask } from "../../operator/src/render/host-tasks.js";
 import { mirrorsRecordPath } from "../../operator/src/agent/tasks/containerd-mirrors.js";
+import { configImportsFragment } from "../../operator/src/agent/tasks/containerd-nvidia.js";
 import { FakeSystem } from "./fake-system.js";
 import { apply, applyIdempotent, base, configOf, hostText, mtimeOf } from "./helpers.js";
 
@@ -388,21 +389,79 @@ describe("host tasks against a temp root", () => {
       });
     });
 
-    it("configures the NVIDIA runtime with nvidia-ctk, backing config.toml up for undo", async () => {
-      sys = await FakeSystem.create();
-      await sys.file("/usr/bin/nvidia-ctk", "", 0o755);
-      await sys.file("/etc/containerd/config.toml", "version = 2\n");
-      const config = configOf([{ ...base, id: "rt", kind: "containerdNvidiaRuntime", disruption: "restart-service" }]);
-      await applyIdempotent(sys, config);
-      expect(await hostText(sys, "/etc/containerd/config.toml")).to.contain('default_runtime_name = "nvidia"');
-      await undoNodeConfig(sys.host, config, { log: sys.log });
-      expect(await hostText(sys, "/etc/containerd/config.toml")).to.equal("version = 2\n");
-    });
+    describe("containerdNvidiaRuntime", () => {
+      const runtime: HostTask = { ...base, id: "rt", kind: "containerdNvidiaRuntime", disruption: "restart-service" };
+      const DROPIN = "/etc/containerd/conf.d/99-olares-nvidia.toml";
+      // What bootstrap/install.sh writes: the agent must leave it byte-identical.
+      const bootstrapConfig = `version = 3\nimports = ["/etc/containerd/conf.d/*.toml"]\n\n[plugins.'io.containerd.cri.v1.images'.registry]\n  config_path = '/etc/containerd/certs.d'\n`;
 
-    it("falls back to a conf.d fragment without nvidia-ctk", async () => {
-      sys = await FakeSystem.create();
-      await applyIdempotent(sys, configOf([{ ...base, id: "rt", kind: "containerdNvidiaRuntime", disruption: "restart-service" }]));
-      expect(await hostText(sys, "/etc/containerd/conf.d/99-nvidia.toml")).to.contain('BinaryName = "/usr/bin/nvidia-container-runtime"');
+      it("writes its own drop-in, never config.toml, restarts containerd only on change, and undoes", async () => {
+        sys = await FakeSystem.create({ live: true });
+        await sys.file("/lib/systemd/system/containerd.service", "[Unit]\n");
+        sys.active.add("containerd.service");
+        await sys.file("/usr/bin/nvidia-ctk", "", 0o755);
+        await sys.file("/etc/containerd/config.toml", bootstrapConfig);
+        const config = configOf([runtime]);
+        await apply(sys, config);
+        expect(sys.exec.commands()).to.include("systemctl restart containerd.service");
+        expect(sys.exec.commands().filter((c) => c.startsWith("nvidia-ctk"))).to.deep.equal([]);
+        await applyIdempotent(sys, config);
+        expect(await hostText(sys, DROPIN)).to.equal(
+          [
+            "# Managed by olares-operator (spec.gpu)",
+            "version = 3",
+            "",
+            "[plugins.'io.containerd.cri.v1.runtime'.containerd]",
+            '  default_runtime_name = "nvidia"',
+            "",
+            "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.nvidia]",
+            '  runtime_type = "io.containerd.runc.v2"',
+            "",
+            "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.nvidia.options]",
+            '  BinaryName = "/usr/bin/nvidia-container-runtime"',
+            "",
+          ].join("\n"),
+        );
+        expect(await hostText(sys, "/etc/containerd/config.toml")).to.equal(bootstrapConfig);
+        sys.exec.clear();
+        await undoNodeConfig(sys.host, config, { log: sys.log });
+        expect(await hostText(sys, DROPIN)).to.equal(undefined);
+        expect(await hostText(sys, "/etc/containerd/config.toml")).to.equal(bootstrapConfig);
+        expect(sys.exec.commands()).to.include("systemctl restart containerd.service");
+      });
+
+      it("reports a drop-in changed behind its back and rewrites it", async () => {
+        sys = await FakeSystem.create();
+        await sys.file("/etc/containerd/config.toml", bootstrapConfig);
+        await apply(sys, configOf([runtime]));
+        await sys.file(DROPIN, "version = 3\n", 0o644);
+        const r = await apply(sys, configOf([runtime]));
+        expect(r.error).to.equal(undefined);
+        expect(r.changed).to.deep.equal(["rt"]);
+        expect(await hostText(sys, DROPIN)).to.contain('default_runtime_name = "nvidia"');
+      });
+
+      it("fails naming config.toml and the fix when it does not import conf.d, leaving it untouched", async () => {
+        sys = await FakeSystem.create();
+        await sys.file("/etc/containerd/config.toml", "version = 3\n[plugins.x]\n  imports = [\"/etc/containerd/conf.d/*.toml\"]\n");
+        const r = await apply(sys, configOf([runtime]));
+        expect(r.error?.message).to.match(/\/etc\/containerd\/config\.toml does not import \/etc\/containerd\/conf\.d\/99-olares-nvidia\.toml.*add imports = \["\/etc\/containerd\/conf\.d\/\*\.toml"\]/);
+        expect(await hostText(sys, "/etc/containerd/config.toml")).to.equal("version = 3\n[plugins.x]\n  imports = [\"/etc/containerd/conf.d/*.toml\"]\n");
+        expect(await hostText(sys, DROPIN)).to.equal(undefined);
+      });
+
+      it("fails the same way when config.toml is absent (containerd defaults ignore conf.d)", async () => {
+        sys = await FakeSystem.create();
+        const r = await apply(sys, configOf([runtime]));
+        expect(r.error?.message).to.match(/\/etc\/containerd\/config\.toml is missing.*ignores \/etc\/containerd\/conf\.d\/99-olares-nvidia\.toml.*add imports/);
+        expect(await hostText(sys, "/etc/containerd/config.toml")).to.equal(undefined);
+      });
+
+      it("accepts an imports line naming the drop-in itself or another glob covering it", () => {
+        expect(configImportsFragment(`imports = ['/etc/containerd/conf.d/99-olares-nvidia.toml']\n`)).to.equal(true);
+        expect(configImportsFragment(`version = 3\nimports = ["/etc/other/*.toml", "/etc/containerd/conf.d/*"]\n`)).to.equal(true);
+        expect(configImportsFragment(`imports = ["/etc/containerd/conf.d/*.conf"]\n`)).to.equal(false);
+      });
     });
   });
 

@@ -27,6 +27,7 @@ setup() {
   [ -x "$FAKE_ROOT/usr/local/bin/containerd" ] && [ -x "$FAKE_ROOT/usr/local/sbin/runc" ] && [ -x "$FAKE_ROOT/usr/local/bin/k3s" ]
   grep -q "config_path = '/etc/containerd/certs.d'" "$FAKE_ROOT/etc/containerd/config.toml"
   grep -q 'SystemdCgroup = true' "$FAKE_ROOT/etc/containerd/config.toml"
+  grep -qxF 'imports = ["/etc/containerd/conf.d/*.toml"]' "$FAKE_ROOT/etc/containerd/config.toml"
   grep -q '^ExecStart=/usr/local/bin/containerd$' "$FAKE_ROOT/etc/systemd/system/containerd.service"
   grep -qx br_netfilter "$FAKE_ROOT/etc/modules-load.d/olares.conf"
   grep -qx 'net.ipv4.ip_forward = 1' "$FAKE_ROOT/etc/sysctl.d/80-olares-bootstrap.conf"

@@ -96,6 +96,8 @@ export async function createSimulatedHost(nodeName: string, gpu: boolean): Promi
   await system.file("/etc/os-release", 'ID=ubuntu\nVERSION_ID="24.04"\nPRETTY_NAME="Ubuntu 24.04.2 LTS"\n');
   await system.file("/proc/sys/kernel/osrelease", "6.8.0-57-generic\n");
   await system.file("/etc/hostname", `${nodeName}\n`);
+  // As bootstrap/install.sh leaves it: drop-ins (the agent's NVIDIA runtime) come from conf.d.
+  await system.file("/etc/containerd/config.toml", `version = 3\nimports = ["/etc/containerd/conf.d/*.toml"]\n`);
   if (gpu) {
     const slot = "/sys/bus/pci/devices/0000:01:00.0";
     await system.file(`${slot}/vendor`, "0x10de\n");

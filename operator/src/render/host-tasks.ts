@@ -26,7 +26,7 @@ export const HOST_PATHS = {
   timezone: "/etc/timezone",
   containerdCertsD: "/etc/containerd/certs.d",
   containerdConfig: "/etc/containerd/config.toml",
-  containerdNvidiaFragment: "/etc/containerd/conf.d/99-nvidia.toml",
+  containerdNvidiaFragment: "/etc/containerd/conf.d/99-olares-nvidia.toml",
   systemdUnits: "/etc/systemd/system",
 } as const;
 

@@ -59,8 +59,8 @@ function kindLines(task: HostTask): string[] {
       ];
     case "containerdNvidiaRuntime":
       return [
-        `file ${HOST_PATHS.containerdConfig} edited by nvidia-ctk runtime configure --runtime=containerd --set-as-default`,
-        "unit containerd.service restarted",
+        `file ${HOST_PATHS.containerdNvidiaFragment} (nvidia runtime, containerd's default; needs ${HOST_PATHS.containerdConfig} to import /etc/containerd/conf.d/*.toml, never edited)`,
+        "unit containerd.service restarted when the file changed",
       ];
     case "binary":
       return [`file ${task.path} (mode ${task.mode.toString(8)}) from ${task.url}${task.sha256 ? `, sha256 ${task.sha256}` : ", checksum pinned on first install"}`];
