@@ -1,0 +1,65 @@
+// Walks the ordered release list: a release whose input (chart digest + values) is what its last deployed
+// revision recorded is left alone; any other gets `helm upgrade --install`. The first failure stops the
+// walk there and is reported with helm's error; the releases before it keep running.
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { ChartRelease } from "../contract/chart-release.js";
+import type { Helm } from "./helm-cli.js";
+import { lastLines } from "./helm-cli.js";
+import { releaseInputHash } from "./input-hash.js";
+import { latestRecord, type ReleaseRecordSource, type ReleaseRecord } from "./records.js";
+
+export type ReleaseOutcome =
+  | { name: string; namespace: string; result: "unchanged"; revision: number }
+  | { name: string; namespace: string; result: "installed" | "upgraded"; revision?: number }
+  | { name: string; namespace: string; result: "failed"; error: string }
+  | { name: string; namespace: string; result: "pending" };
+
+export interface WalkResult {
+  outcomes: ReleaseOutcome[];
+  /** The release the walk stopped at, with helm's (or our) error. */
+  failed?: { name: string; namespace: string; error: string };
+  helmRuns: number;
+}
+
+/** Whether a release must be (re)applied, without running helm. */
+export function needsApply(release: ChartRelease, record: ReleaseRecord | undefined): boolean {
+  return !record || record.status !== "deployed" || record.input !== releaseInputHash(release);
+}
+
+export interface WalkOptions {
+  /** Before each release: e.g. the controller stops here until the previous release's workloads are ready. */
+  gate?: (release: ChartRelease, index: number) => Promise<boolean> | boolean;
+}
+
+export async function walkReleases(releases: readonly ChartRelease[], helm: Helm, records: ReleaseRecordSource, opts: WalkOptions = {}): Promise<WalkResult> {
+  const outcomes: ReleaseOutcome[] = [];
+  const runsBefore = helm.runs;
+  const done = (failed?: WalkResult["failed"]): WalkResult => ({ outcomes, helmRuns: helm.runs - runsBefore, ...(failed ? { failed } : {}) });
+  for (const [i, release] of releases.entries()) {
+    const base = { name: release.name, namespace: release.namespace };
+    if (opts.gate && !(await opts.gate(release, i))) {
+      outcomes.push({ ...base, result: "pending" });
+      return done();
+    }
+    const record = latestRecord(await records.helmSecrets(release.namespace), release.name, release.namespace);
+    if (!needsApply(release, record)) {
+      outcomes.push({ ...base, result: "unchanged", revision: record!.revision });
+      continue;
+    }
+    const chartFile = release.chart.path.endsWith(".tgz") ? release.chart.path : join(release.chart.path, "Chart.yaml");
+    if (!(await stat(chartFile).catch(() => undefined))) {
+      const error = `chart ${release.chart.path} not found in the release`;
+      outcomes.push({ ...base, result: "failed", error });
+      return done({ ...base, error });
+    }
+    const r = await helm.upgradeInstall(release, releaseInputHash(release));
+    if (!r.ok) {
+      const error = lastLines(r.stderr);
+      outcomes.push({ ...base, result: "failed", error });
+      return done({ ...base, error });
+    }
+    outcomes.push({ ...base, result: record ? "upgraded" : "installed" });
+  }
+  return done();
+}

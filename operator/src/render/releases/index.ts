@@ -1,0 +1,5 @@
+// The Olares release's Helm releases: pure values per chart and the ordered list.
+export * from "./values.js";
+export * from "./randoms.js";
+export * from "./list.js";
+export * from "./system-env.js";
