@@ -125,7 +125,9 @@ export function buildFixtureRelease(version: string, outRoot: string, { force = 
   const checksumFile = join(cdnDir, `${stem}.md5sum.txt`);
   const ksFile = join(root, "cluster/kubesphere-crds.yaml");
   const doneMarker = join(root, ".complete");
-  if (!force && existsSync(doneMarker)) return describe(version, root, cdnDir, tarball, checksumFile, ksFile);
+  // The cache is keyed by what the fixture is made of, so a changed generator rebuilds it.
+  const inputs = md5(JSON.stringify({ charts: fixtureCharts(version), SYSTEM_ENVS, USER_ENVS, images: fixtureImages(version), components: fixtureComponents(version), ks: kubesphereCrds() }));
+  if (!force && existsSync(doneMarker) && readFileSync(doneMarker, "utf8").trim() === inputs) return describe(version, root, cdnDir, tarball, checksumFile, ksFile);
 
   const staging = `${root}.partial`;
   rmSync(staging, { recursive: true, force: true });
@@ -167,7 +169,7 @@ export function buildFixtureRelease(version: string, outRoot: string, { force = 
     const wizard = tarOf(tree, ["images", "installation.manifest", "system-env.yaml", "user-env.yaml", "wizard"], true);
     writeFileSync(join(staging, "cdn", `${stem}.tar.gz`), wizard);
     writeFileSync(join(staging, "cdn", `${stem}.md5sum.txt`), `${md5(wizard)}  ${stem}.tar.gz\n`);
-    writeFiles(staging, { "cluster/kubesphere-crds.yaml": kubesphereCrds(), ".complete": `${md5(wizard)}\n` });
+    writeFiles(staging, { "cluster/kubesphere-crds.yaml": kubesphereCrds(), ".complete": `${inputs}\n` });
     rmSync(root, { recursive: true, force: true });
     renameSync(staging, root);
   } finally {

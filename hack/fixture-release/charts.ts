@@ -14,7 +14,7 @@ import {
 export type Files = Record<string, string>;
 
 function chartYaml(name: string, version: string, description: string): string {
-  return `apiVersion: v2\nname: ${name}\ndescription: ${description} (olares-operator fixture release, not the real chart)\ntype: application\nversion: ${version}\nappVersion: "${version}"\n`;
+  return `apiVersion: v2\nname: ${name}\ndescription: "${description} (olares-operator fixture release, not the real chart)"\ntype: application\nversion: ${version}\nappVersion: "${version}"\n`;
 }
 
 /** `fail` unless the dotted key is present (hasKey, so "" and false count as given, as the installer may pass them). */
@@ -201,7 +201,7 @@ spec:
     selfHosted: {{ .Values.selfHosted | quote }}
     terminusd: {{ .Values.terminusd | quote }}
 `,
-    "templates/namespaces.yaml": [namespaceDoc("os-platform"), namespaceDoc("os-framework"), namespaceDoc("os-gpu")].join("---\n"),
+    "templates/namespaces.yaml": [namespaceDoc("os-platform"), namespaceDoc("os-framework")].join("---\n"),
   };
 }
 
@@ -341,6 +341,7 @@ scheduler:
   patch:
     enabled: true
 `,
+    "templates/namespace.yaml": namespaceDoc("os-gpu"),
     "templates/runtimeclass.yaml": `apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: {{ .Values.devicePlugin.runtimeClassName }}\nhandler: nvidia\n`,
     ...workloads(HAMI_WORKLOADS, version),
   };
