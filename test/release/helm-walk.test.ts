@@ -7,10 +7,10 @@ import { join } from "node:path";
 import type { Simulator } from "../sim/server.js";
 import { latestRecord, walkReleases, type Helm } from "../../operator/src/helm/index.js";
 import { loadRelease } from "../../operator/src/helm/release-cache.js";
-import { ReleaseRenderError, releasesOf, renderReleaseList, type BflFacts, type ReleaseListInput } from "../../operator/src/render/releases/index.js";
+import { ANNOTATION_WIZARD_STATUS, ReleaseRenderError, activation, componentsReadiness, ownerUser, releasesOf, renderReleaseList, systemComponents, type BflFacts, type ReleaseListInput } from "../../operator/src/render/releases/index.js";
 import { HELMS } from "../chart/tools.js";
 import { aliceSpec, randoms, unpackFixture, type Unpacked } from "./helpers.js";
-import { get, helmFor, simWithKubeSphere, storeRecords, writes } from "./sim-helpers.js";
+import { get, helmFor, simWithKubeSphere, storeObserved, storeRecords, writes } from "./sim-helpers.js";
 
 const ORDER = ["hami", "account", "settings", "os-platform", "os-framework", "launcher-alice", "desktop", "files", "settings", "wizard"];
 
@@ -92,6 +92,23 @@ for (const h of HELMS) {
       expect(JSON.parse(desktop.data["pvc.userspace"]!)).to.equal(bfl!.annotations.userspace_pv);
       expect(JSON.parse(desktop.data["bfl.nodeName"]!)).to.equal(bfl!.nodeName);
       expect(get(sim, "/services", "user-space-alice", "wizard")).to.not.equal(undefined);
+    });
+
+    it("is ready by the installer's component list, then awaits activation until the wizard completes", async () => {
+      await sim.settle();
+      const observed = storeObserved(sim);
+      const r = componentsReadiness("CoreServices", systemComponents("alice", { gpu: true }), observed);
+      expect(r.blocking?.message).to.equal(undefined);
+      expect(r.ready).to.equal(true);
+      expect(r.components.map((c) => `${c.namespace}/${c.name}`)).to.include.members(["os-framework/app-service", "user-space-alice/bfl", "user-system-alice/system-server", "kube-system/hami-device-plugin"]);
+      const input = { username: "alice", domain: "example.com", nodeAddress: "10.0.0.10", passwordLocation: "Secret olares-system/olares-owner-password, key password" };
+      const before = activation(ownerUser(observed, "alice"), input);
+      expect(before.state).to.equal("AwaitingActivation");
+      expect(before.message).to.include("http://10.0.0.10:30180").and.include("olares-cli user activate alice@example.com").and.include("Secret olares-system/olares-owner-password");
+      const user = structuredClone(get(sim, "iam.kubesphere.io/users", "", "alice")!);
+      user.metadata.annotations = { ...user.metadata.annotations, [ANNOTATION_WIZARD_STATUS]: "completed" };
+      sim.api.update(sim.api.resolve("iam.kubesphere.io/v1alpha2", "User"), undefined, "alice", user as never);
+      expect(activation(ownerUser(storeObserved(sim), "alice"), input).state).to.equal("Activated");
     });
 
     it("steady state: 10 resyncs run helm 0 times and write nothing", async () => {

@@ -35,3 +35,25 @@ export function writes(sim: Simulator): number {
 export function get(sim: Simulator, typeKey: string, ns: string, name: string): KubeObject | undefined {
   return sim.store.get(typeKey, ns, name) as unknown as KubeObject | undefined;
 }
+
+/** What the operator's informer cache would hold: the simulator's store, read in-process (no requests). */
+export function storeObserved(sim: Simulator): import("../../operator/src/contract/objects.js").ObservedState {
+  const key = (apiVersion: string, kind: string) => {
+    try {
+      const rt = sim.api.resolve(apiVersion, kind);
+      return { typeKey: sim.api.typeKey(rt), namespaced: rt.namespaced };
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    get(ref) {
+      const k = key(ref.apiVersion, ref.kind);
+      return k ? (sim.store.get(k.typeKey, k.namespaced ? ref.namespace ?? "" : "", ref.name) as unknown as KubeObject | undefined) : undefined;
+    },
+    list(apiVersion, kind, namespace) {
+      const k = key(apiVersion, kind);
+      return k ? (sim.store.list(k.typeKey, namespace) as unknown as KubeObject[]) : [];
+    },
+  };
+}

@@ -3,3 +3,5 @@ export * from "./values.js";
 export * from "./randoms.js";
 export * from "./list.js";
 export * from "./system-env.js";
+export * from "./components.js";
+export * from "./activation.js";
