@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { harness } from "../test/controller/harness.js";
 import { planFor } from "../operator/src/cli/plan-model.js";
-import type { KubeObject } from "../operator/src/render/types.js";
+import type { KubeObject } from "../operator/src/contract/index.js";
 import { invokedDirectly, runSections, type BenchSection, type Figure } from "./bench-report.js";
 import { E2E_SECTIONS } from "./bench-e2e.js";
 import { ROLLOUT_SECTIONS } from "./bench-rollout.js";
+import { RELEASE_SECTIONS } from "./bench-release.js";
 
 
 const root = join(import.meta.dirname, "..");
@@ -91,7 +92,7 @@ const planWallTime: BenchSection = {
 };
 
 /** Sections run in order; the simulator and later issues append theirs here. */
-export const SECTIONS: BenchSection[] = [renderAndReconcile, planWallTime, ...E2E_SECTIONS, ...ROLLOUT_SECTIONS];
+export const SECTIONS: BenchSection[] = [renderAndReconcile, planWallTime, ...E2E_SECTIONS, ...ROLLOUT_SECTIONS, ...RELEASE_SECTIONS];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
