@@ -19,7 +19,7 @@ import { loadKubeConfig } from "../operator/src/kube/kubeconfig.js";
 import { createMetrics, type OperatorMetrics } from "../operator/src/kube/metrics.js";
 import { DEFAULT_OPERATOR_IMAGE } from "../operator/src/render/images.js";
 import { DEFAULT_BURST, DEFAULT_QPS } from "../operator/src/kube/transport.js";
-import type { KubeObject } from "../operator/src/render/types.js";
+import type { KubeObject } from "../operator/src/contract/index.js";
 import { attachAgents } from "../test/sim/agent-runner.js";
 import { startSimulator, type Simulator } from "../test/sim/server.js";
 import type { KObj } from "../test/sim/types.js";

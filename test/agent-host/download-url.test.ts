@@ -1,6 +1,6 @@
 // Download URLs reach plan output, a ConfigMap and agent logs: no credentials, query or fragment.
 import { expect } from "chai";
-import { isDownloadUrl } from "../../operator/src/render/host-tasks.js";
+import { isDownloadUrl } from "../../operator/src/contract/index.js";
 
 describe("isDownloadUrl", () => {
   it("accepts plain https URLs", () => {

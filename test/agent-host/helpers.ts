@@ -1,7 +1,7 @@
 // Builders for task tests.
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { nodeConfigId, type HostTask } from "../../operator/src/render/host-tasks.js";
+import { nodeConfigId, type HostTask } from "../../operator/src/contract/index.js";
 import { applyNodeConfig, type ApplyResult, type TypedNodeConfig } from "../../operator/src/agent/tasks/index.js";
 import type { FakeSystem } from "./fake-system.js";
 

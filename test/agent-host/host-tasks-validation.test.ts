@@ -8,7 +8,7 @@ import {
   validateHostTask,
   validateHostTasks,
   type HostTask,
-} from "../../operator/src/render/host-tasks.js";
+} from "../../operator/src/contract/index.js";
 
 const base = { id: "t", description: "d", disruption: "none" as const };
 const SHA = "a".repeat(64);

@@ -1,16 +1,15 @@
 import { expect } from "chai";
-import { applyDefaults, type OlaresInstallationSpec } from "../../operator/src/api/index.js";
+import { applyDefaults, type DefaultedSpec } from "../../operator/src/api/index.js";
 import {
   BASE_PACKAGES,
   REMOVED_PACKAGES,
-  describeNodeConfig,
   nodeConfigFor,
   renderNodeConfigs,
   type HostNodeConfig,
 } from "../../operator/src/render/node-config/index.js";
-import type { ClusterFacts } from "../../operator/src/render/types.js";
+import { describeNodeConfig, type ClusterFacts } from "../../operator/src/contract/index.js";
 
-function spec(extra: Record<string, unknown> = {}): OlaresInstallationSpec {
+function spec(extra: Record<string, unknown> = {}): DefaultedSpec {
   return applyDefaults({
     apiVersion: "olares.com/v1alpha1",
     kind: "OlaresInstallation",

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { applyNodeConfig, detectDrift, undoNodeConfig } from "../../operator/src/agent/tasks/index.js";
-import type { HostTask } from "../../operator/src/render/host-tasks.js";
+import type { HostTask } from "../../operator/src/contract/index.js";
 import { mirrorsRecordPath } from "../../operator/src/agent/tasks/containerd-mirrors.js";
 import { configImportsFragment } from "../../operator/src/agent/tasks/containerd-nvidia.js";
 import { FakeSystem } from "./fake-system.js";

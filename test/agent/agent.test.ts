@@ -11,10 +11,10 @@ import {
   ANNOTATION_STATE,
   ANNOTATION_WAS_UNSCHEDULABLE,
   CLEANUP_CONFIG,
-} from "../../operator/src/agent/handshake.js";
+} from "../../operator/src/contract/index.js";
 import { STATE_FILE } from "../../operator/src/agent/agent-state.js";
-import type { HostTask } from "../../operator/src/render/host-tasks.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { HostTask } from "../../operator/src/contract/index.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 
 const MOTD = "/etc/motd";
 const ISSUE = "/etc/issue.net";

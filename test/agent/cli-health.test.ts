@@ -9,7 +9,7 @@ import { silentLogger } from "../../operator/src/kube/log.js";
 import { checkAgentOptions, registerAgentCommand, type AgentCommandOptions } from "../../operator/src/cli/agent.js";
 import { agentHealth, parseListenAddress, serveHealth } from "../../operator/src/agent/health.js";
 import { nodeConfigObjects } from "../../operator/src/controller/node-rollout.js";
-import { ANNOTATION_DESIRED_CONFIG, ANNOTATION_STATE } from "../../operator/src/agent/handshake.js";
+import { ANNOTATION_DESIRED_CONFIG, ANNOTATION_STATE } from "../../operator/src/contract/index.js";
 import { fileTask, makeConfig, nodeObject, NS } from "./helpers.js";
 
 const base: AgentCommandOptions = { nodeName: "n1", hostRoot: "/host", hostMode: "nsenter", namespace: NS, healthAddr: ":18099", driftInterval: "300" };

@@ -3,8 +3,8 @@
 import { expect } from "chai";
 import { agentRig, fileTask, makeConfig, NS, type AgentRig } from "./helpers.js";
 import { NODE_EVENT, runAgent } from "../../operator/src/agent/agent.js";
-import { ANNOTATION_ALLOW_REBOOT, ANNOTATION_DRIFT_POLICY, ANNOTATION_STATE, CLEANUP_CONFIG } from "../../operator/src/agent/handshake.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import { ANNOTATION_ALLOW_REBOOT, ANNOTATION_DRIFT_POLICY, ANNOTATION_STATE, CLEANUP_CONFIG } from "../../operator/src/contract/index.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 
 const MOTD = "/etc/motd";
 

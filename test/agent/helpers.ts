@@ -6,11 +6,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { FakeCluster } from "../support/fake-cluster.js";
 import { createHost, RecordingExecutor, type Host } from "../../operator/src/agent/host/index.js";
-import { nodeConfigId, type HostTask } from "../../operator/src/render/host-tasks.js";
-import type { KubeObject, NodeConfig } from "../../operator/src/render/types.js";
+import { nodeConfigId, type HostTask } from "../../operator/src/contract/index.js";
+import type { KubeObject, NodeConfig } from "../../operator/src/contract/index.js";
 import { NodeAgent, type AgentLog, type AgentOptions } from "../../operator/src/agent/agent.js";
 import { nodeConfigObjects } from "../../operator/src/controller/node-rollout.js";
-import { ANNOTATION_DESIRED_CONFIG } from "../../operator/src/agent/handshake.js";
+import { ANNOTATION_DESIRED_CONFIG } from "../../operator/src/contract/index.js";
 
 export const NS = "olares-system";
 const BOOT_ID = "/proc/sys/kernel/random/boot_id";

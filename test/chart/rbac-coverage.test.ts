@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { builtInResource } from "../../operator/src/kube/resources.js";
 import { OWNED_KINDS } from "../../operator/src/render/kinds.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 import { HELMS, ROOT, fetchTools, helmTemplate, only, plan } from "./tools.js";
 
 interface Rule {

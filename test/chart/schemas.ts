@@ -11,7 +11,7 @@ import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { CustomResourceDefinition } from "kubernetes-models/apiextensions.k8s.io/v1";
 import { StorageClass } from "kubernetes-models/storage.k8s.io/v1";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 import {
   applySchemaDefaults,
   findUnknownFields,

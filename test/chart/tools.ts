@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 export const CHART_DIR = join(ROOT, "charts/olares-operator");

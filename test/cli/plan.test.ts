@@ -5,7 +5,7 @@ import { parseAllDocuments } from "yaml";
 import { runPlan, type PlanCommandOptions } from "../../operator/src/cli/plan.js";
 import { planFor } from "../../operator/src/cli/plan-model.js";
 import { DEFAULT_OPERATOR_IMAGE } from "../../operator/src/render/images.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 
 const root = join(import.meta.dirname, "../..");
 const example = join(root, "examples/olares.yaml");

@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import { baseSpec, harness, installation, kubeSystemNamespace } from "./harness.js";
 import type { Condition, InstallationStatus } from "../../operator/src/controller/status.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 
 const cond = (cr: KubeObject, type: string): Condition | undefined => (cr.status as InstallationStatus).conditions?.find((c) => c.type === type);
 const phase = (cr: KubeObject) => (cr.status as InstallationStatus).phase;

@@ -3,7 +3,7 @@ import { contains, needsApply } from "../../operator/src/controller/diff.js";
 import { computeStatus, statusUnchanged, withTransitionTimes, type StatusInput } from "../../operator/src/controller/status.js";
 import { honouredInstallation } from "../../operator/src/controller/honoured.js";
 import { randomPassword } from "../../operator/src/controller/generated-secrets.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 
 const obj = (extra: Record<string, unknown> = {}, hash = "aaaaaaaaaa"): KubeObject => ({
   apiVersion: "v1",

@@ -6,7 +6,7 @@ import { defaultedSpec } from "../../operator/src/controller/reconciler.js";
 import { CacheSet } from "../../operator/src/kube/cache.js";
 import { createInformer } from "../../operator/src/kube/informer.js";
 import { OWNED_KINDS } from "../../operator/src/render/kinds.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 import { FakeCluster } from "../support/fake-cluster.js";
 import { installation, kubeSystemNamespace } from "./harness.js";
 

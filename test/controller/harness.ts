@@ -1,8 +1,8 @@
 // Shared set-up for reconcile tests: a FakeCluster with nodes, a CR, and a stand-in for the built-in
 // controllers that reports workloads as rolled out.
 import { FakeCluster } from "../support/fake-cluster.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
-import { API_VERSION, KIND } from "../../operator/src/render/names.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
+import { API_VERSION, KIND } from "../../operator/src/contract/index.js";
 import { Reconciler, type ReconcileResult } from "../../operator/src/controller/reconciler.js";
 
 export const TEST_IMAGE = "ghcr.io/olares-operator/olares-operator:test";

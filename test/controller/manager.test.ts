@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { harness } from "./harness.js";
 import { Manager } from "../../operator/src/controller/manager.js";
-import { API_VERSION, KIND } from "../../operator/src/render/names.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import { API_VERSION, KIND } from "../../operator/src/contract/index.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 
 const TIMEOUT_MS = 8000;
 

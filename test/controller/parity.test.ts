@@ -6,7 +6,7 @@ import { parseAllDocuments } from "yaml";
 import { readFileSync } from "node:fs";
 import { harness, node, TEST_IMAGE } from "./harness.js";
 import { planFor, planObjects } from "../../operator/src/cli/plan-model.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 
 const examplesDir = join(import.meta.dirname, "../../examples");
 

@@ -2,10 +2,11 @@ import { expect } from "chai";
 import { harness, installation, node, baseSpec, TEST_IMAGE } from "./harness.js";
 import { Reconciler } from "../../operator/src/controller/reconciler.js";
 import type { Condition, InstallationStatus } from "../../operator/src/controller/status.js";
-import { API_VERSION, FINALIZER, KIND } from "../../operator/src/render/names.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import { API_VERSION, FINALIZER, KIND } from "../../operator/src/contract/index.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 import type { OlaresInstallationSpec } from "../../operator/src/api/index.js";
 import { secretPreconditions } from "../../operator/src/controller/preconditions.js";
+import { stageSecretReferences } from "../../operator/src/api/index.js";
 import { FakeCluster } from "../support/fake-cluster.js";
 
 const crRef = (name = "olares") => ({ apiVersion: API_VERSION, kind: KIND, name });
@@ -360,13 +361,13 @@ describe("Reconciler", () => {
       storage: { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "b", credentialsSecretRef: { name: "s3" } } } },
     } as OlaresInstallationSpec;
     const cluster = new FakeCluster();
-    expect(await secretPreconditions(cluster, spec, "Storage")).to.include({ ready: false, reason: "SecretNotFound" });
+    expect(await secretPreconditions(cluster, stageSecretReferences(spec, "Storage"))).to.include({ ready: false, reason: "SecretNotFound" });
     cluster.seed({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3", namespace: "olares-operator" }, data: { AWS_ACCESS_KEY_ID: "YQ==" } });
-    const missing = await secretPreconditions(cluster, spec, "Storage");
+    const missing = await secretPreconditions(cluster, stageSecretReferences(spec, "Storage"));
     expect(missing).to.include({ ready: false, reason: "SecretKeyMissing" });
     expect(missing!.message).to.equal("spec.storage.juicefs.objectStore.credentialsSecretRef: Secret olares-operator/s3 has no key AWS_SECRET_ACCESS_KEY");
     cluster.seed({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3", namespace: "olares-operator" }, data: { AWS_ACCESS_KEY_ID: "YQ==", AWS_SECRET_ACCESS_KEY: "Yg==" } });
-    expect(await secretPreconditions(cluster, spec, "Storage")).to.include({ ready: true });
+    expect(await secretPreconditions(cluster, stageSecretReferences(spec, "Storage"))).to.include({ ready: true });
   });
 
   it("an invalid spec is reported as Degraded/InvalidSpec naming the field, without applying anything", async () => {

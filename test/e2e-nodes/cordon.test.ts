@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { BOOT_ID_FILE } from "../../operator/src/agent/agent-state.js";
-import { ANNOTATION_WAS_UNSCHEDULABLE } from "../../operator/src/agent/handshake.js";
+import { ANNOTATION_WAS_UNSCHEDULABLE } from "../../operator/src/contract/index.js";
 import { NVIDIA_PROC_VERSION } from "../../operator/src/agent/tasks/nvidia-driver.js";
 import type { SimulatedHost } from "../sim/agent-runner.js";
 import {

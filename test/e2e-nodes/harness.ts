@@ -22,7 +22,7 @@ import {
   ANNOTATION_DESIRED_CONFIG,
   ANNOTATION_REASON,
   ANNOTATION_STATE,
-} from "../../operator/src/agent/handshake.js";
+} from "../../operator/src/contract/index.js";
 
 export { condition, installation, isReady, kubectlOk, waitFor } from "../e2e/cluster.js";
 

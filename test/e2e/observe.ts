@@ -1,9 +1,9 @@
 // Reading the simulated cluster for assertions: the installation and its conditions, waits on store
 // changes, owned objects against the plan, duplicates and orphans, write requests per client.
 import { planFor } from "../../operator/src/cli/plan-model.js";
-import { API_GROUP, PLURAL } from "../../operator/src/render/names.js";
+import { API_GROUP, PLURAL } from "../../operator/src/contract/index.js";
 import { DEFAULT_OPERATOR_IMAGE } from "../../operator/src/render/images.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 import type { Simulator } from "../sim/server.js";
 import type { Json, KObj } from "../sim/types.js";
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments, stringify } from "yaml";
-import { API_GROUP, PLURAL } from "../../operator/src/render/names.js";
+import { API_GROUP, PLURAL } from "../../operator/src/contract/index.js";
 import type { KObj } from "../sim/types.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");

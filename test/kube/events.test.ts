@@ -3,7 +3,7 @@ import { FakeClock } from "../../operator/src/kube/clock.js";
 import { ApiError } from "../../operator/src/kube/errors.js";
 import { EventRecorder } from "../../operator/src/kube/events.js";
 import { createMetrics } from "../../operator/src/kube/metrics.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 import { FakeCluster } from "../support/fake-cluster.js";
 
 const cr: KubeObject = { apiVersion: "olares.com/v1alpha1", kind: "OlaresInstallation", metadata: { name: "olares", uid: "u-1", resourceVersion: "5" } };

@@ -7,7 +7,7 @@ import { CacheSet } from "../../operator/src/kube/cache.js";
 import { createInformer, type Informer, type InformerOptions } from "../../operator/src/kube/informer.js";
 import { createMetrics } from "../../operator/src/kube/metrics.js";
 import type { ListOptions, ListResult, ListerWatcher, WatchEvent, WatchHandle, WatchOptions } from "../../operator/src/kube/types.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 import { FakeCluster } from "../support/fake-cluster.js";
 
 const cm = (name: string, rv: string): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "ns", resourceVersion: rv } });

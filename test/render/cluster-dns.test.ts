@@ -2,8 +2,8 @@
 // facts), what it looks like, and how its readiness is judged.
 import { expect } from "chai";
 import { render, allObjects, RenderError } from "../../operator/src/render/index.js";
-import type { ClusterDNSFacts, ClusterFacts, KubeObject, ObservedState, Stage } from "../../operator/src/render/types.js";
-import { ANNOTATION_CONFIG_HASH, ANNOTATION_RENDER_HASH } from "../../operator/src/render/names.js";
+import type { ClusterDNSFacts, ClusterFacts, KubeObject, ObservedState, Stage } from "../../operator/src/contract/index.js";
+import { ANNOTATION_CONFIG_HASH, ANNOTATION_RENDER_HASH } from "../../operator/src/contract/index.js";
 import { COREDNS_IMAGE, corefile } from "../../operator/src/render/stages/cluster-dns.js";
 import { planFor } from "../../operator/src/cli/plan-model.js";
 import { formatPlan } from "../../operator/src/cli/plan-output.js";

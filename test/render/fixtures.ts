@@ -1,8 +1,8 @@
 // Specs and facts for render tests, defaulted the way the controller and `plan` default them.
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
-import { applyDefaults, type OlaresInstallationSpec } from "../../operator/src/api/index.js";
-import type { ClusterFacts } from "../../operator/src/render/types.js";
+import { applyDefaults, type DefaultedSpec } from "../../operator/src/api/index.js";
+import type { ClusterFacts } from "../../operator/src/contract/index.js";
 
 export const FACTS: ClusterFacts = {
   nodes: [{ name: "node-1", labels: { "kubernetes.io/hostname": "node-1" } }],
@@ -11,7 +11,7 @@ export const FACTS: ClusterFacts = {
   installationName: "olares",
 };
 
-export function spec(overrides: Record<string, unknown> = {}): OlaresInstallationSpec {
+export function spec(overrides: Record<string, unknown> = {}): DefaultedSpec {
   const raw = { version: "1.12.1", owner: { username: "alice" }, storage: { type: "LocalFS" }, ...overrides };
   return applyDefaults({ apiVersion: "olares.com/v1alpha1", kind: "OlaresInstallation", metadata: { name: "olares" }, spec: raw }).spec;
 }
@@ -26,6 +26,6 @@ export function installationFromFile(path: string): Record<string, unknown> {
   throw new Error(`${path}: no OlaresInstallation`);
 }
 
-export function specFromFile(path: string): OlaresInstallationSpec {
+export function specFromFile(path: string): DefaultedSpec {
   return applyDefaults(installationFromFile(path)).spec;
 }

@@ -7,7 +7,7 @@ import { DaemonSet, Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { StorageClass } from "kubernetes-models/storage.k8s.io/v1";
 import { render, allObjects } from "../../operator/src/render/index.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 import { FACTS, spec, specFromFile } from "./fixtures.js";
 
 type Model = new (data: any) => { validate(): void };

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import type { KubeObject, ObservedState } from "../../operator/src/render/types.js";
+import type { KubeObject, ObservedState } from "../../operator/src/contract/index.js";
 import { daemonSetVerdict, deploymentVerdict, namespaceVerdict, objectsReadiness, statefulSetVerdict } from "../../operator/src/render/readiness.js";
 import { render } from "../../operator/src/render/index.js";
 import { gpuNodesReadiness } from "../../operator/src/render/stages/gpu.js";

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { render, allObjects, RenderError } from "../../operator/src/render/index.js";
-import { canonicalJson } from "../../operator/src/render/canonical.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
-import { ANNOTATION_CONFIG_HASH, ANNOTATION_RENDER_HASH } from "../../operator/src/render/names.js";
+import { canonicalJson } from "../../operator/src/contract/index.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
+import { ANNOTATION_CONFIG_HASH, ANNOTATION_RENDER_HASH } from "../../operator/src/contract/index.js";
 import { FACTS, spec } from "./fixtures.js";
 
 function find(objects: KubeObject[], kind: string, name: string): KubeObject {

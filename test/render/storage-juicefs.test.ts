@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import { render } from "../../operator/src/render/index.js";
 import { JUICEFS_NOT_AVAILABLE } from "../../operator/src/render/stages/storage.js";
-import type { ObservedState } from "../../operator/src/render/types.js";
+import type { ObservedState } from "../../operator/src/contract/index.js";
 
 const emptyCluster: ObservedState = { get: () => undefined, list: () => [] };
 const facts = { nodes: [{ name: "n1", labels: {} }], ownerUid: "uid-1", operatorImage: "img:1" };

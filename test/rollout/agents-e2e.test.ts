@@ -7,9 +7,9 @@ import { FakeCluster } from "../support/fake-cluster.js";
 import { RecordingExecutor } from "../../operator/src/agent/host/index.js";
 import { startAgentInProcess, type InProcessAgent } from "../../operator/src/agent/in-process.js";
 import { nodeConfigObjects, rolloutNodeConfigs, type RolloutStatus } from "../../operator/src/controller/node-rollout.js";
-import { ANNOTATION_STATE } from "../../operator/src/agent/handshake.js";
-import { nodeConfigId, type HostTask } from "../../operator/src/render/host-tasks.js";
-import type { NodeConfig } from "../../operator/src/render/types.js";
+import { ANNOTATION_STATE } from "../../operator/src/contract/index.js";
+import { nodeConfigId, type HostTask } from "../../operator/src/contract/index.js";
+import type { NodeConfig } from "../../operator/src/contract/index.js";
 import { context, inFlight, node } from "./helpers.js";
 
 const NODES = ["node-a", "node-b", "node-c"];

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { FakeCluster } from "../support/fake-cluster.js";
 import { ApiError } from "../../operator/src/kube/errors.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 import { cordonNode, drainNode, releaseCordon } from "../../operator/src/agent/drain.js";
-import { ANNOTATION_WAS_UNSCHEDULABLE } from "../../operator/src/agent/handshake.js";
+import { ANNOTATION_WAS_UNSCHEDULABLE } from "../../operator/src/contract/index.js";
 import { node } from "./helpers.js";
 
 function pod(name: string, namespace: string, nodeName: string, extra: { owner?: string; mirror?: boolean } = {}): KubeObject {

@@ -1,14 +1,14 @@
 // Shared fixtures for rollout tests: nodes, configs, a RolloutContext on FakeCluster, and a scripted
 // stand-in for the agents that flips the handshake annotations the way a real agent does.
-import type { OlaresInstallationSpec } from "../../operator/src/api/index.js";
-import type { KubeObject, NodeConfig } from "../../operator/src/render/types.js";
+import type { DefaultedSpec, OlaresInstallationSpec } from "../../operator/src/api/index.js";
+import type { KubeObject, NodeConfig } from "../../operator/src/contract/index.js";
 import type { RolloutContext } from "../../operator/src/controller/node-rollout.js";
 import {
   ANNOTATION_CURRENT_CONFIG,
   ANNOTATION_DESIRED_CONFIG,
   ANNOTATION_REASON,
   ANNOTATION_STATE,
-} from "../../operator/src/agent/handshake.js";
+} from "../../operator/src/contract/index.js";
 import { FakeCluster } from "../support/fake-cluster.js";
 
 export interface NodeInit {
@@ -34,13 +34,13 @@ export function config(id: string, group = "default", disruption: NodeConfig["ta
 
 export type NodesSpec = NonNullable<OlaresInstallationSpec["nodes"]>;
 
-export function spec(nodes: NodesSpec = {}): OlaresInstallationSpec {
+export function spec(nodes: NodesSpec = {}): DefaultedSpec {
   return {
     version: "1.12.1",
     owner: { username: "olares" },
     storage: { type: "LocalFS" },
     nodes,
-  } as OlaresInstallationSpec;
+  } as DefaultedSpec;
 }
 
 export interface Logged {

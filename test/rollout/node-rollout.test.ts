@@ -11,7 +11,7 @@ import {
   ANNOTATION_WAS_UNSCHEDULABLE,
   CLEANUP_CONFIG,
   decodeNodeConfigMap,
-} from "../../operator/src/agent/handshake.js";
+} from "../../operator/src/contract/index.js";
 import { agentsStep, annotations, config, context, inFlight, node, setAnnotations } from "./helpers.js";
 
 const seedNodes = (fake: FakeCluster, names: string[]) => names.forEach((n) => fake.seed(node(n)));

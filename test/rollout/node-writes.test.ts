@@ -3,8 +3,8 @@ import { FakeCluster } from "../support/fake-cluster.js";
 import { rolloutNodeConfigs } from "../../operator/src/controller/node-rollout.js";
 import { forEachLimited, NodeWriteOverlay, NODE_PATCH_BUDGET } from "../../operator/src/controller/node-writes.js";
 import { reconcileView } from "../../operator/src/controller/reconcile-view.js";
-import { ANNOTATION_ALLOW_REBOOT, ANNOTATION_DESIRED_CONFIG, ANNOTATION_DRIFT_POLICY } from "../../operator/src/agent/handshake.js";
-import type { KubeObject, ObservedState } from "../../operator/src/render/types.js";
+import { ANNOTATION_ALLOW_REBOOT, ANNOTATION_DESIRED_CONFIG, ANNOTATION_DRIFT_POLICY } from "../../operator/src/contract/index.js";
+import type { KubeObject, ObservedState } from "../../operator/src/contract/index.js";
 import { annotations, config, context, inFlight, node } from "./helpers.js";
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => `node-${String(i).padStart(3, "0")}`);

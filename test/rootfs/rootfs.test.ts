@@ -8,10 +8,10 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { applyDefaults, type OlaresInstallationSpec } from "../../operator/src/api/index.js";
+import { applyDefaults, type DefaultedSpec } from "../../operator/src/api/index.js";
 import { createExecaExecutor, createHost, type Host } from "../../operator/src/agent/host/index.js";
 import { applyNodeConfig, detectDrift, undoNodeConfig, type TaskLog, type TypedNodeConfig } from "../../operator/src/agent/tasks/index.js";
-import { nodeConfigId, type HostTask } from "../../operator/src/render/host-tasks.js";
+import { nodeConfigId, type HostTask } from "../../operator/src/contract/index.js";
 import { BASE_PACKAGES, renderNodeConfigs } from "../../operator/src/render/node-config/index.js";
 import { inRootfs, prepareRootfs, type Rootfs } from "./rootfs.js";
 
@@ -72,7 +72,7 @@ describe("real Debian bookworm rootfs (debootstrap + chroot)", function () {
     server = http.createServer((_req, res) => res.end(archive));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 
-    const spec: OlaresInstallationSpec = applyDefaults({
+    const spec: DefaultedSpec = applyDefaults({
       apiVersion: "olares.com/v1alpha1",
       kind: "OlaresInstallation",
       metadata: { name: "olares" },

@@ -12,7 +12,7 @@ import { TOOLKIT_PACKAGES } from "../../operator/src/agent/tasks/nvidia-toolkit.
 import { createClusterClient } from "../../operator/src/kube/client.js";
 import { loadKubeConfig } from "../../operator/src/kube/kubeconfig.js";
 import type { Logger } from "../../operator/src/kube/log.js";
-import { LABEL_NAME, NODE_AGENT_NAME } from "../../operator/src/render/names.js";
+import { LABEL_NAME, NODE_AGENT_NAME } from "../../operator/src/contract/index.js";
 import { OLARESD_RELEASE_BASE } from "../../operator/src/render/stages/olaresd.js";
 import { GPU_PRESENT_LABEL } from "./controllers/nodes.js";
 import type { Simulator } from "./server.js";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { FakeCluster } from "./fake-cluster.js";
-import type { KubeObject } from "../../operator/src/render/types.js";
+import type { KubeObject } from "../../operator/src/contract/index.js";
 import type { WatchEvent } from "../../operator/src/kube/types.js";
 import { ApiError } from "../../operator/src/kube/errors.js";
 

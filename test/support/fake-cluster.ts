@@ -3,7 +3,7 @@
 // subresource, label selectors and watches; records every request so tests can count writes.
 import { isDeepStrictEqual } from "node:util";
 import fastJsonPatch from "fast-json-patch";
-import type { KubeObject, ObjectRef, ObservedState } from "../../operator/src/render/types.js";
+import type { KubeObject, ObjectRef, ObservedState } from "../../operator/src/contract/index.js";
 import type {
   KubeClient,
   ListOptions,

@@ -1,8 +1,8 @@
 // The agent's memory on the host (/var/lib/olares-agent/state.json, written through the Host): the
 // config it last applied (drift checks and cleanup use it even after its ConfigMap is pruned) and a
 // reboot in flight, so the agent finishes the handshake after the node comes back.
-import type { NodeConfig } from "../render/types.js";
-import { AGENT_STATE_DIR, nodeConfigId, validateHostTasks, type HostTask } from "../render/host-tasks.js";
+import type { NodeConfig } from "../contract/index.js";
+import { AGENT_STATE_DIR, nodeConfigId, validateHostTasks, type HostTask } from "../contract/index.js";
 import type { Host } from "./host/types.js";
 
 export const STATE_FILE = `${AGENT_STATE_DIR}/state.json`;

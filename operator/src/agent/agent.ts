@@ -12,10 +12,10 @@
  * degraded, reboot requested, drift, cleanup) are written in the background and never fail a sync.
  */
 import type { ClusterClient, ListerWatcher } from "../kube/types.js";
-import type { Logger } from "../kube/log.js";
+import type { Logger } from "../contract/index.js";
 import { createEventRecorder, type EventRecorder, type EventType } from "../kube/events.js";
-import type { KubeObject, NodeConfig } from "../render/types.js";
-import { nodeConfigId, validateHostTasks, type HostTask } from "../render/host-tasks.js";
+import type { KubeObject, NodeConfig } from "../contract/index.js";
+import { nodeConfigId, validateHostTasks, type HostTask } from "../contract/index.js";
 import type { Host } from "./host/types.js";
 import type { DriftEntry, TaskLog } from "./tasks/types.js";
 import { applyNodeConfig, detectDrift, undoNodeConfig, type TypedNodeConfig } from "./tasks/index.js";
@@ -32,17 +32,14 @@ import {
   truncateReason,
   type AgentState,
   type NodeHandshake,
-} from "./handshake.js";
+} from "../contract/index.js";
 import { cordonNode, cordonRelease, drainNode, releaseCordon, sleep, type DrainOptions } from "./drain.js";
 import { detectGpus, gpuLabelPatch, gpuLabels } from "./gpu-detect.js";
 import { currentBootId, loadAgentState, saveAgentState, type AgentStateFile } from "./agent-state.js";
 import { watchOwnNode } from "./node-watch.js";
 
-export interface AgentLog {
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  error(message: string, meta?: Record<string, unknown>): void;
-}
+/** The agent's log: the operator-wide Logger (contract/logger.ts). */
+export type AgentLog = Logger;
 
 export interface AgentOptions {
   client: ClusterClient & ListerWatcher;

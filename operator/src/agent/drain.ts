@@ -2,9 +2,9 @@
 // eviction subresource (so PodDisruptionBudgets hold), retry 429s, wait until evicted pods are gone.
 // Cordon records whether the node was already unschedulable, so we never uncordon a node we did not cordon.
 import type { ClusterClient } from "../kube/types.js";
-import type { KubeObject } from "../render/types.js";
+import type { KubeObject, Logger } from "../contract/index.js";
 import { isApiError, isNotFound, isTransient } from "../kube/errors.js";
-import { ANNOTATION_WAS_UNSCHEDULABLE, isUnschedulable } from "./handshake.js";
+import { ANNOTATION_WAS_UNSCHEDULABLE, isUnschedulable } from "../contract/index.js";
 
 export const MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror";
 
@@ -18,7 +18,7 @@ export interface DrainOptions {
   /** Poll interval while waiting for evicted pods to disappear (default 1 s). */
   pollMs?: number;
   signal?: AbortSignal;
-  log?: { info(...a: any[]): void; warn(...a: any[]): void };
+  log?: Pick<Logger, "info" | "warn">;
 }
 
 export interface DrainResult {

@@ -7,7 +7,7 @@ import {
   LABEL_GPU_DRIVER_VERSION,
   LABEL_GPU_MODEL,
   LABEL_GPU_NVIDIA,
-} from "./handshake.js";
+} from "../contract/index.js";
 
 export const PCI_DEVICES_DIR = "/sys/bus/pci/devices";
 export const NVIDIA_VENDOR_ID = "0x10de";

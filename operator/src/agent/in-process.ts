@@ -1,12 +1,13 @@
 // Runs the real node agent inside the current process: for the simulator's node stand-ins (one agent
 // per simulated node, each with its own host root and executor) and for tests.
 import type { ClusterClient, ListerWatcher } from "../kube/types.js";
-import { silentLogger, type Logger } from "../kube/log.js";
+import { silentLogger } from "../kube/log.js";
+import { withMeta, type Logger } from "../contract/index.js";
 import { createClusterClient } from "../kube/client.js";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
 import { createHost, type Executor, type HostMode } from "./host/index.js";
-import { NodeAgent, type AgentLog, type AgentOptions, type SyncOutcome } from "./agent.js";
-import { SYSTEM_NAMESPACE } from "../render/names.js";
+import { NodeAgent, type AgentOptions, type SyncOutcome } from "./agent.js";
+import { SYSTEM_NAMESPACE } from "../contract/index.js";
 
 export interface InProcessAgentOptions {
   /** An API client (FakeCluster, or createClusterClient against the simulator)… */
@@ -35,15 +36,6 @@ export interface InProcessAgent {
   stop(): Promise<void>;
 }
 
-function agentLog(logger: Logger, nodeName: string): AgentLog {
-  const child = logger.child({ node: nodeName });
-  return {
-    info: (m, meta) => child.info(m, meta),
-    warn: (m, meta) => child.warn(m, meta),
-    error: (m, meta) => child.error(m, meta),
-  };
-}
-
 export function startAgentInProcess(opts: InProcessAgentOptions): InProcessAgent {
   const client = opts.client ?? (opts.kubeconfig ? createClusterClient(loadKubeConfig(opts.kubeconfig), { userAgent: "olares-node-agent" }) : undefined);
   if (!client) throw new Error("startAgentInProcess: pass client or kubeconfig");
@@ -55,7 +47,7 @@ export function startAgentInProcess(opts: InProcessAgentOptions): InProcessAgent
     host,
     nodeName: opts.nodeName,
     namespace: opts.namespace ?? SYSTEM_NAMESPACE,
-    log: agentLog(logger, opts.nodeName),
+    log: withMeta(logger, { node: opts.nodeName }),
     logger,
     signal: controller.signal,
     ...opts.tuning,

@@ -1,7 +1,7 @@
 // Wakes the agent on every change of its own Node: the kube informer (relists, watchdog, backoff) with
 // fieldSelector metadata.name=<node>. The agent re-reads the Node on each sync, so it needs no cache.
 import { createInformer } from "../kube/informer.js";
-import type { Logger } from "../kube/log.js";
+import type { Logger } from "../contract/index.js";
 import type { ListerWatcher } from "../kube/types.js";
 
 export interface NodeWatchOptions {

@@ -28,9 +28,24 @@ export function applyOperatorDefaults(spec: OlaresInstallationSpec): OlaresInsta
   return out;
 }
 
+declare const DEFAULTED: unique symbol;
+
+/**
+ * A spec with the CRD defaults and the operator defaults applied: what render/ and the controller work
+ * from. Only applyDefaults makes one, so nothing downstream defaults a second time.
+ */
+export type DefaultedSpec = OlaresInstallationSpec & { readonly [DEFAULTED]: true };
+
+export type DefaultedInstallation = Omit<OlaresInstallation, "spec"> & { spec: DefaultedSpec };
+
 /** CRD defaults, then operator defaults: the spec the renderers work from. Returns a new object. */
-export function applyDefaults(obj: unknown): OlaresInstallation {
+export function applyDefaults(obj: unknown): DefaultedInstallation {
   const defaulted = applyCrdDefaults(obj);
   if (defaulted && typeof defaulted === "object" && defaulted.spec) defaulted.spec = applyOperatorDefaults(defaulted.spec);
-  return defaulted;
+  return defaulted as DefaultedInstallation;
+}
+
+/** Defaults of a spec alone (the controller's view of a CR's spec). */
+export function defaultSpec(spec: unknown, name = "olares"): DefaultedSpec {
+  return applyDefaults({ apiVersion: "olares.com/v1alpha1", kind: "OlaresInstallation", metadata: { name }, spec }).spec;
 }

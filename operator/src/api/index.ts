@@ -3,6 +3,7 @@ export * from "./types.generated.js";
 export * from "./crd.js";
 export * from "./defaults.js";
 export * from "./validate.js";
+export * from "./secret-references.js";
 export {
   applySchemaDefaults,
   findUnknownFields,

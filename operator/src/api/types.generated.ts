@@ -13,7 +13,7 @@ export interface OlaresInstallation {
    * Kind is a string value representing the REST resource this object represents.
    */
   kind?: string;
-  metadata?: import("../render/types.js").KubeObject["metadata"];
+  metadata?: import("../contract/index.js").KubeObject["metadata"];
   spec: OlaresInstallationSpec;
   status?: OlaresInstallationStatus;
 }

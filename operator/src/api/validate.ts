@@ -1,7 +1,7 @@
 // Full validation of an OlaresInstallation as `validate` and the operator run it: identity, unknown
 // fields, CRD schema + CEL (apiserver semantics), then semantic checks the schema cannot express. Every
 // problem names the field and the rule it breaks.
-import { isIP } from "node:net";
+import { hasDotSegment, isDns1123Subdomain, isHostname, isIP, urlHasDotSegment } from "../contract/index.js";
 import { API_VERSION, KIND, loadSchema } from "./crd.js";
 import { applyCrdDefaults } from "./defaults.js";
 import { findUnknownFields, pruneUnknownFields, validateAgainstSchema, type FieldError } from "./schema-validation.js";
@@ -32,8 +32,6 @@ export function formatProblem(problem: ValidationProblem): string {
   return problem.field ? `${problem.field}: ${problem.rule}` : problem.rule;
 }
 
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const HOSTNAME = /^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
 /** Characters with meaning to a shell, systemd or a config file; none of our host-bound values needs them. */
 const HOSTILE_CHARACTERS = /[;&|`$<>(){}\\'"*?!#\s\u0000-\u001f\u007f]/;
 const SYSTEM_DIRECTORIES = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/tmp", "/usr", "/var/run"];
@@ -60,7 +58,7 @@ export function validateInstallation(document: unknown, options: ValidateOptions
   const metadata = isObject(document.metadata) ? document.metadata : {};
   const name = metadata.name;
   if (typeof name !== "string" || name === "") problems.push({ field: "metadata.name", rule: "Required value: name is required" });
-  else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) problems.push({ field: "metadata.name", rule: `Invalid value: ${JSON.stringify(name)}: must be a lowercase RFC 1123 subdomain` });
+  else if (!isDns1123Subdomain(name)) problems.push({ field: "metadata.name", rule: `Invalid value: ${JSON.stringify(name)}: must be a lowercase RFC 1123 subdomain` });
   if (metadata.namespace !== undefined) problems.push({ field: "metadata.namespace", rule: "Forbidden: OlaresInstallation is cluster-scoped and has no namespace" });
 
   if (options.strict !== false) {
@@ -110,14 +108,14 @@ export function semanticProblems(spec: OlaresInstallationSpec, oldSpec?: OlaresI
     ...(spec.registry?.mirrors ?? []).flatMap((m, i) => m.endpoints.map((e, j): [string, string] => [`spec.registry.mirrors[${i}].endpoints[${j}]`, e])),
   ];
   for (const [field, url] of urls) {
-    if (url && /(^|\/)\.\.?(\/|$)/.test(url.replace(/^[a-z]+:\/\//, ""))) add(field, `Invalid value: ${JSON.stringify(url)}: must not contain . or .. path segments`);
+    if (url && urlHasDotSegment(url)) add(field, `Invalid value: ${JSON.stringify(url)}: must not contain . or .. path segments`);
   }
 
   spec.os?.dns?.nameservers?.forEach((server, i) => {
-    if (isIP(server) === 0) add(`spec.os.dns.nameservers[${i}]`, `Invalid value: ${JSON.stringify(server)}: must be an IPv4 or IPv6 address`);
+    if (!isIP(server)) add(`spec.os.dns.nameservers[${i}]`, `Invalid value: ${JSON.stringify(server)}: must be an IPv4 or IPv6 address`);
   });
   spec.os?.ntp?.servers?.forEach((server, i) => {
-    if (isIP(server) === 0 && !(HOSTNAME.test(server) && server.length <= 253 && !/^[0-9.]+$/.test(server))) {
+    if (!isIP(server) && !isHostname(server)) {
       add(`spec.os.ntp.servers[${i}]`, `Invalid value: ${JSON.stringify(server)}: must be a host name or an IP address`);
     }
   });
@@ -175,7 +173,7 @@ export function semanticProblems(spec: OlaresInstallationSpec, oldSpec?: OlaresI
 function checkHostDirectory(field: string, path: string, add: (field: string, rule: string) => void): void {
   const system = SYSTEM_DIRECTORIES.find((dir) => path === dir || path.startsWith(`${dir}/`));
   if (system) add(field, `Invalid value: ${JSON.stringify(path)}: must not be inside the system directory ${system}`);
-  if (path.split("/").some((part) => part === "." || part === "..")) add(field, `Invalid value: ${JSON.stringify(path)}: must not contain . or .. segments`);
+  if (hasDotSegment(path)) add(field, `Invalid value: ${JSON.stringify(path)}: must not contain . or .. segments`);
 }
 
 /** Calls `visit` for every string in the spec that ends up on a node (coreServices values stay in-cluster). */

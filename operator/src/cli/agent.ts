@@ -4,12 +4,13 @@
 import type { Command } from "commander";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
 import { createClusterClient } from "../kube/client.js";
-import { createLogger, type Logger } from "../kube/log.js";
+import { createLogger } from "../kube/log.js";
+import { withMeta, type Logger } from "../contract/index.js";
 import type { ClusterClient, ListerWatcher } from "../kube/types.js";
 import { createExecaExecutor, createHost, type HostMode } from "../agent/host/index.js";
 import { runAgent } from "../agent/agent.js";
 import { agentHealth, serveHealth } from "../agent/health.js";
-import { SYSTEM_NAMESPACE } from "../render/names.js";
+import { SYSTEM_NAMESPACE } from "../contract/index.js";
 
 export interface AgentCommandOptions {
   nodeName?: string;
@@ -54,7 +55,7 @@ export function checkAgentOptions(opts: AgentCommandOptions): { nodeName: string
 export async function runAgentCommand(opts: AgentCommandOptions, deps: AgentCommandDeps = defaultDeps): Promise<void> {
   const { nodeName, hostMode, driftIntervalMs } = checkAgentOptions(opts);
   const logger = deps.logger();
-  const log = logger.child({ node: nodeName });
+  const log = withMeta(logger, { node: nodeName });
   const client = deps.connect(opts.kubeconfig);
   const host = createHost({ root: opts.hostRoot, exec: createExecaExecutor(), mode: hostMode, log: (m) => log.info(m) });
   const health = agentHealth(10 * 60 * 1000);
@@ -66,7 +67,7 @@ export async function runAgentCommand(opts: AgentCommandOptions, deps: AgentComm
       host,
       nodeName,
       namespace: opts.namespace,
-      log: { info: (m, meta) => log.info(m, meta), warn: (m, meta) => log.warn(m, meta), error: (m, meta) => log.error(m, meta) },
+      log,
       logger,
       signal: deps.stopSignal(),
       driftIntervalMs,

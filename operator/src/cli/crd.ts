@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { CRD_NAME, loadCrd, readCrdYaml } from "../api/index.js";
 import type { ClusterClient } from "../kube/types.js";
-import type { KubeObject } from "../render/types.js";
+import type { KubeObject } from "../contract/index.js";
 import { processIO, type CliIO } from "./io.js";
 
 const CRD_REF = { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: CRD_NAME };

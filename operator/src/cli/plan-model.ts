@@ -1,11 +1,10 @@
 // The offline plan: the same render() the controller uses, fed with synthetic cluster facts.
-import type { OlaresInstallationSpec } from "../api/index.js";
+import type { DefaultedSpec } from "../api/index.js";
 import { applyDefaults, formatProblem, validateInstallation } from "../api/index.js";
-import type { ClusterFacts, DesiredState, KubeObject, NodeConfig, StageName } from "../render/types.js";
+import type { ClusterFacts, DesiredState, KubeObject, NodeConfig, StageName } from "../contract/index.js";
 import { render } from "../render/index.js";
-import { DEFAULT_INSTALLATION_NAME, LABEL_GPU_NVIDIA, OFFLINE_OWNER_UID } from "../render/names.js";
+import { DEFAULT_INSTALLATION_NAME, LABEL_GPU_NVIDIA, OFFLINE_OWNER_UID, stageHook } from "../contract/index.js";
 import { DEFAULT_OPERATOR_IMAGE } from "../render/images.js";
-import { generatedSecrets } from "../controller/generated-secrets.js";
 import { configForNode } from "../controller/node-rollout-plan.js";
 
 export interface PlanOptions {
@@ -26,7 +25,7 @@ export interface PlannedNodeConfig {
 
 export interface Plan {
   installationName: string;
-  spec: OlaresInstallationSpec;
+  spec: DefaultedSpec;
   desired: DesiredState;
   /** Secrets the controller generates once (shown, never rendered with values). */
   generated: Array<{ stage: StageName; namespace: string; name: string; keys: readonly string[] }>;
@@ -79,16 +78,13 @@ export function planFor(document: unknown, opts: PlanOptions = DEFAULT_PLAN_OPTI
   );
   const facts = offlineFacts(installationName, opts, selector);
   const desired = render(defaulted.spec, facts);
-  const coreServices = desired.stages.some((s) => s.name === "CoreServices");
-  const generated = generatedSecrets(defaulted.spec, coreServices).map((s) => ({
-    stage: "Prerequisites" as StageName,
-    namespace: s.namespace,
-    name: s.name,
-    keys: s.keys,
-  }));
-  const nodeConfigs = desired.stages.flatMap((stage) =>
-    (stage.nodeConfigs ?? []).map((config) => ({ stage: stage.name, config, nodes: nodesForConfig(facts, config, stage.nodeConfigs ?? []) })),
+  const generated = desired.stages.flatMap((stage) =>
+    (stageHook(stage, "GeneratedSecrets")?.secrets ?? []).map((s) => ({ stage: stage.name, namespace: s.namespace, name: s.name, keys: s.keys })),
   );
+  const nodeConfigs = desired.stages.flatMap((stage) => {
+    const configs = stageHook(stage, "NodeRollout")?.configs ?? [];
+    return configs.map((config) => ({ stage: stage.name, config, nodes: nodesForConfig(facts, config, configs) }));
+  });
   return { installationName, spec: defaulted.spec, desired, generated, nodeConfigs, facts };
 }
 

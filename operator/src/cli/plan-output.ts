@@ -1,9 +1,8 @@
 // Formats a plan: a table (objects in stage order, then host tasks per node config), or a YAML / JSON
 // stream of the objects exactly as the controller would apply them.
 import { stringify } from "yaml";
-import type { KubeObject } from "../render/types.js";
-import type { HostTask } from "../render/host-tasks.js";
-import { describeTask } from "../render/node-config/index.js";
+import type { KubeObject } from "../contract/index.js";
+import { describeTask, type HostTask } from "../contract/index.js";
 import { planObjects, type Plan } from "./plan-model.js";
 
 export type PlanFormat = "table" | "yaml" | "json";

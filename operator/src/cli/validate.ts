@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parseAllDocuments } from "yaml";
-import { formatProblem, KIND, validateInstallation, type ValidationProblem } from "../api/index.js";
+import { formatProblem, KIND, secretReferences, validateInstallation, type OlaresInstallationSpec, type ValidationProblem } from "../api/index.js";
 
 export interface ValidateIO {
   stdout: (line: string) => void;
@@ -78,28 +78,17 @@ function secretOf(value: unknown): SecretDocument | undefined {
   return { name: doc.metadata.name, namespace: typeof doc.metadata.namespace === "string" ? doc.metadata.namespace : undefined, keys };
 }
 
-/** When the referenced Secret is in the same file, its keys must be there (otherwise it is checked in-cluster). */
-function secretReferenceProblems(spec: unknown, secrets: SecretDocument[]): ValidationProblem[] {
+/** When a referenced Secret is in the same file, the keys the operator reads must be there (otherwise it is checked in-cluster). */
+function secretReferenceProblems(spec: OlaresInstallationSpec | undefined, secrets: SecretDocument[]): ValidationProblem[] {
+  if (!spec || typeof spec !== "object") return [];
   const problems: ValidationProblem[] = [];
-  const s = spec as import("../api/index.js").OlaresInstallationSpec | undefined;
-  const check = (field: string, ref: { name: string; namespace?: string } | undefined, keys: Array<[string, string | undefined]>) => {
-    if (!ref) return;
+  for (const ref of secretReferences(spec)) {
     const secret = secrets.find((x) => x.name === ref.name && (ref.namespace === undefined || x.namespace === undefined || x.namespace === ref.namespace));
-    if (!secret) return;
-    for (const [keyField, key] of keys) {
-      if (key && !secret.keys.has(key)) problems.push({ field: `${field}.${keyField}`, rule: `Invalid value: ${JSON.stringify(key)}: Secret ${ref.name} in this file has no such key` });
+    if (!secret) continue;
+    for (const { field, key } of ref.keys) {
+      if (!secret.keys.has(key)) problems.push({ field, rule: `Invalid value: ${JSON.stringify(key)}: Secret ${ref.name} in this file has no such key` });
     }
-  };
-  const credentials = s?.storage?.juicefs?.objectStore?.credentialsSecretRef;
-  check("spec.storage.juicefs.objectStore.credentialsSecretRef", credentials, [
-    ["accessKeyIdKey", credentials?.accessKeyIdKey],
-    ["secretAccessKeyKey", credentials?.secretAccessKeyKey],
-    ["sessionTokenKey", credentials?.sessionTokenKey],
-  ]);
-  const metaUrl = s?.storage?.juicefs?.metadata?.urlSecretRef;
-  check("spec.storage.juicefs.metadata.urlSecretRef", metaUrl, [["key", metaUrl?.key]]);
-  const password = s?.owner?.passwordSecretRef;
-  check("spec.owner.passwordSecretRef", password, [["key", password?.key]]);
+  }
   return problems;
 }
 

@@ -1,6 +1,6 @@
 // Decides whether a rendered object must be (re-)applied, so a converged cluster sees zero writes.
-import type { KubeObject } from "../render/types.js";
-import { ANNOTATION_RENDER_HASH } from "../render/names.js";
+import type { KubeObject } from "../contract/index.js";
+import { ANNOTATION_RENDER_HASH } from "../contract/index.js";
 
 function isEmpty(v: unknown): boolean {
   if (Array.isArray(v)) return v.length === 0;

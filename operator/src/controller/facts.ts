@@ -1,8 +1,8 @@
 // ClusterFacts for render, gathered from the observed cluster (never from memory).
-import type { OlaresInstallationSpec } from "../api/index.js";
-import type { ClusterDNSFacts, ClusterFacts, KubeObject, ObservedState } from "../render/types.js";
-import { LABEL_INSTALLATION, LABEL_MANAGED_BY, MANAGED_BY } from "../render/names.js";
-import { CLUSTER_DNS_NAMESPACE, CLUSTER_DNS_SERVICE, KUBE_DNS_LABEL_KEY, KUBE_DNS_LABEL_VALUE } from "../render/stages/cluster-dns.js";
+import type { DefaultedSpec } from "../api/index.js";
+import type { ClusterDNSFacts, ClusterFacts, KubeObject, ObservedState } from "../contract/index.js";
+import { LABEL_INSTALLATION, LABEL_MANAGED_BY, MANAGED_BY } from "../contract/index.js";
+import { CLUSTER_DNS_NAMESPACE, CLUSTER_DNS_SERVICE, KUBE_DNS_LABEL_KEY, KUBE_DNS_LABEL_VALUE } from "../contract/index.js";
 
 /** A watch the facts need besides the CR, Nodes and the owned kinds (which are watched by our label only). */
 export interface FactInformer {
@@ -54,7 +54,7 @@ export function clusterDnsFacts(observed: ObservedState, installationName: strin
   return { observable, foreignServices, ownServicePresent };
 }
 
-export function gatherFacts(cr: KubeObject, spec: OlaresInstallationSpec, observed: ObservedState, operatorImage: string): ClusterFacts {
+export function gatherFacts(cr: KubeObject, spec: DefaultedSpec, observed: ObservedState, operatorImage: string): ClusterFacts {
   const selector = Object.entries(spec.nodes?.selector ?? {});
   const nodes = observed
     .list("v1", "Node")

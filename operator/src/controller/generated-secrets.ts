@@ -1,21 +1,7 @@
-// Secrets the operator generates once: the owner's initial password (when spec.owner.passwordSecretRef
-// is absent) and the core services' internal credentials. Created only when missing, never
-// overwritten, never logged.
+// Stage hook GeneratedSecrets: Secrets the operator generates once (render says which). Created only
+// when missing, never overwritten, never logged.
 import { randomBytes } from "node:crypto";
-import type { OlaresInstallationSpec } from "../api/index.js";
-import type { KubeObject, ObjectRef, ObservedState, OwnerReference } from "../render/types.js";
-import {
-  CORE_CREDENTIALS_SECRET,
-  FRAMEWORK_NAMESPACE,
-  LABEL_INSTALLATION,
-  LABEL_MANAGED_BY,
-  LABEL_NAME,
-  LABEL_PART_OF,
-  MANAGED_BY,
-  OWNER_PASSWORD_SECRET,
-  SYSTEM_NAMESPACE,
-} from "../render/names.js";
-import { CORE_CREDENTIAL_KEYS } from "../render/stages/core-catalog.js";
+import type { GeneratedSecret, KubeObject, ObjectRef, ObservedState, OwnerReference } from "../contract/index.js";
 
 /** What creating a Secret needs: a strict create (409 when it exists), so a race never overwrites. */
 export interface SecretCreator {
@@ -36,24 +22,6 @@ export function randomPassword(length = 24): string {
   return out;
 }
 
-export interface GeneratedSecret {
-  namespace: string;
-  name: string;
-  component: string;
-  keys: readonly string[];
-}
-
-export function generatedSecrets(spec: OlaresInstallationSpec, coreServicesEnabled: boolean): GeneratedSecret[] {
-  const out: GeneratedSecret[] = [];
-  if (!spec.owner?.passwordSecretRef) {
-    out.push({ namespace: SYSTEM_NAMESPACE, name: OWNER_PASSWORD_SECRET, component: "owner", keys: ["password"] });
-  }
-  if (coreServicesEnabled) {
-    out.push({ namespace: FRAMEWORK_NAMESPACE, name: CORE_CREDENTIALS_SECRET, component: "core-credentials", keys: CORE_CREDENTIAL_KEYS });
-  }
-  return out;
-}
-
 function isAlreadyExists(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { status?: number }).status === 409;
 }
@@ -62,9 +30,8 @@ function isAlreadyExists(err: unknown): boolean {
 export async function ensureGeneratedSecrets(
   client: SecretCreator,
   observed: ObservedState,
-  secrets: GeneratedSecret[],
-  installationName: string,
-  owner: OwnerReference,
+  secrets: readonly GeneratedSecret[],
+  ownerReferences: OwnerReference[],
 ): Promise<string[]> {
   const created: string[] = [];
   for (const s of secrets) {
@@ -73,18 +40,7 @@ export async function ensureGeneratedSecrets(
     const secret: KubeObject = {
       apiVersion: "v1",
       kind: "Secret",
-      metadata: {
-        name: s.name,
-        namespace: s.namespace,
-        labels: {
-          [LABEL_MANAGED_BY]: MANAGED_BY,
-          [LABEL_PART_OF]: "olares",
-          [LABEL_NAME]: s.component,
-          [LABEL_INSTALLATION]: installationName,
-          "olares.com/generated": "true",
-        },
-        ownerReferences: [owner],
-      },
+      metadata: { name: s.name, namespace: s.namespace, labels: { ...s.labels }, ownerReferences },
       type: "Opaque",
       stringData: Object.fromEntries(s.keys.map((k) => [k, randomPassword()])),
     };

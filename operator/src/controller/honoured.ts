@@ -1,5 +1,5 @@
 // Only one OlaresInstallation is honoured: the oldest (creationTimestamp, then name).
-import type { KubeObject } from "../render/types.js";
+import type { KubeObject } from "../contract/index.js";
 
 export function honouredInstallation(installations: KubeObject[]): KubeObject | undefined {
   return [...installations].sort((a, b) => {

@@ -1,8 +1,6 @@
 // Pure decisions of the node rollout: which nodes are selected, which config each should run, which
 // are unavailable, and which may be handed a new desired config now (MCO node controller semantics).
-import type { KubeObject, NodeConfig } from "../render/types.js";
-import { nodeConfigFor } from "../render/node-config/index.js";
-import { DEFAULT_SKIP_LABEL, isNodeReady, readHandshake, type NodeHandshake } from "../agent/handshake.js";
+import { DEFAULT_SKIP_LABEL, isNodeReady, nodeConfigFor, readHandshake, type KubeObject, type NodeConfig, type NodeHandshake } from "../contract/index.js";
 
 export interface NodeSelection {
   selector?: Record<string, string>;

@@ -20,10 +20,10 @@
  * controller only touches schedulability when it gives up on a node without an agent during cleanup,
  * under the same rule.
  */
-import type { OlaresInstallationSpec } from "../api/index.js";
+import type { DefaultedSpec } from "../api/index.js";
 import type { ClusterClient } from "../kube/types.js";
-import type { KubeObject, NodeConfig, ObservedState, OwnerReference } from "../render/types.js";
-import { LABEL_NAME, NODE_AGENT_NAME } from "../render/names.js";
+import type { KubeObject, Logger, NodeConfig, ObservedState, OwnerReference } from "../contract/index.js";
+import { LABEL_NAME, NODE_AGENT_NAME } from "../contract/index.js";
 import {
   ANNOTATION_ALLOW_REBOOT,
   ANNOTATION_CLEANUP_REQUESTED_AT,
@@ -37,18 +37,18 @@ import {
   isNodeReady,
   isUnschedulable,
   nodeConfigMap,
-} from "../agent/handshake.js";
+} from "../contract/index.js";
 import { forEachLimited, NODE_PATCH_BUDGET, NODE_PATCH_CONCURRENCY } from "./node-writes.js";
 import { configForNode, planHandOut, plannedNodes, resolveMaxUnavailable, selectNodes, type PlannedNode } from "./node-rollout-plan.js";
 
 export interface RolloutContext {
   client: ClusterClient;
   observed: ObservedState;
-  spec: OlaresInstallationSpec;
+  spec: DefaultedSpec;
   installationName: string;
   /** Namespace of the node configs and the agent DaemonSet ("olares-system"). */
   namespace: string;
-  log: { info(...a: any[]): void; warn(...a: any[]): void; error(...a: any[]): void };
+  log: Logger;
   now(): Date;
   /** Told of every Node this step patched (read-your-writes for the next reconcile; NodeWriteOverlay). */
   recordNodeWrite?(before: KubeObject, after: KubeObject): void;
@@ -71,7 +71,7 @@ export interface RolloutStatus {
 export const CLEANUP_AGENT_GRACE_MS = 10 * 60 * 1000;
 export const REBOOT_REQUIRED_PREFIX = "RebootRequired";
 
-type NodesSpec = NonNullable<OlaresInstallationSpec["nodes"]>;
+type NodesSpec = NonNullable<DefaultedSpec["nodes"]>;
 
 function nodesSpec(ctx: RolloutContext): NodesSpec {
   return (ctx.spec.nodes ?? {}) as NodesSpec;

@@ -1,6 +1,6 @@
 // Node writes of one rollout step: bounded concurrency, a per-reconcile budget, and read-your-writes
 // for the next reconcile.
-import type { KubeObject } from "../render/types.js";
+import type { KubeObject } from "../contract/index.js";
 
 /** Node patches in flight at once: parallel enough to hide round trips, few enough to stay polite. */
 export const NODE_PATCH_CONCURRENCY = 10;

@@ -1,8 +1,8 @@
 // Deletes objects carrying our labels that the current render no longer wants (e.g. GPU disabled).
-import type { KubeObject, ObjectRef, ObservedState } from "../render/types.js";
+import type { KubeObject, ObjectRef, ObservedState } from "../contract/index.js";
 import type { ClusterClient } from "../kube/types.js";
-import { OWNED_KINDS } from "../render/kinds.js";
-import { LABEL_INSTALLATION, LABEL_MANAGED_BY, MANAGED_BY } from "../render/names.js";
+import { OWNED_KINDS } from "../render/index.js";
+import { LABEL_INSTALLATION, LABEL_MANAGED_BY, MANAGED_BY } from "../contract/index.js";
 
 export function objectKey(o: { apiVersion: string; kind: string; metadata?: { name: string; namespace?: string }; name?: string; namespace?: string }): string {
   const name = o.metadata?.name ?? o.name ?? "";

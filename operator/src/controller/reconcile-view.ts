@@ -1,6 +1,6 @@
 // One reconcile's view of the observed cluster: the Node list is read once and shared by render facts,
 // the node rollout and node-config pruning, so they all see the same nodes.
-import type { KubeObject, ObjectRef, ObservedState } from "../render/types.js";
+import type { KubeObject, ObjectRef, ObservedState } from "../contract/index.js";
 import type { NodeWriteOverlay } from "./node-writes.js";
 
 /** `nodeWrites`: this operator's Node patches the cache has not shown yet, laid over the cached list. */

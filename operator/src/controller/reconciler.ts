@@ -1,22 +1,35 @@
 // Reconciles the single honoured OlaresInstallation: walks the rendered stages in order (apply, then
 // readiness), stops at the first stage that is not ready, prunes what is no longer wanted and writes
 // status computed from observations only. Level-triggered: call it with the CR name on any change.
-import type { OlaresInstallationSpec } from "../api/index.js";
-import { applyDefaults } from "../api/index.js";
+import { defaultSpec, type DefaultedSpec } from "../api/index.js";
 import type { ClusterClient } from "../kube/types.js";
 import type { OperatorMetrics } from "../kube/metrics.js";
-import type { DesiredState, KubeObject, ObjectRef, ObservedState, Readiness, Stage } from "../render/types.js";
+import { createEventRecorder, type EventType } from "../kube/events.js";
+import { realClock } from "../kube/clock.js";
+import {
+  ANNOTATION_CURRENT_CONFIG,
+  ANNOTATION_DESIRED_CONFIG,
+  API_VERSION,
+  FINALIZER,
+  KIND,
+  SYSTEM_NAMESPACE,
+  nodeConfigMapName,
+  refOf,
+  silentLogger,
+  type DesiredState,
+  type KubeObject,
+  type Logger,
+  type ObjectRef,
+  type ObservedState,
+  type Readiness,
+  type Stage,
+} from "../contract/index.js";
 import { allObjects, render, STAGE_REGISTRY } from "../render/index.js";
-import { API_VERSION, FINALIZER, KIND, SYSTEM_NAMESPACE } from "../render/names.js";
-import { ownerReference, renderContext } from "../render/context.js";
 import { needsApply } from "./diff.js";
 import { gatherFacts } from "./facts.js";
 import { honouredInstallation } from "./honoured.js";
 import { ownedObjects, pruneUndesired } from "./prune.js";
-import { ensureGeneratedSecrets, generatedSecrets } from "./generated-secrets.js";
-import { secretPreconditions } from "./preconditions.js";
-import { createEventRecorder, type EventType } from "../kube/events.js";
-import { realClock } from "../kube/clock.js";
+import { runStageHooks, type HookContext } from "./stage-hooks.js";
 import {
   computeStatus,
   condition,
@@ -27,24 +40,17 @@ import {
   type NodesStatus,
   type StageResult,
 } from "./status.js";
-import { cleanupNodes, rolloutNodeConfigs, type RolloutContext } from "./node-rollout.js";
+import { cleanupNodes, type RolloutContext } from "./node-rollout.js";
 import { reconcileView } from "./reconcile-view.js";
 import { NodeWriteOverlay } from "./node-writes.js";
-import { ANNOTATION_CURRENT_CONFIG, ANNOTATION_DESIRED_CONFIG, nodeConfigMapName } from "../agent/handshake.js";
 
-export interface Logger {
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  error(message: string, meta?: Record<string, unknown>): void;
-  debug?(message: string, meta?: Record<string, unknown>): void;
-}
+export type { Logger } from "../contract/index.js";
+export { silentLogger } from "../contract/index.js";
 
 /** Where Events about the CR go (kube/events.ts EventRecorder in production). */
 export interface EventSink {
   emit(about: KubeObject, type: EventType, reason: string, message: string): Promise<void>;
 }
-
-export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** The API the reconciler writes through; `create` (strict POST) is used for generated Secrets. */
 export type ReconcileClient = ClusterClient & { create(obj: KubeObject): Promise<KubeObject> };
@@ -74,15 +80,6 @@ export const DEFAULT_PROGRESS_REQUEUE_MS = 5000;
 
 function crRef(name: string): ObjectRef {
   return { apiVersion: API_VERSION, kind: KIND, name };
-}
-
-function refOf(obj: KubeObject): ObjectRef {
-  return {
-    apiVersion: obj.apiVersion,
-    kind: obj.kind,
-    name: obj.metadata.name,
-    ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
-  };
 }
 
 function timestamp(d: Date): string {
@@ -118,7 +115,7 @@ export class Reconciler {
     if (honoured && honoured.metadata.name !== name) return this.ignore(cr, honoured);
 
     const view = reconcileView(this.observed, this.nodeWrites);
-    let spec: OlaresInstallationSpec;
+    let spec: DefaultedSpec;
     let desired: DesiredState;
     try {
       spec = defaultedSpec(cr);
@@ -137,7 +134,7 @@ export class Reconciler {
         results.push({ name: stage.name, readiness: waitingReadiness(blocking, stage.ready(view)) });
         continue;
       }
-      const readiness = await this.measure(stage.name, () => this.reconcileStage(cr, spec, desired, stage, paused, view, (n) => (nodes = n)));
+      const readiness = await this.measure(stage.name, () => this.reconcileStage(cr, spec, stage, paused, view, (n) => (nodes = n)));
       results.push({ name: stage.name, readiness });
       if (!readiness.ready) blocking = stage.name;
     }
@@ -162,39 +159,21 @@ export class Reconciler {
     return status.phase === "Ready" || paused ? {} : { requeueAfterMs: this.progressRequeueMs };
   }
 
-  /** Applies one stage (unless paused), then reads its readiness, preconditions and node rollout. */
-  private async reconcileStage(
-    cr: KubeObject,
-    spec: OlaresInstallationSpec,
-    desired: DesiredState,
-    stage: Stage,
-    paused: boolean,
-    view: ObservedState,
-    reportNodes: (n: NodesStatus) => void,
-  ): Promise<Readiness> {
-    if (!paused) await this.applyStage(cr, spec, desired, stage);
-    let readiness = mergeReadiness(stage.ready(view), await secretPreconditions(this.client, spec, stage.name, this.opts.operatorNamespace));
-    if (stage.nodeConfigs && readiness.ready && !paused) {
-      const rollout = await rolloutNodeConfigs(this.rolloutContext(cr, spec, view), stage.nodeConfigs);
-      reportNodes({
-        total: rollout.total,
-        updated: rollout.updated,
-        working: rollout.working,
-        degraded: rollout.degraded,
-        ...(rollout.desiredConfig ? { desiredConfig: rollout.desiredConfig } : {}),
-        ...(rollout.degradedNodes.length ? { degradedNodes: rollout.degradedNodes } : {}),
-      });
-      if (!rollout.done) {
-        readiness = {
-          ready: false,
-          reason: rollout.degraded > 0 ? "NodesDegraded" : "RollingOut",
-          message: rollout.message,
-          ...(rollout.degraded > 0 ? { degraded: true } : {}),
-          ...(readiness.components ? { components: readiness.components } : {}),
-        };
-      }
-    }
-    return readiness;
+  /** Applies one stage's objects (unless paused), reads its readiness back and runs its hooks. */
+  private async reconcileStage(cr: KubeObject, spec: DefaultedSpec, stage: Stage, paused: boolean, view: ObservedState, reportNodes: (n: NodesStatus) => void): Promise<Readiness> {
+    if (!paused) await this.applyObjects(stage);
+    const hookContext: HookContext = {
+      client: this.client,
+      observed: this.observed,
+      cr,
+      spec,
+      paused,
+      log: this.log,
+      ...(this.opts.operatorNamespace ? { operatorNamespace: this.opts.operatorNamespace } : {}),
+      rollout: () => this.rolloutContext(cr, spec, view),
+      reportNodes,
+    };
+    return runStageHooks(hookContext, stage.hooks, stage.ready(view));
   }
 
   private async measure(stage: string, fn: () => Promise<Readiness>): Promise<Readiness> {
@@ -213,30 +192,24 @@ export class Reconciler {
     }
   }
 
-  private rolloutContext(cr: KubeObject, spec: OlaresInstallationSpec, observed: ObservedState = this.observed): RolloutContext {
+  private rolloutContext(cr: KubeObject, spec: DefaultedSpec, observed: ObservedState = this.observed): RolloutContext {
     return {
       client: this.client,
       observed,
       spec,
       installationName: cr.metadata.name,
       namespace: SYSTEM_NAMESPACE,
-      log: { info: (...a) => this.log.info(String(a[0]), a[1]), warn: (...a) => this.log.warn(String(a[0]), a[1]), error: (...a) => this.log.error(String(a[0]), a[1]) },
+      log: this.log,
       now: this.now,
       recordNodeWrite: (before, after) => this.nodeWrites.record(before, after),
     };
   }
 
-  private async applyStage(cr: KubeObject, spec: OlaresInstallationSpec, desired: DesiredState, stage: Stage): Promise<void> {
+  private async applyObjects(stage: Stage): Promise<void> {
     for (const obj of stage.objects) {
       if (!needsApply(obj, this.observed.get(refOf(obj)))) continue;
       this.log.info("applying", { stage: stage.name, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace });
       await this.client.apply(obj, { force: true });
-    }
-    if (stage.name === "Prerequisites") {
-      const owner = ownerReference(renderContext(spec, { nodes: [], ownerUid: cr.metadata.uid ?? "", operatorImage: "", installationName: cr.metadata.name }));
-      const wanted = generatedSecrets(spec, desired.stages.some((s) => s.name === "CoreServices"));
-      const created = await ensureGeneratedSecrets(this.client, this.observed, wanted, cr.metadata.name, owner);
-      for (const s of created) this.log.info("generated secret", { name: s });
     }
   }
 
@@ -282,11 +255,11 @@ export class Reconciler {
 
   private async finalize(cr: KubeObject): Promise<ReconcileResult> {
     if (!(cr.metadata.finalizers ?? []).includes(FINALIZER)) return {};
-    let spec: OlaresInstallationSpec;
+    let spec: DefaultedSpec;
     try {
       spec = defaultedSpec(cr);
     } catch {
-      spec = cr.spec as OlaresInstallationSpec;
+      spec = cr.spec as DefaultedSpec;
     }
     const cleanup = await cleanupNodes(this.rolloutContext(cr, spec, reconcileView(this.observed, this.nodeWrites)));
     const previous = cr.status as InstallationStatus | undefined;
@@ -411,12 +384,6 @@ export function withDisabledStages(results: StageResult[]): StageResult[] {
 }
 
 /** CRD + operator defaults on a copy; the CR itself is never written. */
-export function defaultedSpec(cr: KubeObject): OlaresInstallationSpec {
-  return applyDefaults({ apiVersion: cr.apiVersion, kind: cr.kind, metadata: { name: cr.metadata.name }, spec: cr.spec }).spec;
-}
-
-/** A stage is ready only when its objects and its preconditions are. */
-function mergeReadiness(objects: Readiness, precondition: Readiness | undefined): Readiness {
-  if (!precondition || precondition.ready || !objects.ready) return objects;
-  return { ...precondition, ...(objects.components ? { components: objects.components } : {}) };
+export function defaultedSpec(cr: KubeObject): DefaultedSpec {
+  return defaultSpec(cr.spec, cr.metadata.name);
 }

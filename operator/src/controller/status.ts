@@ -1,11 +1,11 @@
 // Status of the OlaresInstallation, computed only from observations (the stage readiness results and
 // the CR's previous status), so a restarted operator computes the same status and writes nothing.
 import { isDeepStrictEqual } from "node:util";
-import type { ComponentStatus, Readiness, StageName } from "../render/types.js";
-import type { NodesStatus } from "../api/types.generated.js";
+import type { ComponentStatus, Readiness, StageName } from "../contract/index.js";
+import type { NodesStatus } from "../api/index.js";
 
 export type { NodesStatus };
-import { sortKeysDeep } from "../render/canonical.js";
+import { sortKeysDeep } from "../contract/index.js";
 
 export type Phase = "Pending" | "Installing" | "Ready" | "Upgrading" | "Migrating" | "Degraded" | "Deleting" | "Ignored";
 

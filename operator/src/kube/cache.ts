@@ -1,6 +1,6 @@
 // Several informers behind one read-only ObservedState: what render's readiness checks and the
 // controller read instead of calling the API server.
-import type { KubeObject, ObjectRef, ObservedState } from "../render/types.js";
+import type { KubeObject, ObjectRef, ObservedState } from "../contract/index.js";
 import type { Informer } from "./informer.js";
 
 export class CacheSet implements ObservedState {

@@ -18,7 +18,7 @@ import {
   type WatchHandle,
   type WatchOptions,
 } from "./types.js";
-import type { KubeObject, ObjectRef } from "../render/types.js";
+import type { KubeObject, ObjectRef } from "../contract/index.js";
 
 export const APPLY_PATCH_CONTENT_TYPE = "application/apply-patch+yaml";
 

@@ -5,10 +5,11 @@
 // a bounded backlog drops (and counts) the excess, errors are logged.
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
 import { isNotFound, scrubMessage } from "./errors.js";
-import { silentLogger, type Logger } from "./log.js";
+import { silentLogger } from "./log.js";
+import { withMeta, type Logger } from "../contract/index.js";
 import type { OperatorMetrics } from "./metrics.js";
 import type { ClusterClient } from "./types.js";
-import type { KubeObject } from "../render/types.js";
+import type { KubeObject } from "../contract/index.js";
 
 export type EventType = "Normal" | "Warning";
 
@@ -63,7 +64,7 @@ export class EventRecorder {
 
   constructor(private readonly opts: EventRecorderOptions) {
     this.clock = opts.clock ?? realClock;
-    this.log = (opts.logger ?? silentLogger()).child({ component: "events" });
+    this.log = withMeta(opts.logger ?? silentLogger(), { component: "events" });
     this.window = opts.aggregateWindowMs ?? 10 * 60_000;
     this.patchInterval = opts.patchIntervalMs ?? 30_000;
     this.maxPending = opts.maxPending ?? 256;
@@ -150,7 +151,7 @@ export class EventRecorder {
   private enqueue(write: () => Promise<void>): Promise<void> {
     if (this.pending >= this.maxPending) {
       this.opts.metrics?.eventsDropped.inc({ reason: "backlog" });
-      this.log.debug("event dropped: backlog full", { pending: this.pending });
+      this.log.debug?.("event dropped: backlog full", { pending: this.pending });
       return Promise.resolve();
     }
     this.pending++;

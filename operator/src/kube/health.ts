@@ -5,7 +5,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import type { CacheSet } from "./cache.js";
-import { silentLogger, type Logger } from "./log.js";
+import { silentLogger } from "./log.js";
+import type { Logger } from "../contract/index.js";
 
 export interface CheckResult {
   ok: boolean;

@@ -8,10 +8,11 @@
 import { Backoff, type BackoffOptions } from "./backoff.js";
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
 import { isGone } from "./errors.js";
-import { silentLogger, type Logger } from "./log.js";
+import { silentLogger } from "./log.js";
+import { withMeta, type Logger } from "../contract/index.js";
 import type { OperatorMetrics } from "./metrics.js";
 import type { ListerWatcher, WatchEvent, WatchHandle } from "./types.js";
-import type { KubeObject } from "../render/types.js";
+import type { KubeObject } from "../contract/index.js";
 
 /** Freezes `value` and everything it holds, in place. */
 export function deepFreeze<T>(value: T): T {
@@ -91,7 +92,7 @@ export class Informer {
     this.kind = opts.kind;
     this.namespace = opts.namespace;
     this.clock = opts.clock ?? realClock;
-    this.log = (opts.logger ?? silentLogger()).child({ informer: `${opts.apiVersion}/${opts.kind}` });
+    this.log = withMeta(opts.logger ?? silentLogger(), { informer: `${opts.apiVersion}/${opts.kind}` });
     this.backoff = new Backoff(opts.backoff);
     this.resyncPeriodMs = opts.resyncPeriodMs ?? 10 * 60_000;
     this.watchdogMs = opts.watchdogMs ?? 5 * 60_000;

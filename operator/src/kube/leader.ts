@@ -4,10 +4,11 @@
 // down, and release on shutdown so a standby takes over at once.
 import { realClock, type Clock } from "./clock.js";
 import { isAlreadyExists, isConflict } from "./errors.js";
-import { silentLogger, type Logger } from "./log.js";
+import { silentLogger } from "./log.js";
+import { withMeta, type Logger } from "../contract/index.js";
 import type { OperatorMetrics } from "./metrics.js";
 import type { KubeClient } from "./types.js";
-import type { KubeObject, ObjectRef } from "../render/types.js";
+import type { KubeObject, ObjectRef } from "../contract/index.js";
 
 export interface LeaseRecord {
   holderIdentity?: string;
@@ -71,7 +72,7 @@ export class LeaderElector {
     if (this.renewDeadlineMs <= JITTER * this.retryPeriodMs) throw new Error("leaderElection.renewDeadlineMs: must be greater than 1.2 × retryPeriodMs");
     if (this.leaseDurationMs % 1000 !== 0) throw new Error("leaderElection.leaseDurationMs: must be whole seconds");
     this.clock = opts.clock ?? realClock;
-    this.log = (opts.logger ?? silentLogger()).child({ lease: `${opts.namespace}/${opts.name}`, identity: opts.identity });
+    this.log = withMeta(opts.logger ?? silentLogger(), { lease: `${opts.namespace}/${opts.name}`, identity: opts.identity });
     this.random = opts.random ?? Math.random;
     this.ref = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: opts.namespace, name: opts.name };
   }
@@ -223,7 +224,7 @@ export class LeaderElector {
       this.observe(updated);
       return true;
     } catch (err) {
-      if (isConflict(err) || isAlreadyExists(err)) this.log.debug("lost a lease update race", { err });
+      if (isConflict(err) || isAlreadyExists(err)) this.log.debug?.("lost a lease update race", { err });
       else this.log.warn("lease request failed", { err });
       return false;
     }

@@ -3,7 +3,9 @@
 import winston from "winston";
 import { scrubMessage } from "./errors.js";
 
-export type Logger = winston.Logger;
+/** The operator-wide logger shape (contract/logger.ts); createLogger returns a winston logger, which has it. */
+export type { Logger } from "../contract/index.js";
+export type WinstonLogger = winston.Logger;
 
 export const REDACTED = "[REDACTED]";
 
@@ -59,7 +61,7 @@ export interface LoggerOptions {
   silent?: boolean;
 }
 
-export function createLogger(opts: LoggerOptions = {}): Logger {
+export function createLogger(opts: LoggerOptions = {}): WinstonLogger {
   return winston.createLogger({
     level: opts.level ?? process.env["LOG_LEVEL"] ?? "info",
     silent: opts.silent ?? false,
@@ -70,6 +72,6 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 }
 
 /** A logger that drops everything (tests, library defaults). */
-export function silentLogger(): Logger {
+export function silentLogger(): WinstonLogger {
   return createLogger({ silent: true });
 }

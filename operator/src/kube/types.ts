@@ -1,6 +1,6 @@
 // What the rest of the operator may ask of the API server. Implemented in this folder with
 // @kubernetes/client-node; tests substitute an in-memory fake with the same interface.
-import type { KubeObject, ObjectRef } from "../render/types.js";
+import type { KubeObject, ObjectRef } from "../contract/index.js";
 
 export const FIELD_MANAGER = "olares-operator";
 

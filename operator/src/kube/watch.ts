@@ -3,7 +3,7 @@
 import { createInterface } from "node:readline";
 import { ApiError, apiErrorFromResponse } from "./errors.js";
 import type { Transport } from "./transport.js";
-import type { KubeObject } from "../render/types.js";
+import type { KubeObject } from "../contract/index.js";
 import type { WatchEvent, WatchHandle, WatchOptions } from "./types.js";
 
 const EVENT_TYPES = new Set(["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]);

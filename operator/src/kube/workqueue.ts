@@ -3,7 +3,8 @@
 // delayed adds keep the earliest due time; retries back off per key (exponential) combined with a
 // global token bucket; shutDown() drains.
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
-import { silentLogger, type Logger } from "./log.js";
+import { silentLogger } from "./log.js";
+import { withMeta, type Logger } from "../contract/index.js";
 import type { OperatorMetrics } from "./metrics.js";
 import { TokenBucket } from "./ratelimit.js";
 
@@ -108,7 +109,7 @@ export class WorkQueue<K = string> {
     this.name = opts.name ?? "olares";
     this.clock = opts.clock ?? realClock;
     this.limiter = opts.rateLimiter ?? defaultControllerRateLimiter<K>(this.clock);
-    this.log = (opts.logger ?? silentLogger()).child({ queue: this.name });
+    this.log = withMeta(opts.logger ?? silentLogger(), { queue: this.name });
   }
 
   /** Queues `key` unless it is already waiting; a key in progress is parked until done(). */

@@ -1,7 +1,7 @@
 // What every stage renderer receives: the (defaulted) spec, cluster facts and the CR's identity.
-import type { OlaresInstallationSpec } from "../api/index.js";
-import type { ClusterFacts, KubeObject, OwnerReference, StageName } from "./types.js";
-import { canonicalJson, contentHash, sortKeysDeep } from "./canonical.js";
+import type { DefaultedSpec } from "../api/index.js";
+import type { ClusterFacts, KubeObject, OwnerReference, StageName } from "../contract/index.js";
+import { canonicalJson, contentHash, sortKeysDeep } from "../contract/index.js";
 import {
   ANNOTATION_RENDER_HASH,
   API_VERSION,
@@ -13,15 +13,15 @@ import {
   LABEL_PART_OF,
   LABEL_STAGE,
   MANAGED_BY,
-} from "./names.js";
+} from "../contract/index.js";
 
 export interface RenderContext {
-  spec: OlaresInstallationSpec;
+  spec: DefaultedSpec;
   facts: ClusterFacts;
   installationName: string;
 }
 
-export function renderContext(spec: OlaresInstallationSpec, facts: ClusterFacts): RenderContext {
+export function renderContext(spec: DefaultedSpec, facts: ClusterFacts): RenderContext {
   return { spec, facts, installationName: facts.installationName ?? DEFAULT_INSTALLATION_NAME };
 }
 

@@ -1,10 +1,10 @@
 // render(spec, facts): the single, pure entry point shared by the controller and `plan`.
-import type { OlaresInstallationSpec } from "../api/index.js";
-import type { ClusterFacts, DesiredState, KubeObject } from "./types.js";
+import type { DefaultedSpec } from "../api/index.js";
+import type { ClusterFacts, DesiredState, KubeObject } from "../contract/index.js";
 import { renderContext } from "./context.js";
 import { STAGE_REGISTRY } from "./stages/registry.js";
 
-export function render(spec: OlaresInstallationSpec, facts: ClusterFacts): DesiredState {
+export function render(spec: DefaultedSpec, facts: ClusterFacts): DesiredState {
   const ctx = renderContext(spec, facts);
   const stages = STAGE_REGISTRY.map((entry) => entry.render(ctx)).filter((s) => s !== undefined);
   return { stages };
@@ -18,5 +18,5 @@ export function allObjects(desired: DesiredState): KubeObject[] {
 export { STAGE_REGISTRY } from "./stages/registry.js";
 export { OWNED_KINDS } from "./kinds.js";
 export { RenderError } from "./stages/core-services.js";
-export * from "./names.js";
-export type * from "./types.js";
+export * from "../contract/index.js";
+export type * from "../contract/index.js";

@@ -19,7 +19,3 @@ export const OWNED_KINDS: readonly KindRef[] = [
   { apiVersion: "apps/v1", kind: "StatefulSet", namespaced: true },
   { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", namespaced: false },
 ];
-
-export function isOwnedKind(apiVersion: string, kind: string): boolean {
-  return OWNED_KINDS.some((k) => k.apiVersion === apiVersion && k.kind === kind);
-}

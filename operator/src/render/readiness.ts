@@ -1,6 +1,6 @@
 // Readiness of rendered objects, judged only from what the cluster reports.
-import type { ComponentStatus, KubeObject, ObservedState, Readiness, StageName } from "./types.js";
-import { ANNOTATION_RENDER_HASH, LABEL_NAME } from "./names.js";
+import type { ComponentStatus, KubeObject, ObservedState, Readiness, StageName } from "../contract/index.js";
+import { ANNOTATION_RENDER_HASH, LABEL_NAME } from "../contract/index.js";
 
 interface Status {
   [k: string]: unknown;

@@ -1,7 +1,7 @@
 // createHost: one node seen through a root directory, with backups, facts and host command execution.
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { AGENT_STATE_DIR } from "../../render/host-tasks.js";
+import { AGENT_STATE_DIR } from "../../contract/index.js";
 import { RootedFiles } from "./files.js";
 import { createPackages } from "./packages.js";
 import { createSystemd } from "./systemd.js";

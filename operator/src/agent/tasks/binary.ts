@@ -1,7 +1,7 @@
 // kind "binary": a downloaded executable (or one out of a .tar.gz), installed atomically after its
 // sha256 matched. A record under /var/lib/olares-agent/binaries remembers what was installed.
 import path from "node:path";
-import { AGENT_STATE_DIR, ARCH_PLACEHOLDER, isAllowedPath, isDownloadUrl, type BinaryTask } from "../../render/host-tasks.js";
+import { AGENT_STATE_DIR, ARCH_PLACEHOLDER, isAllowedPath, isDownloadUrl, type BinaryTask } from "../../contract/index.js";
 import { restoreManaged, sha256, writeManaged } from "./common.js";
 import { extractFromTar, isGzip } from "./tar.js";
 import type { TaskContext, TaskModule } from "./types.js";

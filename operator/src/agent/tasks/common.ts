@@ -1,6 +1,5 @@
 // Helpers shared by the task modules: managed writes with backups, unit state memory, package memory.
 import { createHash } from "node:crypto";
-import { validateHostTask, type HostTask } from "../../render/host-tasks.js";
 import type { Host } from "../host/types.js";
 import type { TaskContext } from "./types.js";
 
@@ -9,12 +8,6 @@ export const ORIGINAL_SCOPE = "original";
 
 export function sha256(content: string | Buffer): string {
   return createHash("sha256").update(content).digest("hex");
-}
-
-/** Re-validates in the agent: the config may come from anywhere that can write a ConfigMap. */
-export function assertValid(task: HostTask): void {
-  const errors = validateHostTask(task);
-  if (errors.length > 0) throw new Error(`invalid task: ${errors.join("; ")}`);
 }
 
 /** True when `path` is a regular file with exactly this content and mode. */

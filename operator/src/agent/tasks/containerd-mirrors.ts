@@ -1,7 +1,7 @@
 // kind "containerdMirrors": /etc/containerd/certs.d/<registry>/hosts.toml per registry; containerd is
 // restarted only when a file changed. The task records the registries it wrote, so a registry that
 // leaves the list gets its original hosts.toml back (or none) instead of lingering.
-import { AGENT_STATE_DIR, HOST_PATHS, isRegistryName, type ContainerdMirrorsTask, type RegistryMirror } from "../../render/host-tasks.js";
+import { AGENT_STATE_DIR, HOST_PATHS, isRegistryName, type ContainerdMirrorsTask, type RegistryMirror } from "../../contract/index.js";
 import { fileDiff, ORIGINAL_SCOPE, restartIfActive, restoreManaged, sha256, writeManaged } from "./common.js";
 import type { TaskContext, TaskModule } from "./types.js";
 

@@ -2,7 +2,7 @@
 // under /etc/containerd/conf.d. config.toml belongs to bootstrap/install.sh, which rewrites it on a re-run:
 // the agent never edits it (nor runs `nvidia-ctk runtime configure` on it), and fails when config.toml does
 // not import conf.d, since containerd would ignore the drop-in.
-import { HOST_PATHS, type ContainerdNvidiaRuntimeTask } from "../../render/host-tasks.js";
+import { HOST_PATHS, type ContainerdNvidiaRuntimeTask } from "../../contract/index.js";
 import { fileDiff, restartIfActive, restoreManaged, sha256, writeManaged } from "./common.js";
 import { CONTAINERD_UNIT } from "./containerd-mirrors.js";
 import type { TaskContext, TaskModule } from "./types.js";

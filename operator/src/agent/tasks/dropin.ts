@@ -1,5 +1,5 @@
 // kind "dropin": /etc/systemd/system/<unit>.d/<name>; systemd re-reads units after a change.
-import type { DropinTask } from "../../render/host-tasks.js";
+import type { DropinTask } from "../../contract/index.js";
 import { fileDiff, restoreManaged, sha256, writeManaged } from "./common.js";
 import type { TaskModule } from "./types.js";
 

@@ -1,15 +1,14 @@
 // Applies a node config task by task (check → apply → verify), rolls the applied ones back when one
 // fails, holds reboot tasks back unless reboots are allowed, undoes the tasks the new config dropped,
 // undoes everything on cleanup and reports drift of the files we own.
-import { validateHostTasks, type HostTask } from "../../render/host-tasks.js";
-import type { NodeConfig } from "../../render/types.js";
+import { validateHostTasks, type HostTask, type TypedNodeConfig } from "../../contract/index.js";
 import type { Host } from "../host/types.js";
 import { ORIGINAL_SCOPE, sha256 } from "./common.js";
 import { moduleFor } from "./registry.js";
 import { undoRemovedTasks } from "./removed-tasks.js";
 import type { ApplyOptions, ApplyResult, DriftEntry, TaskContext, TaskLog } from "./types.js";
 
-export type TypedNodeConfig = Omit<NodeConfig, "tasks"> & { tasks: HostTask[] };
+export type { TypedNodeConfig } from "../../contract/index.js";
 
 const CONFIG_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 

@@ -1,5 +1,5 @@
 // kind "file": one whole file with exact content and mode.
-import type { FileTask } from "../../render/host-tasks.js";
+import type { FileTask } from "../../contract/index.js";
 import { fileDiff, restoreManaged, sha256, writeManaged } from "./common.js";
 import type { TaskModule } from "./types.js";
 

@@ -2,5 +2,5 @@
 export { applyNodeConfig, undoNodeConfig, detectDrift, type TypedNodeConfig, type UndoResult } from "./engine.js";
 export { TASK_MODULES, moduleFor } from "./registry.js";
 export { ORIGINAL_SCOPE } from "./common.js";
-export { describeTask, describeNodeConfig } from "../../render/node-config/describe.js";
+export { describeTask, describeNodeConfig } from "../../contract/index.js";
 export type * from "./types.js";

@@ -1,7 +1,7 @@
 // kind "nvidiaDriver": the NVIDIA driver from the host's package sources, pinned to the wanted branch or
 // version. The new kernel module loads only after a reboot; the engine holds this task back unless
 // reboots are allowed, and a driver that is installed but not yet loaded is still "pending".
-import type { NvidiaDriverTask } from "../../render/host-tasks.js";
+import type { NvidiaDriverTask } from "../../contract/index.js";
 import { removeOurPackages } from "./common.js";
 import { aptVersions, installPinned, versionMatches } from "./nvidia-common.js";
 import type { TaskContext, TaskModule } from "./types.js";

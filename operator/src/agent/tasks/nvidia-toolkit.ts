@@ -1,5 +1,5 @@
 // kind "nvidiaToolkit": nvidia-container-toolkit and its libraries, all pinned to one version.
-import type { NvidiaToolkitTask } from "../../render/host-tasks.js";
+import type { NvidiaToolkitTask } from "../../contract/index.js";
 import { removeOurPackages } from "./common.js";
 import { aptVersions, installPinned, versionMatches } from "./nvidia-common.js";
 import type { TaskContext, TaskModule } from "./types.js";

@@ -1,6 +1,6 @@
 // kind "packagesAbsent": distribution packages removed (e.g. unattended-upgrades); undo reinstalls only
 // the ones that were installed before we removed them.
-import type { PackagesAbsentTask } from "../../render/host-tasks.js";
+import type { PackagesAbsentTask } from "../../contract/index.js";
 import { ORIGINAL_SCOPE } from "./common.js";
 import type { TaskContext, TaskModule } from "./types.js";
 

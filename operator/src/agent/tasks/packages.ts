@@ -1,5 +1,5 @@
 // kind "packages": distribution packages installed (undo removes only what we installed).
-import type { PackagesTask } from "../../render/host-tasks.js";
+import type { PackagesTask } from "../../contract/index.js";
 import { installPackages, removeOurPackages } from "./common.js";
 import type { TaskModule } from "./types.js";
 

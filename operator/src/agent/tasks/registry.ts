@@ -1,5 +1,5 @@
 // Task kind → module.
-import type { HostTask, HostTaskKind } from "../../render/host-tasks.js";
+import type { HostTask, HostTaskKind } from "../../contract/index.js";
 import { binaryTask } from "./binary.js";
 import { containerdMirrorsTask } from "./containerd-mirrors.js";
 import { containerdNvidiaRuntimeTask } from "./containerd-nvidia.js";

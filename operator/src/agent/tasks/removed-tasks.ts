@@ -1,7 +1,7 @@
 // Tasks the new config no longer has are undone back to the host's original state (MCO's
 // deleteStaleData): a sysctl dropped from the spec must not linger. Anything the new config still
 // owns — a file path, a package (installed or removed), a unit — is left to it.
-import { validateHostTasks, type HostTask, type PackagesAbsentTask, type PackagesTask } from "../../render/host-tasks.js";
+import { validateHostTasks, type HostTask, type PackagesAbsentTask, type PackagesTask } from "../../contract/index.js";
 import { ORIGINAL_SCOPE } from "./common.js";
 import { moduleFor } from "./registry.js";
 import type { TaskContext } from "./types.js";

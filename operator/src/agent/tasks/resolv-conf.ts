@@ -1,6 +1,6 @@
 // kind "resolvConf": /etc/resolv.conf with our nameservers and no search line; systemd-resolved stood
 // down when it owned the file (symlink into /run/systemd/resolve), and brought back on undo.
-import { HOST_PATHS, type ResolvConfTask } from "../../render/host-tasks.js";
+import { HOST_PATHS, type ResolvConfTask } from "../../contract/index.js";
 import { ORIGINAL_SCOPE, fileDiff, rememberUnit, restoreManaged, restoreUnit, sha256, writeManaged } from "./common.js";
 import type { TaskContext, TaskModule } from "./types.js";
 

@@ -1,6 +1,6 @@
 // kind "sshd": openssh-server installed and enabled, port and password login through a drop-in that
 // `sshd -t` accepts before sshd reloads; a rejected drop-in is put back at once.
-import { HOST_PATHS, type SshdTask } from "../../render/host-tasks.js";
+import { HOST_PATHS, type SshdTask } from "../../contract/index.js";
 import type { Host } from "../host/types.js";
 import { ensureUnitState, fileDiff, installPackages, removeOurPackages, restoreManaged, restoreUnit, sha256, unitDiff, writeManaged } from "./common.js";
 import type { TaskContext, TaskModule } from "./types.js";

@@ -1,6 +1,6 @@
 // kind "swap": a swap file activated by olares-swap.service, vm.swappiness, and zram swap through the
 // distribution's tool (zram-tools on apt hosts, zram-generator on dnf hosts).
-import { HOST_PATHS, type SwapTask } from "../../render/host-tasks.js";
+import { HOST_PATHS, type SwapTask } from "../../contract/index.js";
 import {
   ORIGINAL_SCOPE,
   ensureUnitState,

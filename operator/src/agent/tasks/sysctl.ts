@@ -1,6 +1,6 @@
 // kind "sysctl": /etc/sysctl.d/90-olares.conf, loaded into the running kernel where there is one;
 // undo restores the file and the runtime values we replaced.
-import { HOST_PATHS, type SysctlTask } from "../../render/host-tasks.js";
+import { HOST_PATHS, type SysctlTask } from "../../contract/index.js";
 import { ORIGINAL_SCOPE, fileDiff, restoreManaged, sha256, writeManaged } from "./common.js";
 import type { TaskContext, TaskModule } from "./types.js";
 

@@ -1,5 +1,5 @@
 // kind "timesync": chrony where it is installed, otherwise systemd-timesyncd (installed when missing).
-import { HOST_PATHS, type TimesyncTask } from "../../render/host-tasks.js";
+import { HOST_PATHS, type TimesyncTask } from "../../contract/index.js";
 import type { Host } from "../host/types.js";
 import { ensureUnitState, fileDiff, installPackages, removeOurPackages, restartIfActive, restoreManaged, restoreUnit, sha256, unitDiff, writeManaged } from "./common.js";
 import type { TaskModule } from "./types.js";

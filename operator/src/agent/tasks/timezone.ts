@@ -1,5 +1,5 @@
 // kind "timezone": /etc/localtime -> /usr/share/zoneinfo/<name>, and /etc/timezone (Debian's record).
-import { HOST_PATHS, type TimezoneTask } from "../../render/host-tasks.js";
+import { HOST_PATHS, type TimezoneTask } from "../../contract/index.js";
 import { backupBoth, fileDiff, installPackages, removeOurPackages, restoreManaged, sha256, writeManaged } from "./common.js";
 import type { TaskContext, TaskModule } from "./types.js";
 

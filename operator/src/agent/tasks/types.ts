@@ -1,11 +1,9 @@
 // The contract every host task module implements, and what applying a node config returns.
-import type { HostTask } from "../../render/host-tasks.js";
+import type { HostTask, Logger } from "../../contract/index.js";
 import type { Host } from "../host/types.js";
 
-export interface TaskLog {
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-}
+/** What a task logs through: the operator-wide Logger, info and warnings only. */
+export type TaskLog = Pick<Logger, "info" | "warn">;
 
 export interface TaskContext {
   host: Host;

@@ -1,5 +1,5 @@
 // kind "unit": optional unit file, enablement, run state, and restarts when a dependency changed.
-import type { UnitTask } from "../../render/host-tasks.js";
+import type { UnitTask } from "../../contract/index.js";
 import { ensureUnitState, fileDiff, rememberUnit, restoreManaged, restoreUnit, sha256, unitDiff, writeManaged } from "./common.js";
 import type { TaskContext, TaskModule } from "./types.js";
 

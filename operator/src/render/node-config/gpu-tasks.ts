@@ -1,6 +1,6 @@
 // spec → the extra host tasks of NVIDIA nodes: driver (reboot), container toolkit, containerd runtime.
-import type { OlaresInstallationSpec } from "../../api/index.js";
-import type { HostTask } from "../host-tasks.js";
+import type { DefaultedSpec } from "../../api/index.js";
+import type { HostTask } from "../../contract/index.js";
 
 /** Driver branch installed when spec.gpu.nvidia.driver.version is empty. */
 export const DEFAULT_NVIDIA_DRIVER_BRANCH = "570";
@@ -11,7 +11,7 @@ export const GPU_TASK_IDS = {
   runtime: "containerd/nvidia-runtime",
 } as const;
 
-export function gpuTasks(spec: OlaresInstallationSpec): HostTask[] {
+export function gpuTasks(spec: DefaultedSpec): HostTask[] {
   const nvidia = spec.gpu?.nvidia ?? {};
   const out: HostTask[] = [];
   if (nvidia.driver?.install !== false) {

@@ -1,27 +1,21 @@
 // spec + cluster facts → one NodeConfig per node group: "default" (every selected node) and "nvidia"
 // (nodes labelled olares.com/gpu.nvidia=true, when GPUs are managed). Pure.
-import type { OlaresInstallationSpec } from "../../api/index.js";
-import { nodeConfigId, validateHostTasks, type HostTask } from "../host-tasks.js";
+import type { DefaultedSpec } from "../../api/index.js";
+import { nodeConfigId, validateHostTasks, type HostTask } from "../../contract/index.js";
 import { renderContext } from "../context.js";
-import { LABEL_GPU_NVIDIA } from "../names.js";
-import type { ClusterFacts, NodeConfig } from "../types.js";
+import { DEFAULT_GROUP, isNvidiaNode, NVIDIA_GROUP } from "../../contract/index.js";
+import type { ClusterFacts, NodeConfig } from "../../contract/index.js";
 import { gpuTasks } from "./gpu-tasks.js";
 import { osTasks } from "./os-tasks.js";
 
-export const DEFAULT_GROUP = "default";
-export const NVIDIA_GROUP = "nvidia";
+export { DEFAULT_GROUP, NVIDIA_GROUP, isNvidiaNode, nodeConfigFor } from "../../contract/index.js";
 
 export type HostNodeConfig = Omit<NodeConfig, "tasks"> & { tasks: HostTask[] };
 
 export { BASE_PACKAGES, BASE_SYSCTL, REMOVED_PACKAGES, OLARESD_DEFAULT_URL_PATTERN, TASK_IDS } from "./os-tasks.js";
 export { DEFAULT_NVIDIA_DRIVER_BRANCH, GPU_TASK_IDS } from "./gpu-tasks.js";
-export { describeTask, describeNodeConfig } from "./describe.js";
 
-export function isNvidiaNode(labels: Record<string, string> | undefined): boolean {
-  return labels?.[LABEL_GPU_NVIDIA] === "true";
-}
-
-function gpuManaged(spec: OlaresInstallationSpec): boolean {
+function gpuManaged(spec: DefaultedSpec): boolean {
   return (spec.gpu?.enabled ?? "auto") !== "false";
 }
 
@@ -36,7 +30,7 @@ function config(group: string, tasks: HostTask[]): HostNodeConfig {
  * spec.gpu.enabled is "true" (so `plan` shows it before any node is labelled).
  * Throws when a spec value fails the host-task rules (the API validation should have caught it).
  */
-export function renderNodeConfigs(spec: OlaresInstallationSpec, facts: ClusterFacts): HostNodeConfig[] {
+export function renderNodeConfigs(spec: DefaultedSpec, facts: ClusterFacts): HostNodeConfig[] {
   const ctx = renderContext(spec, facts);
   const { beforeGpu, afterGpu } = osTasks(ctx);
   const out = [config(DEFAULT_GROUP, [...beforeGpu, ...afterGpu])];
@@ -45,13 +39,4 @@ export function renderNodeConfigs(spec: OlaresInstallationSpec, facts: ClusterFa
     out.push(config(NVIDIA_GROUP, [...beforeGpu, ...gpuTasks(spec), ...afterGpu]));
   }
   return out;
-}
-
-/** The config a node should run: its GPU group when it has one, else the default. */
-export function nodeConfigFor(configs: readonly NodeConfig[], labels: Record<string, string> | undefined): NodeConfig | undefined {
-  if (isNvidiaNode(labels)) {
-    const gpu = configs.find((c) => c.group === NVIDIA_GROUP);
-    if (gpu) return gpu;
-  }
-  return configs.find((c) => c.group === DEFAULT_GROUP);
 }

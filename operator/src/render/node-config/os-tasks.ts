@@ -1,8 +1,8 @@
 // spec → the host tasks every selected node gets (OS layer, containerd mirrors, olaresd). Pure.
-import type { OlaresInstallationSpec } from "../../api/index.js";
-import type { HostTask } from "../host-tasks.js";
+import type { DefaultedSpec } from "../../api/index.js";
+import type { HostTask } from "../../contract/index.js";
 import { olaresdEnvFile, olaresdUrl, olaresdVersion } from "../stages/olaresd.js";
-import { sortedEntries } from "../canonical.js";
+import { sortedEntries } from "../../contract/index.js";
 import type { RenderContext } from "../context.js";
 
 /** What olares-cli's prepare phase installs on every host (Debian names). */
@@ -79,7 +79,7 @@ export function olaresdUnitContent(): string {
   ].join("\n");
 }
 
-function packageTasks(spec: OlaresInstallationSpec): HostTask[] {
+function packageTasks(spec: DefaultedSpec): HostTask[] {
   const names = [...new Set([...BASE_PACKAGES, ...(spec.os?.packages ?? [])])];
   const out: HostTask[] = [{ kind: "packages", id: TASK_IDS.packages, description: `Install ${names.length} packages`, disruption: "none", names }];
   const absent = REMOVED_PACKAGES.filter((n) => !names.includes(n));
@@ -95,7 +95,7 @@ function packageTasks(spec: OlaresInstallationSpec): HostTask[] {
   return out;
 }
 
-function networkAndTimeTasks(spec: OlaresInstallationSpec): HostTask[] {
+function networkAndTimeTasks(spec: DefaultedSpec): HostTask[] {
   const os = spec.os ?? {};
   const out: HostTask[] = [];
   const nameservers = os.dns?.nameservers ?? [];
@@ -124,7 +124,7 @@ function networkAndTimeTasks(spec: OlaresInstallationSpec): HostTask[] {
   return out;
 }
 
-function kernelTasks(spec: OlaresInstallationSpec): HostTask[] {
+function kernelTasks(spec: DefaultedSpec): HostTask[] {
   const os = spec.os ?? {};
   const out: HostTask[] = [];
   const values = Object.fromEntries(sortedEntries({ ...BASE_SYSCTL, ...(os.sysctl ?? {}) }));
@@ -150,7 +150,7 @@ function kernelTasks(spec: OlaresInstallationSpec): HostTask[] {
   return out;
 }
 
-function mirrorTasks(spec: OlaresInstallationSpec): HostTask[] {
+function mirrorTasks(spec: DefaultedSpec): HostTask[] {
   const mirrors = (spec.registry?.mirrors ?? []).map((m) => ({ registry: m.registry ?? "docker.io", endpoints: [...m.endpoints] }));
   if (mirrors.length === 0) return [];
   return [

@@ -5,3 +5,4 @@ export * from "./list.js";
 export * from "./system-env.js";
 export * from "./components.js";
 export * from "./activation.js";
+export * from "./olaresd.js";

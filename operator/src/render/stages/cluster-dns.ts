@@ -3,19 +3,16 @@
 // Runs after NodeConfig: CoreDNS forwards through the node's resolv.conf and pulls through the
 // registry mirrors, both written by the node config. Nothing before CoreServices needs cluster DNS.
 import type { ClusterDNSSpec } from "../../api/index.js";
-import type { KubeObject, ObservedState, Readiness, Stage } from "../types.js";
+import type { KubeObject, ObservedState, Readiness, Stage } from "../../contract/index.js";
 import { configHash, makeObject, selectorLabels, type RenderContext } from "../context.js";
 import { objectsReadiness } from "../readiness.js";
-import { ANNOTATION_CONFIG_HASH } from "../names.js";
+import { ANNOTATION_CONFIG_HASH, CLUSTER_DNS_NAMESPACE, CLUSTER_DNS_SERVICE, KUBE_DNS_LABEL_KEY, KUBE_DNS_LABEL_VALUE } from "../../contract/index.js";
 import { RenderError } from "./core-services.js";
+
+export { CLUSTER_DNS_NAMESPACE, CLUSTER_DNS_SERVICE, KUBE_DNS_LABEL_KEY, KUBE_DNS_LABEL_VALUE };
 
 const STAGE = "ClusterDNS" as const;
 
-export const CLUSTER_DNS_NAMESPACE = "kube-system";
-export const CLUSTER_DNS_SERVICE = "kube-dns";
-/** The label every Kubernetes distribution puts on its DNS Service and pods. */
-export const KUBE_DNS_LABEL_KEY = "k8s-app";
-export const KUBE_DNS_LABEL_VALUE = "kube-dns";
 /** K3s's default cluster DNS address (its kubelets' --cluster-dns). */
 export const DEFAULT_CLUSTER_DNS_IP = "10.43.0.10";
 /** The CoreDNS image K3s v1.33 ships (in its airgap images, so airgapped nodes already hold it). */

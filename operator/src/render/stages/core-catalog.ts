@@ -1,7 +1,7 @@
 // The default set of Olares core components in os-framework and their default values.
 // beclab images follow the Olares release; third-party images are pinned in images.ts.
 import { CITUS_IMAGE, KVROCKS_IMAGE, LLDAP_IMAGE, NATS_IMAGE, beclabImage } from "../images.js";
-import { CORE_CREDENTIALS_SECRET } from "../names.js";
+import { CORE_CREDENTIALS_SECRET } from "../../contract/index.js";
 
 export type Values = Record<string, unknown>;
 

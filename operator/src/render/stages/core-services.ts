@@ -2,11 +2,11 @@
 // (enabled/image/replicas/resources; `values` deep-merged onto each component's defaults).
 import { merge } from "ts-deepmerge";
 import { stringify } from "yaml";
-import type { KubeObject, Stage } from "../types.js";
+import type { KubeObject, Stage } from "../../contract/index.js";
 import { configHash, makeObject, selectorLabels, standardLabels, type RenderContext } from "../context.js";
 import { objectsReadiness } from "../readiness.js";
-import { sortKeysDeep, sortedEntries } from "../canonical.js";
-import { ANNOTATION_CONFIG_HASH, CORE_CREDENTIALS_SECRET, FRAMEWORK_NAMESPACE } from "../names.js";
+import { sortKeysDeep, sortedEntries } from "../../contract/index.js";
+import { ANNOTATION_CONFIG_HASH, CORE_CREDENTIALS_SECRET, FRAMEWORK_NAMESPACE } from "../../contract/index.js";
 import { CORE_COMPONENTS, CORE_COMPONENT_NAMES, type ComponentDefinition, type ComponentResources, type Values } from "./core-catalog.js";
 import { LOCAL_PATH_STORAGE_CLASS } from "./storage.js";
 
@@ -122,9 +122,19 @@ function componentObjects(ctx: RenderContext, def: ComponentDefinition, override
   ];
 }
 
+function enabledComponents(ctx: RenderContext): ComponentDefinition[] {
+  const overrides = overridesOf(ctx);
+  return CORE_COMPONENTS.filter((def) => overrides[def.name]?.enabled !== false);
+}
+
+/** Whether the CoreServices stage renders at all (some component is enabled). */
+export function coreServicesEnabled(ctx: RenderContext): boolean {
+  return enabledComponents(ctx).length > 0;
+}
+
 export function renderCoreServices(ctx: RenderContext): Stage | undefined {
   const overrides = overridesOf(ctx);
-  const enabled = CORE_COMPONENTS.filter((def) => overrides[def.name]?.enabled !== false);
+  const enabled = enabledComponents(ctx);
   if (enabled.length === 0) return undefined;
   const objects = enabled.flatMap((def) => componentObjects(ctx, def, overrides[def.name]));
   return { name: STAGE, objects, ready: (observed) => objectsReadiness(STAGE, objects, observed) };

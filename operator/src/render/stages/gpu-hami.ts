@@ -1,9 +1,9 @@
 // HAMi GPU sharing: its device plugin (replaces NVIDIA's) and a second scheduler with the HAMi
 // extender. Pods opt in with `schedulerName: hami-scheduler` (HAMi's mutating webhook is not rendered).
-import type { KubeObject, StageName } from "../types.js";
+import type { KubeObject, StageName } from "../../contract/index.js";
 import { configHash, makeObject, selectorLabels, standardLabels, type RenderContext } from "../context.js";
 import { HAMI_IMAGE, KUBE_SCHEDULER_IMAGE } from "../images.js";
-import { ANNOTATION_CONFIG_HASH, SYSTEM_NAMESPACE } from "../names.js";
+import { ANNOTATION_CONFIG_HASH, SYSTEM_NAMESPACE } from "../../contract/index.js";
 import { CONTROL_PLANE_TOLERATIONS } from "./node-agent.js";
 import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "./gpu-placement.js";
 

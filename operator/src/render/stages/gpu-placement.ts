@@ -1,6 +1,6 @@
 // Where GPU DaemonSets run (the NVIDIA device plugin and HAMi's): nodes the agent labelled as having an
 // NVIDIA GPU, tolerating the control-plane and the usual `nvidia.com/gpu` taints.
-import { LABEL_GPU_NVIDIA } from "../names.js";
+import { LABEL_GPU_NVIDIA } from "../../contract/index.js";
 import { CONTROL_PLANE_TOLERATIONS } from "./node-agent.js";
 
 export const GPU_RESOURCE = "nvidia.com/gpu";

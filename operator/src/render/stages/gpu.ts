@@ -1,9 +1,9 @@
 // GPU: the NVIDIA device plugin (optionally time-sliced) or HAMi, on nodes labelled by the agent.
-import type { KubeObject, ObservedState, Readiness, Stage } from "../types.js";
+import type { KubeObject, ObservedState, Readiness, Stage } from "../../contract/index.js";
 import { configHash, makeObject, selectorLabels, standardLabels, type RenderContext } from "../context.js";
 import { objectsReadiness } from "../readiness.js";
 import { NVIDIA_DEVICE_PLUGIN_IMAGE } from "../images.js";
-import { ANNOTATION_CONFIG_HASH, LABEL_GPU_NVIDIA, SYSTEM_NAMESPACE } from "../names.js";
+import { ANNOTATION_CONFIG_HASH, LABEL_GPU_NVIDIA, SYSTEM_NAMESPACE } from "../../contract/index.js";
 import { GPU_NODE_SELECTOR, GPU_RESOURCE, GPU_TOLERATIONS } from "./gpu-placement.js";
 import { renderHami } from "./gpu-hami.js";
 

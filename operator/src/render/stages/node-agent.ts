@@ -1,9 +1,9 @@
 // NodeAgent: the privileged DaemonSet that applies node configs on every selected host.
-import type { KubeObject, Stage } from "../types.js";
+import type { KubeObject, Stage } from "../../contract/index.js";
 import { makeObject, selectorLabels, standardLabels, type RenderContext } from "../context.js";
 import { objectsReadiness } from "../readiness.js";
-import { sortedEntries } from "../canonical.js";
-import { NODE_AGENT_HEALTH_PORT, NODE_AGENT_NAME, SYSTEM_NAMESPACE } from "../names.js";
+import { sortedEntries } from "../../contract/index.js";
+import { NODE_AGENT_HEALTH_PORT, NODE_AGENT_NAME, SYSTEM_NAMESPACE } from "../../contract/index.js";
 
 const STAGE = "NodeAgent" as const;
 

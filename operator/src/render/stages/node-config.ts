@@ -1,11 +1,12 @@
 // NodeConfig: the host OS layer. One immutable, content-addressed ConfigMap per node group
-// (render/node-config decides the tasks); the controller rolls them out to Nodes (node-rollout.ts).
-import type { KubeObject, Stage } from "../types.js";
+// (render/node-config decides the tasks); its NodeRollout hook has the controller roll them out to Nodes.
+import type { KubeObject, Stage } from "../../contract/index.js";
 import { makeObject, type RenderContext } from "../context.js";
 import { objectsReadiness } from "../readiness.js";
-import { SYSTEM_NAMESPACE } from "../names.js";
+import { nodeRolloutHook } from "../hooks.js";
+import { SYSTEM_NAMESPACE } from "../../contract/index.js";
 import { renderNodeConfigs } from "../node-config/index.js";
-import { nodeConfigMap } from "../../agent/handshake.js";
+import { nodeConfigMap } from "../../contract/index.js";
 
 const STAGE = "NodeConfig" as const;
 
@@ -25,5 +26,5 @@ export function renderNodeConfigStage(ctx: RenderContext): Stage {
     });
   });
   // Readiness here covers the ConfigMaps; the controller adds the nodes' rollout state.
-  return { name: STAGE, objects, nodeConfigs: configs, ready: (observed) => objectsReadiness(STAGE, objects, observed) };
+  return { name: STAGE, objects, hooks: nodeRolloutHook(configs), ready: (observed) => objectsReadiness(STAGE, objects, observed) };
 }

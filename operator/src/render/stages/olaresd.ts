@@ -1,15 +1,15 @@
 // Olaresd: the cluster side only — a ConfigMap telling node agents which olaresd to install and with
 // which environment. Installing the binary and olaresd.service is host work (node configs).
-import type { KubeObject, Stage } from "../types.js";
+import type { KubeObject, Stage } from "../../contract/index.js";
 import { makeObject, type RenderContext } from "../context.js";
 import { objectsReadiness } from "../readiness.js";
-import { sortedEntries } from "../canonical.js";
-import { SYSTEM_NAMESPACE } from "../names.js";
+import { sortedEntries } from "../../contract/index.js";
+import { OLARES_RELEASE_BASE, SYSTEM_NAMESPACE } from "../../contract/index.js";
 import { rootPathOf } from "./storage.js";
 
 const STAGE = "Olaresd" as const;
 export const OLARESD_CONFIGMAP = "olaresd-config";
-export const OLARESD_RELEASE_BASE = "https://dc3p1870nn3cj.cloudfront.net";
+export const OLARESD_RELEASE_BASE = OLARES_RELEASE_BASE;
 
 export function olaresdEnabled(ctx: RenderContext): boolean {
   return ctx.spec.olaresd?.enabled ?? true;

@@ -1,8 +1,11 @@
-// Prerequisites: the namespaces and the node agent's identity with least-privilege RBAC.
-import type { KubeObject, Stage } from "../types.js";
+// Prerequisites: the namespaces and the node agent's identity with least-privilege RBAC, plus hooks for
+// the Secrets the operator generates and the owner's password Secret it reads.
+import type { KubeObject, Stage } from "../../contract/index.js";
 import { makeObject, type RenderContext } from "../context.js";
 import { objectsReadiness } from "../readiness.js";
-import { FRAMEWORK_NAMESPACE, NODE_AGENT_NAME, SYSTEM_NAMESPACE } from "../names.js";
+import { generatedSecretsHook, secretReferencesHook } from "../hooks.js";
+import { coreServicesEnabled } from "./core-services.js";
+import { FRAMEWORK_NAMESPACE, NODE_AGENT_NAME, SYSTEM_NAMESPACE } from "../../contract/index.js";
 
 const STAGE = "Prerequisites" as const;
 
@@ -72,5 +75,6 @@ export function renderPrerequisites(ctx: RenderContext): Stage {
       },
     }),
   ];
-  return { name: STAGE, objects, ready: (observed) => objectsReadiness(STAGE, objects, observed) };
+  const hooks = [...generatedSecretsHook(ctx, coreServicesEnabled(ctx)), ...secretReferencesHook(ctx, STAGE)];
+  return { name: STAGE, objects, hooks, ready: (observed) => objectsReadiness(STAGE, objects, observed) };
 }

@@ -1,5 +1,5 @@
 // The ordered list of stages. Adding a concern = adding one entry here (and its module).
-import type { Stage, StageName } from "../types.js";
+import type { Stage, StageName } from "../../contract/index.js";
 import type { RenderContext } from "../context.js";
 import { renderPrerequisites } from "./prerequisites.js";
 import { renderNodeAgent } from "./node-agent.js";

@@ -1,11 +1,12 @@
 // Storage: the layout the host side follows (ConfigMap olares-storage) and the local-path
 // provisioner that turns <rootPath>/rootfs (a local directory, or the JuiceFS mount) into volumes.
-import type { KubeObject, Stage } from "../types.js";
+import type { KubeObject, Stage } from "../../contract/index.js";
 import { configHash, makeObject, selectorLabels, standardLabels, type RenderContext } from "../context.js";
 import { objectsReadiness } from "../readiness.js";
-import { canonicalJson } from "../canonical.js";
+import { secretReferencesHook } from "../hooks.js";
+import { canonicalJson } from "../../contract/index.js";
 import { BUSYBOX_IMAGE, LOCAL_PATH_PROVISIONER_IMAGE } from "../images.js";
-import { ANNOTATION_CONFIG_HASH, SYSTEM_NAMESPACE } from "../names.js";
+import { ANNOTATION_CONFIG_HASH, SYSTEM_NAMESPACE } from "../../contract/index.js";
 
 const STAGE = "Storage" as const;
 export const STORAGE_CONFIGMAP = "olares-storage";
@@ -201,8 +202,9 @@ export function renderStorage(ctx: RenderContext): Stage {
     }),
     ...localPathObjects(ctx, paths.localVolumes),
   ];
-  if (layout.type === "JuiceFS") return { name: STAGE, objects, ready: () => JUICEFS_NOT_AVAILABLE };
-  return { name: STAGE, objects, ready: (observed) => objectsReadiness(STAGE, objects, observed) };
+  const hooks = secretReferencesHook(ctx, STAGE);
+  if (layout.type === "JuiceFS") return { name: STAGE, objects, hooks, ready: () => JUICEFS_NOT_AVAILABLE };
+  return { name: STAGE, objects, hooks, ready: (observed) => objectsReadiness(STAGE, objects, observed) };
 }
 
 /**

@@ -1,0 +1,31 @@
+// Facts about the cluster that change what is rendered (gathered by the controller, given to render).
+
+export interface NodeFacts {
+  name: string;
+  labels: Record<string, string>;
+  allocatable?: Record<string, string>;
+  unschedulable?: boolean;
+}
+
+export interface ClusterFacts {
+  /** Nodes selected by spec.nodes.selector (name + labels + allocatable); empty for offline `plan`. */
+  nodes: NodeFacts[];
+  /** Uid of the OlaresInstallation, for owner references (offline plan uses a placeholder). */
+  ownerUid: string;
+  /** Operator image; the node agent runs the same image. */
+  operatorImage: string;
+  /** metadata.name of the OlaresInstallation (labels, owner references); default "olares". */
+  installationName?: string;
+  /** The cluster's DNS Services as the controller sees them; absent offline (`plan` models a cluster without DNS). */
+  clusterDNS?: ClusterDNSFacts;
+}
+
+/** Cluster DNS Services: in kube-system, labelled k8s-app=kube-dns or named kube-dns. */
+export interface ClusterDNSFacts {
+  /** False when the operator's cache cannot see Services it does not manage: then Auto must not guess. */
+  observable: boolean;
+  /** DNS Services this installation did not create, as "namespace/name", sorted. */
+  foreignServices: string[];
+  /** This installation's kube-dns Service exists (Auto keeps the CoreDNS it deployed). */
+  ownServicePresent: boolean;
+}

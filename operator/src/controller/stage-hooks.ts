@@ -1,0 +1,77 @@
+// The stage hooks the walker runs, one runner per hook kind. A hook gets the stage's readiness so far
+// (objects applied and read back) and returns the stage's readiness; the walker never looks at a stage's
+// name. Adding a side effect = a hook kind in contract/stage.ts, its data in render, a runner here.
+import type { DefaultedSpec } from "../api/index.js";
+import type { KubeObject, Logger, ObservedState, Readiness, StageHook, StageHookKind } from "../contract/index.js";
+import type { NodesStatus } from "./status.js";
+import { ensureGeneratedSecrets } from "./generated-secrets.js";
+import { secretPreconditions } from "./preconditions.js";
+import { rolloutNodeConfigs, type RolloutContext } from "./node-rollout.js";
+import type { ReconcileClient } from "./reconciler.js";
+
+export interface HookContext {
+  client: ReconcileClient;
+  /** The informer cache (what was there before this reconcile's writes). */
+  observed: ObservedState;
+  cr: KubeObject;
+  spec: DefaultedSpec;
+  paused: boolean;
+  log: Logger;
+  operatorNamespace?: string;
+  rollout(): RolloutContext;
+  /** The node rollout's counts, for status.nodes. */
+  reportNodes(nodes: NodesStatus): void;
+}
+
+type HookRunner<H extends StageHook> = (ctx: HookContext, hook: H, readiness: Readiness) => Promise<Readiness>;
+type HookRunners = { [K in StageHookKind]: HookRunner<Extract<StageHook, { kind: K }>> };
+
+/** A stage is ready only when its objects and its preconditions are. */
+function mergeReadiness(objects: Readiness, precondition: Readiness): Readiness {
+  if (precondition.ready || !objects.ready) return objects;
+  return { ...precondition, ...(objects.components ? { components: objects.components } : {}) };
+}
+
+export const STAGE_HOOKS: HookRunners = {
+  async GeneratedSecrets(ctx, hook, readiness) {
+    if (ctx.paused) return readiness;
+    const created = await ensureGeneratedSecrets(ctx.client, ctx.observed, hook.secrets, hook.ownerReferences);
+    for (const name of created) ctx.log.info("generated secret", { name });
+    return readiness;
+  },
+
+  async SecretReferences(ctx, hook, readiness) {
+    return mergeReadiness(readiness, await secretPreconditions(ctx.client, hook.references, ctx.operatorNamespace));
+  },
+
+  async NodeRollout(ctx, hook, readiness) {
+    if (!readiness.ready || ctx.paused) return readiness;
+    const rollout = await rolloutNodeConfigs(ctx.rollout(), hook.configs);
+    ctx.reportNodes({
+      total: rollout.total,
+      updated: rollout.updated,
+      working: rollout.working,
+      degraded: rollout.degraded,
+      ...(rollout.desiredConfig ? { desiredConfig: rollout.desiredConfig } : {}),
+      ...(rollout.degradedNodes.length ? { degradedNodes: rollout.degradedNodes } : {}),
+    });
+    if (rollout.done) return readiness;
+    return {
+      ready: false,
+      reason: rollout.degraded > 0 ? "NodesDegraded" : "RollingOut",
+      message: rollout.message,
+      ...(rollout.degraded > 0 ? { degraded: true } : {}),
+      ...(readiness.components ? { components: readiness.components } : {}),
+    };
+  },
+};
+
+/** Runs a stage's hooks in order, threading its readiness through them. */
+export async function runStageHooks(ctx: HookContext, hooks: readonly StageHook[] | undefined, readiness: Readiness): Promise<Readiness> {
+  let result = readiness;
+  for (const hook of hooks ?? []) {
+    const run = STAGE_HOOKS[hook.kind] as HookRunner<StageHook>;
+    result = await run(ctx, hook, result);
+  }
+  return result;
+}
