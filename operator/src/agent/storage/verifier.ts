@@ -1,0 +1,185 @@
+// The verifier: every entry of two trees compared — type, content hash, size, mode, owner, mtime (ns),
+// symlink target, device numbers, hard-link groups, xattrs (incl. ACLs) and sparseness — with each
+// mismatch reported by path and field.
+import { createHash } from "node:crypto";
+import { createReadStream, type BigIntStats } from "node:fs";
+import path from "node:path";
+import { promises as fs } from "node:fs";
+import type { Host } from "../host/types.js";
+import { JUICEFS_INTERNAL_FILES } from "./layout.js";
+import { walkTree } from "./tree.js";
+import { readTreeXattrs, type TreeXattrs } from "./xattrs.js";
+
+export interface TreeRef {
+  /** Host path (what host commands see). */
+  hostPath: string;
+  /** The same tree in the agent's filesystem (host.hostPath of it). */
+  localPath: string;
+}
+
+export interface Mismatch {
+  path: string;
+  field: "missing" | "extra" | "type" | "size" | "content" | "mode" | "owner" | "mtime" | "symlink" | "rdev" | "hardlink" | "xattr" | "sparse";
+  source?: string;
+  destination?: string;
+}
+
+export interface VerifyReport {
+  entries: number;
+  files: number;
+  bytes: number;
+  mismatches: Mismatch[];
+  /** Total mismatches found; `mismatches` keeps the first `maxReported`. */
+  mismatchCount: number;
+  durationMs: number;
+}
+
+export interface VerifyOptions {
+  /** Whether the destination keeps holes (probe it with supportsHoles); sparseness is only checked then. */
+  checkSparse?: boolean;
+  maxReported?: number;
+  /** Files hashed at once. */
+  concurrency?: number;
+  onProgress?: (p: { files: number; bytes: number }) => void;
+}
+
+function kind(st: BigIntStats): string {
+  if (st.isFile()) return "file";
+  if (st.isDirectory()) return "directory";
+  if (st.isSymbolicLink()) return "symlink";
+  if (st.isFIFO()) return "fifo";
+  if (st.isSocket()) return "socket";
+  if (st.isCharacterDevice()) return "char-device";
+  if (st.isBlockDevice()) return "block-device";
+  return "other";
+}
+
+async function sha256File(file: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest("hex");
+}
+
+const isSparse = (st: BigIntStats) => st.isFile() && st.size > 0n && st.blocks * 512n + 4096n <= st.size;
+const internal = new Set<string>(JUICEFS_INTERNAL_FILES);
+const isInternal = (rel: string) => internal.has(rel.split("/")[0]!);
+const octal = (n: bigint) => (Number(n) & 0o7777).toString(8).padStart(4, "0");
+
+export async function verifyTrees(host: Host, source: TreeRef, destination: TreeRef, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const started = Date.now();
+  const maxReported = opts.maxReported ?? 200;
+  const mismatches: Mismatch[] = [];
+  let mismatchCount = 0;
+  const report = (m: Mismatch) => {
+    mismatchCount++;
+    if (mismatches.length < maxReported) mismatches.push(m);
+  };
+
+  const [srcX, dstX] = await Promise.all([readTreeXattrs(host, source.hostPath), readTreeXattrs(host, destination.hostPath)]);
+
+  const dst = new Map<string, BigIntStats>();
+  for await (const e of walkTree(destination.localPath)) if (!isInternal(e.rel)) dst.set(e.rel, e.stat);
+
+  // Hard-link groups: source inode → first path; the destination must map them to one inode too.
+  const srcLinkGroups = new Map<bigint, { first: string; dstIno?: bigint }>();
+  const hashJobs: Array<{ rel: string; size: bigint }> = [];
+  let entries = 0;
+  let files = 0;
+  let bytes = 0;
+
+  for await (const { rel, stat: s } of walkTree(source.localPath)) {
+    if (isInternal(rel)) continue;
+    entries++;
+    const d = dst.get(rel);
+    const shown = rel === "" ? "." : rel;
+    if (!d) {
+      report({ path: shown, field: "missing", source: kind(s) });
+      continue;
+    }
+    dst.delete(rel);
+    if (kind(s) !== kind(d)) {
+      report({ path: shown, field: "type", source: kind(s), destination: kind(d) });
+      continue;
+    }
+    if ((s.mode & 0o7777n) !== (d.mode & 0o7777n)) report({ path: shown, field: "mode", source: octal(s.mode), destination: octal(d.mode) });
+    if (s.uid !== d.uid || s.gid !== d.gid) report({ path: shown, field: "owner", source: `${s.uid}:${s.gid}`, destination: `${d.uid}:${d.gid}` });
+    if (s.mtimeNs !== d.mtimeNs) report({ path: shown, field: "mtime", source: String(s.mtimeNs), destination: String(d.mtimeNs) });
+    compareXattrs(rel, shown, srcX, dstX, report);
+    if (s.isSymbolicLink()) {
+      const [a, b] = await Promise.all([fs.readlink(path.join(source.localPath, rel)), fs.readlink(path.join(destination.localPath, rel))]);
+      if (a !== b) report({ path: shown, field: "symlink", source: a, destination: b });
+    } else if (s.isCharacterDevice() || s.isBlockDevice()) {
+      if (s.rdev !== d.rdev) report({ path: shown, field: "rdev", source: String(s.rdev), destination: String(d.rdev) });
+    } else if (s.isFile()) {
+      files++;
+      bytes += Number(s.size);
+      if (s.nlink > 1n) {
+        const g = srcLinkGroups.get(s.ino);
+        if (!g) srcLinkGroups.set(s.ino, { first: rel, dstIno: d.ino });
+        else if (g.dstIno !== d.ino) report({ path: shown, field: "hardlink", source: `linked to ${g.first}`, destination: "a separate file" });
+      }
+      if (s.nlink !== d.nlink) report({ path: shown, field: "hardlink", source: `${s.nlink} links`, destination: `${d.nlink} links` });
+      if (s.size !== d.size) {
+        report({ path: shown, field: "size", source: String(s.size), destination: String(d.size) });
+        continue;
+      }
+      if (opts.checkSparse && isSparse(s) && !isSparse(d)) {
+        report({ path: shown, field: "sparse", source: `${s.blocks * 512n} of ${s.size} bytes allocated`, destination: `${d.blocks * 512n} allocated` });
+      }
+      hashJobs.push({ rel, size: s.size });
+    }
+  }
+  for (const [rel, d] of dst) report({ path: rel === "" ? "." : rel, field: "extra", destination: kind(d) });
+
+  // Content: hash both sides, a few files at a time.
+  let hashedFiles = 0;
+  let hashedBytes = 0;
+  const concurrency = opts.concurrency ?? 4;
+  let next = 0;
+  const worker = async () => {
+    while (next < hashJobs.length) {
+      const job = hashJobs[next++]!;
+      const [a, b] = await Promise.all([sha256File(path.join(source.localPath, job.rel)), sha256File(path.join(destination.localPath, job.rel))]);
+      if (a !== b) report({ path: job.rel, field: "content", source: `sha256:${a}`, destination: `sha256:${b}` });
+      hashedFiles++;
+      hashedBytes += Number(job.size);
+      opts.onProgress?.({ files: hashedFiles, bytes: hashedBytes });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, hashJobs.length) }, worker));
+
+  return { entries, files, bytes, mismatches, mismatchCount, durationMs: Date.now() - started };
+}
+
+function compareXattrs(rel: string, shown: string, srcX: TreeXattrs, dstX: TreeXattrs, report: (m: Mismatch) => void): void {
+  const a = srcX.get(rel) ?? new Map<string, string>();
+  const b = dstX.get(rel) ?? new Map<string, string>();
+  for (const [name, value] of a) {
+    const other = b.get(name);
+    if (other === undefined) report({ path: shown, field: "xattr", source: `${name}=${value}`, destination: `${name} missing` });
+    else if (other !== value) report({ path: shown, field: "xattr", source: `${name}=${value}`, destination: `${name}=${other}` });
+  }
+  for (const [name, value] of b) if (!a.has(name)) report({ path: shown, field: "xattr", source: `${name} missing`, destination: `${name}=${value}` });
+}
+
+/** One line per mismatch, for logs, Events and the Degraded message. */
+export function describeMismatches(r: VerifyReport, limit = 5): string {
+  const shown = r.mismatches.slice(0, limit).map((m) => `${JSON.stringify(m.path)}: ${m.field}${m.source || m.destination ? ` (source ${m.source ?? "-"}, destination ${m.destination ?? "-"})` : ""}`);
+  const more = r.mismatchCount - shown.length;
+  return `${r.mismatchCount} mismatch(es) over ${r.entries} entries: ${shown.join("; ")}${more > 0 ? `; and ${more} more` : ""}`;
+}
+
+/** Whether a directory's filesystem keeps holes: writes a 1 MiB sparse probe and looks at its blocks. */
+export async function supportsHoles(localDir: string): Promise<boolean> {
+  const probe = path.join(localDir, `.olares-sparse-probe-${process.pid}`);
+  const fh = await fs.open(probe, "w", 0o600);
+  try {
+    await fh.write(Buffer.from("x"), 0, 1, 1024 * 1024 - 1);
+    await fh.sync();
+    const st = await fh.stat({ bigint: true });
+    return st.blocks * 512n < 1024n * 1024n;
+  } finally {
+    await fh.close();
+    await fs.rm(probe, { force: true });
+  }
+}

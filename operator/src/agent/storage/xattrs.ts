@@ -1,0 +1,52 @@
+// Extended attributes of a whole tree in one `getfattr` pass (Node has no xattr API). Covers every
+// namespace getfattr can read (user, trusted, security, system.posix_acl_* — i.e. ACLs too).
+import type { Host } from "../host/types.js";
+
+/** rel path → attribute name → hex value ("0x…"). Paths without attributes are absent. */
+export type TreeXattrs = Map<string, Map<string, string>>;
+
+/** getfattr escapes file names: "\\ooo" octal for newline, backslash and other specials. */
+export function unescapeGetfattrName(s: string): string {
+  const bytes: number[] = [];
+  const raw = Buffer.from(s, "utf8");
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (c === 0x5c && i + 3 < raw.length + 0 && /^[0-7]{3}$/.test(raw.subarray(i + 1, i + 4).toString("latin1"))) {
+      bytes.push(parseInt(raw.subarray(i + 1, i + 4).toString("latin1"), 8));
+      i += 3;
+    } else bytes.push(c);
+  }
+  return Buffer.from(bytes).toString("utf8");
+}
+
+/** Parses `getfattr -R -P -h -d -m - -e hex --absolute-names <dir>` run with cwd-free absolute `dir`. */
+export function parseGetfattrDump(dump: string, dir: string): TreeXattrs {
+  const out: TreeXattrs = new Map();
+  let current: Map<string, string> | undefined;
+  const prefix = dir.endsWith("/") ? dir : dir + "/";
+  for (const line of dump.split("\n")) {
+    if (line.startsWith("# file: ")) {
+      const name = unescapeGetfattrName(line.slice(8));
+      const rel = name === dir || name === prefix ? "" : name.startsWith(prefix) ? name.slice(prefix.length) : undefined;
+      if (rel === undefined) throw new Error(`getfattr reported ${JSON.stringify(name)} outside ${dir}`);
+      current = new Map();
+      out.set(rel, current);
+    } else if (line !== "" && current) {
+      const eq = line.indexOf("=");
+      if (eq > 0) current.set(line.slice(0, eq), line.slice(eq + 1));
+      else current.set(line, "");
+    }
+  }
+  return out;
+}
+
+/** Reads every xattr under `dir` (a host path). Exit 1 with only "Operation not supported" lines means none. */
+export async function readTreeXattrs(host: Host, dir: string): Promise<TreeXattrs> {
+  const r = await host.run(["getfattr", "-R", "-P", "-h", "-d", "-m", "-", "-e", "hex", "--absolute-names", dir], { timeoutMs: 30 * 60_000 });
+  if (r.exitCode === 127) throw new Error("getfattr is not installed on the host (Debian/Ubuntu package attr); the verifier needs it to compare xattrs");
+  const errors = r.stderr
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !/Operation not supported|No such file or directory/.test(l));
+  if (r.exitCode !== 0 && errors.length > 0) throw new Error(`getfattr ${dir} exited ${r.exitCode}: ${errors.slice(0, 3).join(" | ")}`);
+  return parseGetfattrDump(r.stdout, dir);
+}
