@@ -56,11 +56,11 @@ export async function formatVolume(host: Host, v: JuiceFSVolume): Promise<"forma
   return "formatted";
 }
 
-/** Mounts the volume at `path` in the background (juicefs mount -d), with the unit's flags. */
+/** Mounts the volume at `path` in the background (juicefs mount -d), with the unit's flags but no kernel writeback. */
 export async function mountVolume(host: Host, root: string, v: JuiceFSVolume, path: string): Promise<void> {
   if (await isJuiceFSMount(host, path)) return;
   await host.mkdir(path, 0o755);
-  const [sub, ...rest] = juicefsMountArgs(root, v, path);
+  const [sub, ...rest] = juicefsMountArgs(root, v, path, { kernelWriteback: false });
   const argv = [v.binary, sub!, "-d", "--log", `${root}/data/juicefs/mount-${path.split("/").pop()}.log`, ...rest];
   await host.mkdir(`${root}/data/juicefs`, 0o700);
   const r = await host.run(argv, { env: secretEnv(v, false), timeoutMs: 2 * 60_000 });

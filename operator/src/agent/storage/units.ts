@@ -179,14 +179,17 @@ export function renderJuiceFSEnv(c: Pick<JuiceFSMountConfig, "metaPassword">, pa
 }
 
 /** The mount flags olares-cli uses, plus xattrs (rsync -X needs them) and the cache size from the spec. */
-export function juicefsMountArgs(root: string, c: JuiceFSMountConfig, mountPoint: string): string[] {
+/**
+ * `kernelWriteback: false` drops `-o writeback_cache` (the staging mount): with FUSE's kernel writeback
+ * a late page flush can overwrite an mtime rsync has just set, and the copy would never converge.
+ */
+export function juicefsMountArgs(root: string, c: JuiceFSMountConfig, mountPoint: string, opts: { kernelWriteback?: boolean } = {}): string[] {
   if (!Number.isInteger(c.cacheSizeMiB) || c.cacheSizeMiB < 0) throw new Error(`juicefs.cache.sizeMiB: ${c.cacheSizeMiB} must be a whole number of MiB`);
   if (/\s|:\/\/[^/]*:[^/]*@/.test(c.metaUrl)) throw new Error("juicefs metadata URL must not carry a password or spaces (the password goes in META_PASSWORD)");
   const l = storageLayout(root);
   return [
     "mount",
-    "-o",
-    "writeback_cache",
+    ...(opts.kernelWriteback === false ? [] : ["-o", "writeback_cache"]),
     "--entry-cache",
     "300",
     "--attr-cache",

@@ -54,7 +54,9 @@ function kind(st: BigIntStats): string {
   return "other";
 }
 
-async function sha256File(file: string): Promise<string> {
+async function sha256File(file: string, size: bigint): Promise<string> {
+  // Small files in one read (most of a tree); large ones streamed.
+  if (size <= 4n << 20n) return createHash("sha256").update(await fs.readFile(file)).digest("hex");
   const h = createHash("sha256");
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   return h.digest("hex");
@@ -134,12 +136,12 @@ export async function verifyTrees(host: Host, source: TreeRef, destination: Tree
   // Content: hash both sides, a few files at a time.
   let hashedFiles = 0;
   let hashedBytes = 0;
-  const concurrency = opts.concurrency ?? 4;
+  const concurrency = opts.concurrency ?? 8;
   let next = 0;
   const worker = async () => {
     while (next < hashJobs.length) {
       const job = hashJobs[next++]!;
-      const [a, b] = await Promise.all([sha256File(path.join(source.localPath, job.rel)), sha256File(path.join(destination.localPath, job.rel))]);
+      const [a, b] = await Promise.all([sha256File(path.join(source.localPath, job.rel), job.size), sha256File(path.join(destination.localPath, job.rel), job.size)]);
       if (a !== b) report({ path: job.rel, field: "content", source: `sha256:${a}`, destination: `sha256:${b}` });
       hashedFiles++;
       hashedBytes += Number(job.size);
