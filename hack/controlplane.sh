@@ -77,9 +77,28 @@ build_kwok() {
   GOBIN=$PWD CGO_ENABLED=0 nice -n "${CONTROLPLANE_NICE:-10}" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 }
 
+# kwok simulates nothing without Stage objects; kwokctl feeds it kwok's own default stages. Same here:
+# node-initialize, node-heartbeat-with-lease and the fast pod stages, read from the kwok module source
+# in the Go module cache (never copied into this repository).
+kwok_stages() {
+  [[ -s $kwok_dir/stages.yaml ]] && return 0
+  need_go
+  local src f
+  src=$(cd "$kwok_dir" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | awk -F'"' '$2 == "Dir" { print $4 }')
+  [[ -d $src/kustomize/stage ]] || die "kwok $KWOK_VERSION source not found in the Go module cache"
+  {
+    for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+      pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+      echo "---"; cat "$src/kustomize/stage/$f"
+    done
+  } >"$kwok_dir/stages.yaml.tmp"
+  mv "$kwok_dir/stages.yaml.tmp" "$kwok_dir/stages.yaml"
+}
+
 cmd_build() {
   build_into "$etcd_dir" "etcd $ETCD_VERSION" build_etcd
   build_into "$kwok_dir" "kwok $KWOK_VERSION" build_kwok
+  kwok_stages
   build_into "$kube_dir" "kube-apiserver, kube-controller-manager, kube-scheduler $KUBE_VERSION" build_kubernetes
 }
 
@@ -96,6 +115,7 @@ require_built() {
   for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
     [[ -x $(bin_path "$b") ]] || missing+=("$b")
   done
+  [[ -s $kwok_dir/stages.yaml ]] || missing+=("kwok stages")
   [[ ${#missing[@]} -eq 0 ]] || die "not built: ${missing[*]} (run: $0 build)"
 }
 
@@ -115,7 +135,7 @@ wait_healthy() { # name pid url timeout-seconds [curl args...]
   local name=$1 pid=$2 url=$3 timeout=$4; shift 4
   local deadline=$((SECONDS + timeout)) body=""
   while ((SECONDS < deadline)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! running "$pid"; then
       die "$name exited during startup; last log lines:
 $(tail -n 20 "$dir/logs/$name.log" 2>/dev/null)"
     fi
@@ -291,7 +311,7 @@ EOF
     --kubeconfig "$dir/scheduler.kubeconfig" \
     --authentication-kubeconfig "$dir/scheduler.kubeconfig" --authorization-kubeconfig "$dir/scheduler.kubeconfig" \
     --bind-address 127.0.0.1 --secure-port "$sched_port" --leader-elect=false --profiling=false --v=1)
-  kwok_pid=$(launch kwok "$(bin_path kwok)" --kubeconfig "$dir/kwok.kubeconfig" \
+  kwok_pid=$(launch kwok "$(bin_path kwok)" --kubeconfig "$dir/kwok.kubeconfig" --config "$kwok_dir/stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
     --cidr 10.244.0.0/16 --node-ip 127.0.0.1 --node-lease-duration-seconds 40 --server-address "127.0.0.1:$kwok_port")
   wait_healthy kube-controller-manager "$kcm_pid" "https://127.0.0.1:$kcm_port/healthz" 90 -k
@@ -313,6 +333,13 @@ start_watchdog() { # owner-pid
   echo "$!" >"$dir/watchdog.pid"
 }
 
+# Alive and not a zombie (an exited component waits to be reaped by whoever adopted it).
+running() { # pid
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ $state != Z* ]]
+}
+
 # Stops every process recorded in DIR/pids (TERM, then KILL after 10s) and removes DIR unless asked to keep it.
 cmd_stop() {
   local d=${1:-}; [[ -n $d && -d $d/pids ]] || die "usage: $0 stop DIR (a directory printed by start)"
@@ -326,7 +353,7 @@ cmd_stop() {
   local deadline=$((SECONDS + 10)) alive
   while ((SECONDS < deadline)); do
     alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    for pid in "${pids[@]}"; do running "$pid" && alive=1; done
     ((alive)) || break
     sleep 0.1
   done
