@@ -116,4 +116,63 @@ export const CEL_CASES: Record<string, RuleCase> = {
     pass: (s) => { s.nodes = { rollout: { maxUnavailable: 2 } }; },
     fail: (s) => { s.nodes = { rollout: { maxUnavailable: 0 } }; },
   },
+  "spec.version :: spec.version must not go back to an older release (downgrades are not supported)": {
+    old: (s) => { s.version = "1.12.1"; },
+    pass: (s) => { s.version = "1.13.0-rc.1"; },
+    fail: (s) => { s.version = "1.12.1-rc.2"; },
+  },
+  "spec.registry.mirrors :: registry.mirrors must list each registry once (docker.io, index.docker.io, registry-1.docker.io, registry.hub.docker.com are one registry)": {
+    pass: (s) => { s.registry = { mirrors: [{ endpoints: ["https://a.example.com"] }, { registry: "ghcr.io", endpoints: ["https://b.example.com"] }] }; },
+    fail: (s) => { s.registry = { mirrors: [{ endpoints: ["https://a.example.com"] }, { registry: "registry-1.docker.io", endpoints: ["https://b.example.com"] }] }; },
+  },
+  "spec.registry.mirrors[].endpoints[] :: registry mirror endpoints must not contain . or .. path segments": {
+    pass: (s) => { s.registry = { mirrors: [{ endpoints: ["https://m.example.com/v2/.well-known"] }] }; },
+    fail: (s) => { s.registry = { mirrors: [{ endpoints: ["https://m.example.com/v2/%2e%2e/x"] }] }; },
+    field: "spec.registry.mirrors[0].endpoints[0]",
+  },
+  "spec.storage :: storage.juicefs.cache.dir must not be storage.rootPath or one of its parents": {
+    pass: (s) => { s.storage = { type: "JuiceFS", rootPath: "/data/olares", juicefs: { objectStore: { type: "ManagedMinIO" }, cache: { dir: "/data/cache" } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", rootPath: "/data/olares", juicefs: { objectStore: { type: "ManagedMinIO" }, cache: { dir: "/data" } } }; },
+  },
+  "spec.storage.rootPath :: storage.rootPath must not be inside a system directory (/bin /boot /dev /etc /lib /lib32 /lib64 /proc /run /sbin /sys /tmp /usr /var/run)": {
+    pass: (s) => { s.storage = { rootPath: "/var/lib/olares" }; },
+    fail: (s) => { s.storage = { rootPath: "/usr/olares" }; },
+  },
+  "spec.storage.juicefs.cache.dir :: storage.juicefs.cache.dir must not be inside a system directory (/bin /boot /dev /etc /lib /lib32 /lib64 /proc /run /sbin /sys /tmp /usr /var/run)": {
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "ManagedMinIO" }, cache: { dir: "/mnt/jfscache" } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "ManagedMinIO" }, cache: { dir: "/tmp/jfscache" } } }; },
+  },
+  "spec.storage.juicefs.objectStore.endpoint :: storage.juicefs.objectStore.endpoint must not contain . or .. path segments": {
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3, type: "MinIO", region: undefined, endpoint: "https://minio.lan:9000/a.b" } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3, type: "MinIO", region: undefined, endpoint: "https://minio.lan:9000/../x" } } }; },
+  },
+  "spec.os.ntp.servers[] :: os.ntp.servers entries must be host names or IP addresses": {
+    pass: (s) => { s.os = { ntp: { servers: ["192.168.1.1", "pool.ntp.org"] } }; },
+    fail: (s) => { s.os = { ntp: { servers: ["pool.ntp.org", "10.0.0"] } }; },
+    field: "spec.os.ntp.servers[1]",
+  },
+  "spec.os.ssh :: os.ssh.port must not be a port Kubernetes uses (2379, 2380, 6443, 10250, 10257, 10259)": {
+    pass: (s) => { s.os = { ssh: { port: 2222 } }; },
+    fail: (s) => { s.os = { ssh: { port: 6443 } }; },
+  },
+  "spec.os.packages :: os.packages must not install a second container runtime (containerd, containerd.io, docker.io, docker-ce, docker-ce-cli, podman, runc, moby-engine, k3s)": {
+    pass: (s) => { s.os = { packages: ["nfs-common"] }; },
+    fail: (s) => { s.os = { packages: ["nfs-common", "docker.io"] }; },
+  },
+  "spec.os.sysctl :: os.sysctl keys must start with one of abi, crypto, debug, dev, fs, kernel, net, sunrpc, user, vm (kernel parameters under /proc/sys)": {
+    pass: (s) => { s.os = { sysctl: { "net.core.somaxconn": "4096", "fs/inotify/max_user_watches": "524288" } }; },
+    fail: (s) => { s.os = { sysctl: { "foo.bar": "1" } }; },
+  },
+  "spec.os.sysctl :: os.sysctl must not set kernel.core_pattern, kernel.modprobe, kernel.hotplug, kernel.poweroff_cmd, fs.binfmt_misc.register (they make the kernel run a program)": {
+    pass: (s) => { s.os = { sysctl: { "kernel.pid_max": "4194304" } }; },
+    fail: (s) => { s.os = { sysctl: { "kernel/modprobe": "/tmp/x" } }; },
+  },
+  "spec.os.sysctl :: os.sysctl values must be numbers or words separated by spaces (letters, digits, - _ . : , / + =)": {
+    pass: (s) => { s.os = { sysctl: { "net.ipv4.tcp_rmem": "4096 87380 6291456" } }; },
+    fail: (s) => { s.os = { sysctl: { "vm.swappiness": "(10)" } }; },
+  },
+  "spec.olaresd.url :: olaresd.url must not contain . or .. path segments": {
+    pass: (s) => { s.olaresd = { url: "https://dl.example.com/v1.2/olaresd.tar.gz", sha256: "a".repeat(64) }; },
+    fail: (s) => { s.olaresd = { url: "https://dl.example.com/a/%2E./olaresd.tar.gz", sha256: "a".repeat(64) }; },
+  },
 };

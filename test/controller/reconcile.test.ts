@@ -78,6 +78,7 @@ describe("Reconciler", () => {
       "Ready",
       "Progressing",
       "Degraded",
+      "SpecValid",
       "PrerequisitesReady",
       "NodeAgentReady",
       "NodeConfigReady",
@@ -342,7 +343,8 @@ describe("Reconciler", () => {
   it("JuiceFS on S3: reported Degraded (JuiceFSNotAvailable, this release sets up LocalFS only), never Ready, no secret in status", async () => {
     const spec = {
       ...baseSpec(),
-      storage: { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "b", credentialsSecretRef: { name: "s3" } } } },
+      // a spec the API server admits (bucket of 3+ characters, a region for S3): the controller validates too
+      storage: { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "olares-data", region: "us-east-1", credentialsSecretRef: { name: "s3" } } } },
     };
     const h = harness({ crs: [installation("olares", spec)] });
     h.cluster.seed({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3", namespace: "olares-operator" }, data: { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" } });

@@ -4,6 +4,7 @@ export * from "./crd.js";
 export * from "./defaults.js";
 export * from "./validate.js";
 export * from "./secret-references.js";
+export { SEMANTIC_RULES, isDowngrade, semanticProblems, type SemanticRule, type CelTwin } from "./semantic-rules.js";
 export {
   applySchemaDefaults,
   findUnknownFields,

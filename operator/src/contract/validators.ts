@@ -87,9 +87,12 @@ function rawUrlPath(s: string): string {
   return rest.split(/[?#]/)[0] ?? "";
 }
 
-/** A URL whose path has . or .. segments (also percent-encoded): the parser would silently fold them away. */
+/**
+ * A URL whose path has a . or .. segment, also percent-encoded (%2e): the URL parser would silently fold
+ * it away. The CRD's twin is the CEL rule on each URL field (see api/semantic-rules.ts, url-dot-segments).
+ */
 export function urlHasDotSegment(s: string): boolean {
-  return hasDotSegment(rawUrlPath(s));
+  return /(^|\/)(\.|%2[eE]){1,2}(\/|$)/.test(rawUrlPath(s));
 }
 
 /**

@@ -1,7 +1,7 @@
 // Reconciles the single honoured OlaresInstallation: walks the rendered stages in order (apply, then
 // readiness), stops at the first stage that is not ready, prunes what is no longer wanted and writes
 // status computed from observations only. Level-triggered: call it with the CR name on any change.
-import { defaultSpec, type DefaultedSpec } from "../api/index.js";
+import { defaultSpec, formatProblem, isDowngrade, validateInstallation, type DefaultedSpec } from "../api/index.js";
 import type { ClusterClient } from "../kube/types.js";
 import type { OperatorMetrics } from "../kube/metrics.js";
 import { createEventRecorder, type EventType } from "../kube/events.js";
@@ -117,6 +117,9 @@ export class Reconciler {
     const view = reconcileView(this.observed, this.nodeWrites);
     let spec: DefaultedSpec;
     let desired: DesiredState;
+    // The same checks as `validate` and admission, before anything is applied or pruned.
+    const problem = specProblem(cr);
+    if (problem) return this.invalid(cr, new Error(problem));
     try {
       spec = defaultedSpec(cr);
       desired = render(spec, gatherFacts(cr, spec, view, this.opts.operatorImage));
@@ -314,7 +317,7 @@ export class Reconciler {
     const previous = cr.status as InstallationStatus | undefined;
     const message = `invalid spec: ${err.message}`;
     this.log.warn("cannot render the installation", { installation: cr.metadata.name, error: err.message });
-    const summary = new Set(["Ready", "Progressing", "Degraded"]);
+    const summary = new Set(["Ready", "Progressing", "Degraded", "SpecValid"]);
     const status: InstallationStatus = {
       ...previous,
       observedGeneration: generation,
@@ -326,6 +329,7 @@ export class Reconciler {
             { type: "Ready", status: "False", reason: "InvalidSpec", message },
             { type: "Progressing", status: "False", reason: "InvalidSpec", message },
             { type: "Degraded", status: "True", reason: "InvalidSpec", message },
+            { type: "SpecValid", status: "False", reason: "InvalidSpec", message },
           ],
           previous?.conditions,
           generation,
@@ -381,6 +385,24 @@ export function withDisabledStages(results: StageResult[]): StageResult[] {
         readiness: { ready: true, reason: "Disabled", message: `stage ${entry.name} is disabled by the spec` },
       },
   );
+}
+
+/**
+ * The first problem `validate` would report for this CR (schema, CEL, semantic rules), plus a downgrade
+ * below the version already rolled out (status.version: the controller has no stored object to compare
+ * with, the API server's transition rule does). Undefined when the spec is valid.
+ */
+export function specProblem(cr: KubeObject): string | undefined {
+  const doc = { apiVersion: cr.apiVersion, kind: cr.kind, metadata: { name: cr.metadata.name }, spec: cr.spec };
+  const problems = validateInstallation(doc, { strict: false }).problems;
+  const spec = cr.spec as { version?: unknown } | undefined;
+  const installed = (cr.status as InstallationStatus | undefined)?.version;
+  if (installed && typeof spec?.version === "string" && isDowngrade(installed, spec.version)) {
+    problems.push({ field: "spec.version", rule: `Forbidden: downgrade from ${installed} (rolled out) to ${spec.version} is not supported` });
+  }
+  if (problems.length === 0) return undefined;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more: run olares-operator validate)` : "";
+  return `${formatProblem(problems[0]!)}${more}`;
 }
 
 /** CRD + operator defaults on a copy; the CR itself is never written. */

@@ -7,7 +7,7 @@ import type { NodesStatus } from "../api/index.js";
 export type { NodesStatus };
 import { sortKeysDeep } from "../contract/index.js";
 
-export type Phase = "Pending" | "Installing" | "Ready" | "Upgrading" | "Migrating" | "Degraded" | "Deleting" | "Ignored";
+export type Phase = "Pending" | "Installing" | "AwaitingActivation" | "Ready" | "Upgrading" | "Migrating" | "Degraded" | "Deleting" | "Ignored";
 
 export interface Condition {
   type: string;
@@ -63,6 +63,10 @@ export interface StatusInput {
   now: string;
 }
 
+function blockingReason(input: StatusInput): string | undefined {
+  return input.stages.find((s) => !s.readiness.ready)?.readiness.reason;
+}
+
 function phaseFor(input: StatusInput, allReady: boolean, degraded: boolean, activeType: string | undefined): Phase {
   const prevVersion = input.previous?.version;
   const migrating = activeType !== undefined && activeType !== input.specStorageType;
@@ -70,6 +74,8 @@ function phaseFor(input: StatusInput, allReady: boolean, degraded: boolean, acti
   if (migrating) return degraded ? "Degraded" : "Migrating";
   if (allReady) return "Ready";
   if (degraded) return "Degraded";
+  // Everything is installed; the owner has not activated Olares in the wizard yet.
+  if (blockingReason(input) === "AwaitingActivation") return "AwaitingActivation";
   if (prevVersion && prevVersion !== input.specVersion) return "Upgrading";
   if (!input.anythingApplied) return "Pending";
   return "Installing";
@@ -100,6 +106,7 @@ export function computeStatus(input: StatusInput): InstallationStatus {
     degraded
       ? { type: "Degraded", status: "True", reason: degradedStage!.readiness.reason, message: `${degradedStage!.name}: ${degradedStage!.readiness.message}` }
       : { type: "Degraded", status: "False", reason: "AsExpected", message: "no failures observed" },
+    { type: "SpecValid", status: "True", reason: "Valid", message: "the spec passes every validation rule" },
     ...input.stages.map((s): ConditionInput => ({
       type: `${s.name}Ready`,
       status: s.readiness.ready ? "True" : "False",
