@@ -599,7 +599,8 @@ export interface OlaresInstallationStatus {
   /**
    * Lifecycle phase.
    */
-  phase?: "Pending" | "Installing" | "Ready" | "Upgrading" | "Migrating" | "Degraded" | "Deleting" | "Ignored";
+  phase?:
+    "Pending" | "Installing" | "Ready" | "Updating" | "Upgrading" | "Migrating" | "Degraded" | "Deleting" | "Ignored";
   /**
    * Human-readable summary of the current state.
    */
@@ -685,6 +686,10 @@ export interface NodesStatus {
    * Selected nodes.
    */
   total: number;
+  /**
+   * Nodes left alone (skip label set, or outside spec.nodes.selector).
+   */
+  skipped?: number;
   /**
    * Nodes running the desired configuration.
    */

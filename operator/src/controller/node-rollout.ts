@@ -56,6 +56,8 @@ export interface RolloutContext {
 
 export interface RolloutStatus {
   total: number;
+  /** Nodes left alone: skip label set, or outside spec.nodes.selector. */
+  skipped: number;
   updated: number;
   working: number;
   degraded: number;
@@ -123,7 +125,7 @@ function describeDesired(configs: NodeConfig[]): string | undefined {
   return configs.map((c) => `${c.group}=${c.id}`).join(",");
 }
 
-function aggregate(nodes: PlannedNode[]): Omit<RolloutStatus, "done" | "message" | "desiredConfig"> {
+function aggregate(nodes: PlannedNode[]): Omit<RolloutStatus, "done" | "message" | "desiredConfig" | "skipped"> {
   const degradedNodes = nodes.filter((n) => n.hs.state === "Degraded").map((n) => ({ name: n.name, reason: n.hs.reason }));
   return {
     total: nodes.length,
@@ -135,8 +137,18 @@ function aggregate(nodes: PlannedNode[]): Omit<RolloutStatus, "done" | "message"
   };
 }
 
-function summarize(counts: ReturnType<typeof aggregate>, nodes: PlannedNode[], blockedBy: string | undefined): string {
-  const parts = [`${counts.updated}/${counts.total} nodes updated`];
+function skippedNote(skipped: number): string {
+  return `${skipped} ${skipped === 1 ? "node" : "nodes"} skipped (skip label or outside spec.nodes.selector)`;
+}
+
+function noNodesMessage(skipped: number, spec: NodesSpec): string {
+  if (skipped === 0) return "no nodes in the cluster";
+  return `no node selected: ${skippedNote(skipped)}; check spec.nodes.selector and the ${spec.skipLabel ?? "olares.com/skip-config"} label`;
+}
+
+function summarize(counts: ReturnType<typeof aggregate> & { skipped: number }, nodes: PlannedNode[], blockedBy: string | undefined): string {
+  const parts = [`${counts.updated}/${counts.total} ${counts.total === 1 ? "node" : "nodes"} updated`];
+  if (counts.skipped) parts.push(skippedNote(counts.skipped));
   const working = nodes.filter((n) => n.hs.state === "Working").map((n) => n.name);
   if (working.length) parts.push(`working: ${working.join(", ")}`);
   if (counts.degradedNodes.length) parts.push(`degraded: ${counts.degradedNodes.map((d) => `${d.name} (${d.reason || "no reason given"})`).join("; ")}`);
@@ -149,9 +161,10 @@ function summarize(counts: ReturnType<typeof aggregate>, nodes: PlannedNode[], b
  * One level-triggered rollout step: copies policy annotations, hands `desired-config` to as many nodes
  * as maxUnavailable allows, and reports the aggregate. Call it on every reconcile and on Node changes.
  */
-export async function rolloutNodeConfigs(ctx: RolloutContext, configs: NodeConfig[]): Promise<RolloutStatus> {
+export async function rolloutNodeConfigs(ctx: RolloutContext, configs: NodeConfig[], opts: { observeOnly?: boolean } = {}): Promise<RolloutStatus> {
   const spec = nodesSpec(ctx);
-  const selected = selectNodes(ctx.observed.list("v1", "Node"), {
+  const allNodes = ctx.observed.list("v1", "Node");
+  const selected = selectNodes(allNodes, {
     ...(spec.selector ? { selector: spec.selector } : {}),
     ...(spec.skipLabel ? { skipLabel: spec.skipLabel } : {}),
   });
@@ -163,10 +176,11 @@ export async function rolloutNodeConfigs(ctx: RolloutContext, configs: NodeConfi
   const plan = planHandOut(nodes, max, { paused: spec.rollout?.paused === true });
   // Hand-outs first (they carry the policy too, in the same patch), then policy-only updates; at most
   // NODE_PATCH_BUDGET per reconcile, the rest on the next one (the patched Nodes' events trigger it).
-  const handOut = plan.handOut.slice(0, NODE_PATCH_BUDGET);
+  // observeOnly (paused, or the stage's objects not ready yet): count what the nodes report, write nothing.
+  const handOut = opts.observeOnly ? [] : plan.handOut.slice(0, NODE_PATCH_BUDGET);
   const handing = new Set(handOut.map((n) => n.name));
   const policyOnly = nodes
-    .filter((n) => !handing.has(n.name))
+    .filter((n) => !opts.observeOnly && !handing.has(n.name))
     .map((n) => ({ n, changed: changedAnnotations(n.node, policy) }))
     .filter((p) => Object.keys(p.changed).length > 0)
     .slice(0, NODE_PATCH_BUDGET - handOut.length);
@@ -180,7 +194,7 @@ export async function rolloutNodeConfigs(ctx: RolloutContext, configs: NodeConfi
   ]);
   const deferred = plan.handOut.length - handOut.length;
 
-  const counts = aggregate(nodes);
+  const counts = { ...aggregate(nodes), skipped: allNodes.length - selected.length };
   const done = counts.total > 0 ? counts.updated === counts.total : configs.length === 0 || selected.length === 0;
   const pending = nodes.some((n) => n.hs.desired !== n.target);
   const blockedBy = done || !pending ? undefined : deferred > 0 ? `${deferred} more node(s) get their config on the next reconcile` : plan.blockedBy;
@@ -188,7 +202,7 @@ export async function rolloutNodeConfigs(ctx: RolloutContext, configs: NodeConfi
     ...counts,
     ...(desiredConfig ? { desiredConfig } : {}),
     done,
-    message: counts.total === 0 ? "no selected nodes" : summarize(counts, nodes, blockedBy),
+    message: counts.total === 0 ? noNodesMessage(counts.skipped, spec) : summarize(counts, nodes, blockedBy),
   };
 }
 

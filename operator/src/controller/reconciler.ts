@@ -16,6 +16,7 @@ import {
   nodeConfigMapName,
   refOf,
   silentLogger,
+  stageHook,
   type DesiredState,
   type KubeObject,
   type Logger,
@@ -29,7 +30,7 @@ import { needsApply } from "./diff.js";
 import { gatherFacts } from "./facts.js";
 import { honouredInstallation } from "./honoured.js";
 import { ownedObjects, pruneUndesired } from "./prune.js";
-import { runStageHooks, type HookContext } from "./stage-hooks.js";
+import { nodesStatusOf, runStageHooks, type HookContext } from "./stage-hooks.js";
 import {
   computeStatus,
   condition,
@@ -40,7 +41,7 @@ import {
   type NodesStatus,
   type StageResult,
 } from "./status.js";
-import { cleanupNodes, type RolloutContext } from "./node-rollout.js";
+import { cleanupNodes, rolloutNodeConfigs, type RolloutContext } from "./node-rollout.js";
 import { reconcileView } from "./reconcile-view.js";
 import { NodeWriteOverlay } from "./node-writes.js";
 
@@ -141,6 +142,10 @@ export class Reconciler {
       results.push({ name: stage.name, readiness });
       if (!readiness.ready) blocking = stage.name;
     }
+
+    // A NodeConfig stage that waited on an earlier one still reports what the nodes say.
+    const rolloutHook = desired.stages.map((st) => stageHook(st, "NodeRollout")).find((h) => h !== undefined);
+    if (!nodes && rolloutHook) nodes = nodesStatusOf(await rolloutNodeConfigs(this.rolloutContext(cr, spec, view), rolloutHook.configs, { observeOnly: true }));
 
     if (!paused) await this.prune(cr, desired, view);
     const stageResults = withDisabledStages(results);

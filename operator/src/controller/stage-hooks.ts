@@ -6,7 +6,7 @@ import type { KubeObject, Logger, ObservedState, Readiness, StageHook, StageHook
 import type { NodesStatus } from "./status.js";
 import { ensureGeneratedSecrets } from "./generated-secrets.js";
 import { secretPreconditions } from "./preconditions.js";
-import { rolloutNodeConfigs, type RolloutContext } from "./node-rollout.js";
+import { rolloutNodeConfigs, type RolloutContext, type RolloutStatus } from "./node-rollout.js";
 import type { ReconcileClient } from "./reconciler.js";
 
 export interface HookContext {
@@ -45,17 +45,14 @@ export const STAGE_HOOKS: HookRunners = {
   },
 
   async NodeRollout(ctx, hook, readiness) {
-    if (!readiness.ready || ctx.paused) return readiness;
-    const rollout = await rolloutNodeConfigs(ctx.rollout(), hook.configs);
-    ctx.reportNodes({
-      total: rollout.total,
-      updated: rollout.updated,
-      working: rollout.working,
-      degraded: rollout.degraded,
-      ...(rollout.desiredConfig ? { desiredConfig: rollout.desiredConfig } : {}),
-      ...(rollout.degradedNodes.length ? { degradedNodes: rollout.degradedNodes } : {}),
-    });
-    if (rollout.done) return readiness;
+    // Paused, or the configs not stored yet: nothing is handed out, but status.nodes still says what the
+    // nodes report (a status without it would drop the whole nodes block).
+    const observeOnly = !readiness.ready || ctx.paused;
+    const rollout = await rolloutNodeConfigs(ctx.rollout(), hook.configs, { observeOnly });
+    ctx.reportNodes(nodesStatusOf(rollout));
+    if (observeOnly) return readiness;
+    // Every node skipped: ready, but the message says no node got the config.
+    if (rollout.done) return rollout.total === 0 ? { ...readiness, message: rollout.message } : readiness;
     return {
       ready: false,
       reason: rollout.degraded > 0 ? "NodesDegraded" : "RollingOut",
@@ -65,6 +62,19 @@ export const STAGE_HOOKS: HookRunners = {
     };
   },
 };
+
+/** status.nodes from a rollout step: always complete (total, updated, working, degraded, skipped). */
+export function nodesStatusOf(rollout: RolloutStatus): NodesStatus {
+  return {
+    total: rollout.total,
+    skipped: rollout.skipped,
+    updated: rollout.updated,
+    working: rollout.working,
+    degraded: rollout.degraded,
+    ...(rollout.desiredConfig ? { desiredConfig: rollout.desiredConfig } : {}),
+    ...(rollout.degradedNodes.length ? { degradedNodes: rollout.degradedNodes } : {}),
+  };
+}
 
 /** Runs a stage's hooks in order, threading its readiness through them. */
 export async function runStageHooks(ctx: HookContext, hooks: readonly StageHook[] | undefined, readiness: Readiness): Promise<Readiness> {

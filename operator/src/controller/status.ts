@@ -7,7 +7,7 @@ import type { NodesStatus } from "../api/index.js";
 export type { NodesStatus };
 import { sortKeysDeep } from "../contract/index.js";
 
-export type Phase = "Pending" | "Installing" | "AwaitingActivation" | "Ready" | "Upgrading" | "Migrating" | "Degraded" | "Deleting" | "Ignored";
+export type Phase = "Pending" | "Installing" | "AwaitingActivation" | "Ready" | "Updating" | "Upgrading" | "Migrating" | "Degraded" | "Deleting" | "Ignored";
 
 export interface Condition {
   type: string;
@@ -76,9 +76,19 @@ function phaseFor(input: StatusInput, allReady: boolean, degraded: boolean, acti
   if (degraded) return "Degraded";
   // Everything is installed; the owner has not activated Olares in the wizard yet.
   if (blockingReason(input) === "AwaitingActivation") return "AwaitingActivation";
-  if (prevVersion && prevVersion !== input.specVersion) return "Upgrading";
+  // Installing only until the first Ready (status.version is set then): afterwards a change is an
+  // update, or an upgrade when spec.version moved.
+  if (prevVersion) return prevVersion !== input.specVersion ? "Upgrading" : "Updating";
   if (!input.anythingApplied) return "Pending";
   return "Installing";
+}
+
+/** "Olares 1.12.1 is rolled out to 2/2 nodes (1 skipped)": never claims nodes it did not configure. */
+function rolledOutMessage(version: string, nodes: NodesStatus | undefined): string {
+  if (!nodes) return `Olares ${version} is rolled out`;
+  const skipped = nodes.skipped ? ` (${nodes.skipped} skipped)` : "";
+  if (nodes.total === 0) return `Olares ${version} is ready, but no node is configured: no node selected${skipped}`;
+  return `Olares ${version} is rolled out to ${nodes.updated}/${nodes.total} ${nodes.total === 1 ? "node" : "nodes"}${skipped}`;
 }
 
 export function computeStatus(input: StatusInput): InstallationStatus {
@@ -101,7 +111,7 @@ export function computeStatus(input: StatusInput): InstallationStatus {
     input.paused
       ? { type: "Progressing", status: "False", reason: "Paused", message: "spec.paused is true: the operator changes nothing" }
       : allReady
-        ? { type: "Progressing", status: "False", reason: "Stable", message: `Olares ${input.specVersion} is rolled out` }
+        ? { type: "Progressing", status: "False", reason: "Stable", message: rolledOutMessage(input.specVersion, input.nodes) }
         : { type: "Progressing", status: degraded ? "False" : "True", reason: phase, message },
     degraded
       ? { type: "Degraded", status: "True", reason: degradedStage!.readiness.reason, message: `${degradedStage!.name}: ${degradedStage!.readiness.message}` }

@@ -149,5 +149,5 @@ export function objectsReadiness(
     if (!verdict.ready && !blocking) blocking = verdict;
   }
   if (blocking) return { ready: false, reason: blocking.reason, message: blocking.message, components, ...(degraded ? { degraded } : {}) };
-  return { ready: true, reason: "Ready", message: `${desired.length} objects ready`, components };
+  return { ready: true, reason: "Ready", message: `${desired.length} ${desired.length === 1 ? "object" : "objects"} ready`, components };
 }
