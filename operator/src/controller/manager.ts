@@ -18,6 +18,9 @@ import { FACT_INFORMERS } from "./facts.js";
 
 export const LEASE_NAME = "olares-operator";
 
+/** Progress-only status writes at most every 500 ms: a fast install writes status per step, not per object. */
+export const DEFAULT_STATUS_COALESCE_MS = 500;
+
 export interface ManagerOptions {
   client: KubeClient & ListerWatcher;
   operatorImage: string;
@@ -31,6 +34,8 @@ export interface ManagerOptions {
   resyncPeriodMs?: number;
   clock?: Clock;
   progressRequeueMs?: number;
+  /** Progress-only status changes within this many ms of the last status write wait (see ReconcilerOptions). */
+  statusCoalesceMs?: number;
 }
 
 export class Manager {
@@ -86,6 +91,7 @@ export class Manager {
       now: () => new Date(clock.now()),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
       ...(opts.progressRequeueMs !== undefined ? { progressRequeueMs: opts.progressRequeueMs } : {}),
+      statusCoalesceMs: opts.statusCoalesceMs ?? DEFAULT_STATUS_COALESCE_MS,
     });
     this.lostLeadership = new Promise((resolve) => (this.signalLost = resolve));
     for (const informer of informers) {

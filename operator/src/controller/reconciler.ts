@@ -44,6 +44,7 @@ import {
 import { cleanupNodes, rolloutNodeConfigs, type RolloutContext } from "./node-rollout.js";
 import { reconcileView } from "./reconcile-view.js";
 import { NodeWriteOverlay } from "./node-writes.js";
+import { StatusWriteOverlay } from "./status-writes.js";
 
 export type { Logger } from "../contract/index.js";
 export { silentLogger } from "../contract/index.js";
@@ -70,6 +71,12 @@ export interface ReconcilerOptions {
   progressRequeueMs?: number;
   /** Per-stage reconcile count, duration and errors. */
   metrics?: OperatorMetrics;
+  /**
+   * Progress-only status changes (stage messages, components, node counts) within this many ms of the
+   * last status write wait for the next reconcile; phase, Ready, Degraded, SpecValid and generation
+   * changes are written at once. 0 (default) writes every change.
+   */
+  statusCoalesceMs?: number;
 }
 
 export interface ReconcileResult {
@@ -95,6 +102,9 @@ export class Reconciler {
   private readonly events: EventSink;
   private readonly progressRequeueMs: number;
   private readonly nodeWrites = new NodeWriteOverlay();
+  private readonly ownStatusWrites = new StatusWriteOverlay();
+  private readonly lastEvent = new Map<string, string>();
+  private readonly lastStatusWrite = new Map<string, number>();
 
   constructor(private readonly opts: ReconcilerOptions) {
     this.client = opts.client;
@@ -109,8 +119,9 @@ export class Reconciler {
   }
 
   async reconcile(name: string): Promise<ReconcileResult> {
-    const cr = this.observed.get(crRef(name));
-    if (!cr) return {};
+    const cached = this.observed.get(crRef(name));
+    if (!cached) return {};
+    const cr = this.ownStatusWrites.overlay(cached);
     if (cr.metadata.deletionTimestamp) return this.finalize(cr);
     const honoured = honouredInstallation(this.observed.list(API_VERSION, KIND));
     if (honoured && honoured.metadata.name !== name) return this.ignore(cr, honoured);
@@ -163,7 +174,8 @@ export class Reconciler {
       ...(nodes ? { nodes } : {}),
       now: timestamp(this.now()),
     });
-    await this.writeStatus(cr, status);
+    const deferredMs = await this.writeStatus(cr, status, { coalesce: true }).then((r) => r.deferredMs);
+    if (deferredMs !== undefined) return { requeueAfterMs: deferredMs };
     return status.phase === "Ready" || paused ? {} : { requeueAfterMs: this.progressRequeueMs };
   }
 
@@ -349,33 +361,49 @@ export class Reconciler {
   }
 
   /** Writes status when it changed; returns the latest object (its resourceVersion for later patches). */
-  private async writeStatus(cr: KubeObject, status: InstallationStatus): Promise<KubeObject> {
+  private async writeStatus(cr: KubeObject, status: InstallationStatus): Promise<KubeObject>;
+  private async writeStatus(cr: KubeObject, status: InstallationStatus, opts: { coalesce: true }): Promise<{ deferredMs?: number }>;
+  private async writeStatus(cr: KubeObject, status: InstallationStatus, opts?: { coalesce: true }): Promise<KubeObject | { deferredMs?: number }> {
     const previous = cr.status as InstallationStatus | undefined;
-    if (statusUnchanged(previous, status)) return cr;
+    if (statusUnchanged(previous, status)) return opts ? {} : cr;
+    const coalesceMs = this.opts.statusCoalesceMs ?? 0;
+    if (opts && coalesceMs > 0 && previous && progressOnly(previous, status)) {
+      const since = this.now().getTime() - (this.lastStatusWrite.get(cr.metadata.name) ?? 0);
+      if (since < coalesceMs) return { deferredMs: coalesceMs - since };
+    }
+    this.lastStatusWrite.set(cr.metadata.name, this.now().getTime());
     const updated = await this.client.applyStatus({ apiVersion: API_VERSION, kind: KIND, metadata: { name: cr.metadata.name }, status });
+    this.ownStatusWrites.record(cr, updated, status);
     await this.emitTransitions(cr, previous, status);
-    return updated ?? cr;
+    return opts ? {} : (updated ?? cr);
   }
 
+  /**
+   * One Event per phase change (Warning when Degraded); stage progress lives in the <Stage>Ready
+   * conditions. An Event identical to the last one about this CR is not sent again.
+   */
   private async emitTransitions(cr: KubeObject, previous: InstallationStatus | undefined, next: InstallationStatus): Promise<void> {
-    const pending: Array<[type: "Normal" | "Warning", reason: string, message: string]> = [];
-    if (previous?.phase !== next.phase && next.phase) {
-      const warning = next.phase === "Degraded";
-      pending.push([warning ? "Warning" : "Normal", next.phase, next.message ?? next.phase]);
-    }
-    for (const c of next.conditions ?? []) {
-      if (!c.type.endsWith("Ready") || c.type === "Ready") continue;
-      const before = condition(previous, c.type);
-      if (c.status === "True" && before?.status !== "True") pending.push(["Normal", c.type, c.message]);
-    }
-    for (const [type, reason, message] of pending) {
-      try {
-        await this.events.emit(cr, type, reason, message);
-      } catch (err) {
-        this.log.warn("could not record event", { reason, error: (err as Error).message });
-      }
+    if (!next.phase || previous?.phase === next.phase) return;
+    const type = next.phase === "Degraded" ? "Warning" : "Normal";
+    const message = next.message ?? next.phase;
+    const key = `${type}/${next.phase}/${message}`;
+    if (this.lastEvent.get(cr.metadata.name) === key) return;
+    this.lastEvent.set(cr.metadata.name, key);
+    try {
+      await this.events.emit(cr, type, next.phase, message);
+    } catch (err) {
+      this.log.warn("could not record event", { reason: next.phase, error: (err as Error).message });
     }
   }
+}
+
+/** Only progress details changed: same phase, generation and Ready/Degraded/SpecValid/Progressing statuses. */
+function progressOnly(previous: InstallationStatus, next: InstallationStatus): boolean {
+  if (previous.phase !== next.phase || previous.observedGeneration !== next.observedGeneration || previous.version !== next.version) return false;
+  for (const type of ["Ready", "Degraded", "SpecValid", "Progressing"]) {
+    if (condition(previous, type)?.status !== condition(next, type)?.status) return false;
+  }
+  return true;
 }
 
 /**
