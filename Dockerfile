@@ -54,6 +54,10 @@ COPY --from=build --chown=0:0 /src/node_modules/ ./node_modules/
 COPY --from=build --chown=0:0 /src/dist/ ./dist/
 COPY --from=build --chown=0:0 /src/crds/ ./crds/
 
+# `olares-operator` on PATH (kubectl exec ... -- olares-operator plan -f -), same entry point as ENTRYPOINT.
+RUN chmod 0755 /app/dist/operator/src/cli/main.js \
+ && ln -s /app/dist/operator/src/cli/main.js /usr/local/bin/olares-operator
+
 # Files are root-owned and read-only to the process; it runs as uid 65532 (the chart also sets
 # readOnlyRootFilesystem). The node agent DaemonSet overrides the user: it needs root on the host.
 USER 65532:65532

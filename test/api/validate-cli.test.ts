@@ -48,9 +48,9 @@ describe("validate CLI", () => {
     const bad = `${HEADER}metadata: {name: b}\nspec: {version: "1.12.1", owner: {username: Bob}}\n`;
     const result = run(`${good}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: c}\nspec: {replicas: 1}\n---\n${bad}---\n`);
     expect(result.code).to.equal(1);
-    expect(result.out).to.deep.equal(["a: valid"]);
+    expect(result.out).to.deep.equal(["document 1 (a): valid"]);
     expect(result.err[0]).to.equal("test.yaml: document 2: Deployment is not an OlaresInstallation, skipped");
-    expect(result.err[1]).to.equal("b: invalid (1 problem)");
+    expect(result.err[1]).to.equal("document 3 (b): invalid (1 problem)");
   });
 
   it("checks keys of a referenced Secret in the same file", () => {

@@ -5,7 +5,7 @@ import { isDns1123Subdomain } from "../contract/index.js";
 import { semanticProblemsByRule, type ValidationProblem } from "./semantic-rules.js";
 import { API_VERSION, KIND, loadSchema } from "./crd.js";
 import { applyCrdDefaults } from "./defaults.js";
-import { findUnknownFields, pruneUnknownFields, validateAgainstSchema, type FieldError } from "./schema-validation.js";
+import { CEL_SKIPPED_MESSAGE, findUnknownFields, pruneUnknownFields, validateAgainstSchema, type FieldError } from "./schema-validation.js";
 import type { OlaresInstallation, OlaresInstallationSpec } from "./types.generated.js";
 
 export type { ValidationProblem } from "./semantic-rules.js";
@@ -58,7 +58,10 @@ export function validateInstallation(document: unknown, options: ValidateOptions
   const semantic = shapeIsSound && isObject(object.spec) ? semanticProblemsByRule(object.spec, oldObject?.spec) : [];
   // A semantic rule that fired says it more precisely (the sysctl key, the list index) than its CEL twin.
   const twinMessages = new Set(semantic.flatMap(({ rule }) => (Array.isArray(rule.cel) ? rule.cel.map((c) => c.message) : [])));
-  const schemaProblems = fromErrors(schemaErrors.filter((e) => ![...twinMessages].some((m) => e.message.endsWith(m)))).map(withHints);
+  let schemaProblems = fromErrors(schemaErrors.filter((e) => ![...twinMessages].some((m) => e.message.endsWith(m)))).map(withHints);
+  // "some validation rules were not checked" only matters when nothing else explains the failure.
+  const skipped = schemaProblems.filter((p) => p.rule.endsWith(CEL_SKIPPED_MESSAGE));
+  if (skipped.length > 0 && schemaProblems.length > skipped.length) schemaProblems = schemaProblems.filter((p) => !skipped.includes(p));
   problems.push(...schemaProblems);
   const flagged = new Set(problems.map((p) => p.field));
   for (const { problem } of semantic) {

@@ -1,7 +1,7 @@
 // `olares-operator plan -f FILE`: every object the operator would apply, in stage order, and every
 // host change per node config — offline, with the same render() the controller uses.
 import { Command, InvalidArgumentError, Option } from "commander";
-import { parseAllDocuments } from "yaml";
+import { yamlDocuments } from "./yaml-documents.js";
 import { KIND } from "../api/index.js";
 import { DEFAULT_OPERATOR_IMAGE } from "../render/images.js";
 import { RenderError } from "../render/index.js";
@@ -26,11 +26,10 @@ function count(flag: string) {
 
 /** The OlaresInstallation documents of a YAML stream (other kinds, e.g. Secrets, are skipped). */
 export function installationDocuments(text: string, source: string): unknown[] {
-  const docs = parseAllDocuments(text);
   const out: unknown[] = [];
-  for (const [i, doc] of (Array.isArray(docs) ? docs : [docs]).entries()) {
-    if (doc.errors.length) throw new PlanError(`${source}: document ${i + 1}: invalid YAML: ${doc.errors[0]!.message.split("\n")[0]}`);
-    const value = doc.toJS() as { kind?: unknown } | null;
+  for (const doc of yamlDocuments(text)) {
+    if ("error" in doc) throw new PlanError(`${source}: document ${doc.index + 1}: ${doc.error}`);
+    const value = doc.value as { kind?: unknown } | null;
     if (value && value.kind === KIND) out.push(value);
   }
   if (out.length === 0) throw new PlanError(`${source}: no ${KIND} document found`);
@@ -63,12 +62,19 @@ export function registerPlanCommand(program: Command, io: CliIO = processIO): Co
   return program
     .command("plan")
     .description("Show, offline, every object the operator would apply (in stage order) and every host change per node config")
-    .requiredOption("-f, --file <file>", "OlaresInstallation YAML ('-' for stdin)")
+    .option("-f, --filename <file>", "OlaresInstallation YAML ('-' for stdin)")
+    .addOption(new Option("--file <file>", "same as --filename").hideHelp())
     .addOption(new Option("-o, --output <format>", "output format").choices([...PLAN_FORMATS]).default("table"))
     .option("--nodes <n>", "number of simulated nodes", count("--nodes"), 1)
     .option("--gpu-nodes <n>", "how many of the simulated nodes have an NVIDIA GPU", count("--gpu-nodes"), 0)
     .option("--image <image>", "operator image (the node agent runs it too)", DEFAULT_OPERATOR_IMAGE)
-    .action((opts: PlanCommandOptions) => {
-      process.exitCode = runPlan(opts, io);
+    .action((opts: PlanCommandOptions & { filename?: string }) => {
+      const file = opts.filename ?? opts.file;
+      if (!file) {
+        io.stderr("error: required option '-f, --filename <file>' not specified\n");
+        process.exitCode = 1;
+        return;
+      }
+      process.exitCode = runPlan({ ...opts, file }, io);
     });
 }

@@ -2,7 +2,7 @@
 // documents. Exit 1 with every problem as `field: rule`; exit 0 printing `<name>: valid` per document.
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { parseAllDocuments } from "yaml";
+import { yamlDocuments } from "./yaml-documents.js";
 import { formatProblem, KIND, secretReferences, validateInstallation, type OlaresInstallationSpec, type ValidationProblem } from "../api/index.js";
 
 export interface ValidateIO {
@@ -24,20 +24,21 @@ interface SecretDocument {
   keys: Set<string>;
 }
 
-/** Validates the YAML text (one or many documents); returns the exit code. */
+/** Validates the YAML text (one or many documents); returns the exit code. Never throws on bad input. */
 export function validateText(text: string, source: string, io: Pick<ValidateIO, "stdout" | "stderr">): number {
-  const documents = parseAllDocuments(text);
+  const documents = yamlDocuments(text);
   const parsed: Array<{ index: number; value: unknown }> = [];
   let failed = false;
-  for (const [index, document] of (Array.isArray(documents) ? documents : [documents]).entries()) {
-    if (document.errors.length > 0) {
-      io.stderr(`${source}: document ${index + 1}: invalid YAML: ${document.errors[0].message.split("\n")[0]}`);
+  for (const doc of documents) {
+    if ("error" in doc) {
+      io.stderr(`${source}: document ${doc.index + 1}: ${doc.error}`);
       failed = true;
       continue;
     }
-    const value: unknown = document.toJS();
-    if (value !== null && value !== undefined) parsed.push({ index, value });
+    parsed.push(doc);
   }
+  // With several OlaresInstallations in one file each is named by position and name.
+  const multi = parsed.filter(({ value }) => { const k = (value as { kind?: unknown }).kind; return k === undefined || k === KIND; }).length > 1;
 
   const secrets = parsed.flatMap(({ value }) => secretOf(value) ?? []);
   let installations = 0;
@@ -51,8 +52,9 @@ export function validateText(text: string, source: string, io: Pick<ValidateIO, 
     }
     installations++;
     const result = validateInstallation(value);
-    const name = typeof result.object?.metadata?.name === "string" ? result.object.metadata.name : `document ${index + 1}`;
-    const problems = [...result.problems, ...secretReferenceProblems(result.object?.spec, secrets)];
+    const objectName = typeof result.object?.metadata?.name === "string" ? result.object.metadata.name : undefined;
+    const name = multi ? `document ${index + 1}${objectName ? ` (${objectName})` : ""}` : (objectName ?? `document ${index + 1}`);
+    const problems = uniqueProblems([...result.problems, ...secretReferenceProblems(result.object?.spec, secrets)]);
     if (problems.length === 0) {
       io.stdout(`${name}: valid`);
       continue;
@@ -66,6 +68,17 @@ export function validateText(text: string, source: string, io: Pick<ValidateIO, 
     failed = true;
   }
   return failed ? 1 : 0;
+}
+
+/** A problem is reported once, however many checks found it. */
+function uniqueProblems(problems: ValidationProblem[]): ValidationProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = formatProblem(p);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function secretOf(value: unknown): SecretDocument | undefined {
@@ -106,7 +119,14 @@ export function registerValidateCommand(program: Command, io: ValidateIO = proce
         process.exitCode = 1;
         return;
       }
-      const code = validateText(text, options.filename === "-" ? "<stdin>" : options.filename, io);
+      let code: number;
+      try {
+        code = validateText(text, options.filename === "-" ? "<stdin>" : options.filename, io);
+      } catch (err) {
+        // Whatever the input, one line and exit 1, never a stack trace.
+        io.stderr(`${options.filename}: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
+        code = 1;
+      }
       if (code !== 0) process.exitCode = code;
     });
 }
