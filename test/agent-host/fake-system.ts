@@ -4,7 +4,8 @@
 import { mkdtemp, mkdir, rm, writeFile, chmod, symlink, readFile, rename, truncate } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createHost, RecordingExecutor, type ExecResult, type Host } from "../../operator/src/agent/host/index.js";
+import { createHost, type ExecResult, type Host } from "../../operator/src/agent/host/index.js";
+import { RecordingExecutor } from "../support/recording-executor.js";
 import type { TaskLog } from "../../operator/src/agent/tasks/index.js";
 
 export interface FakeSystemOptions {

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { lstat, readdir, readFile, readlink, stat } from "node:fs/promises";
 import path from "node:path";
-import { createExecaExecutor, createHost, hostArgv, HostCommandError, RecordingExecutor } from "../../operator/src/agent/host/index.js";
+import { createExecaExecutor, createHost, hostArgv, HostCommandError } from "../../operator/src/agent/host/index.js";
+import { RecordingExecutor } from "../support/recording-executor.js";
 import { FakeSystem } from "./fake-system.js";
 
 describe("agent host layer", () => {

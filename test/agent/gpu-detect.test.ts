@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { mkdtemp, mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createHost, RecordingExecutor, type Host } from "../../operator/src/agent/host/index.js";
+import { createHost, type Host } from "../../operator/src/agent/host/index.js";
+import { RecordingExecutor } from "../support/recording-executor.js";
 import {
   detectGpus,
   gpuLabelPatch,

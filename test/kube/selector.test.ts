@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { matchesFieldSelector, matchesLabelSelector, parseLabelSelector } from "../../operator/src/kube/selector.js";
+import { matchesFieldSelector, matchesLabelSelector, parseLabelSelector } from "../support/label-selector.js";
 import { ApiError, apiErrorFromResponse, isConflict, isAlreadyExists, isGone, isNotFound, isNoKindMatch, isTransient } from "../../operator/src/kube/errors.js";
 
 describe("label and field selectors", () => {

@@ -6,7 +6,7 @@
 import { rm } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { FakeSystem } from "../agent-host/fake-system.js";
-import { startAgentInProcess, type InProcessAgent } from "../../operator/src/agent/in-process.js";
+import { startAgentInProcess, type InProcessAgent } from "../support/in-process-agent.js";
 import type { SyncOutcome } from "../../operator/src/agent/agent.js";
 import { TOOLKIT_PACKAGES } from "../../operator/src/agent/tasks/nvidia-toolkit.js";
 import { createClusterClient } from "../../operator/src/kube/client.js";
@@ -71,7 +71,7 @@ let fetchPatched = 0;
 let originalFetch: typeof fetch | undefined;
 
 /** Answers olaresd release downloads from memory; every other URL goes to the real fetch. */
-function patchReleaseDownloads(): () => void {
+export function patchReleaseDownloads(): () => void {
   if (fetchPatched++ === 0) {
     originalFetch = globalThis.fetch;
     const real = originalFetch;

@@ -16,7 +16,7 @@ import type {
 } from "../../operator/src/kube/types.js";
 import { ApiError } from "../../operator/src/kube/errors.js";
 import { builtInResource } from "../../operator/src/kube/resources.js";
-import { matchesFieldSelector, matchesLabelSelector } from "../../operator/src/kube/selector.js";
+import { matchesFieldSelector, matchesLabelSelector } from "./label-selector.js";
 
 export type FakeVerb =
   | "get"

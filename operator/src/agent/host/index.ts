@@ -1,4 +1,3 @@
 export * from "./types.js";
 export { createHost, hostArgv, type CreateHostOptions } from "./host.js";
 export { createExecaExecutor, DEFAULT_TIMEOUT_MS, HOST_PATH } from "./exec.js";
-export { RecordingExecutor, type RecordedCall, type Responder } from "./recording.js";

@@ -1,5 +1,5 @@
 // An Executor for tests: records every argv and answers from scripted rules (first match wins).
-import type { ExecOptions, ExecResult, Executor } from "./types.js";
+import type { ExecOptions, ExecResult, Executor } from "../../operator/src/agent/host/types.js";
 
 type Answer = Partial<ExecResult> | undefined;
 /** May answer asynchronously (e.g. a fake that creates files the way a real command would). */

@@ -1,13 +1,13 @@
 // Runs the real node agent inside the current process: for the simulator's node stand-ins (one agent
 // per simulated node, each with its own host root and executor) and for tests.
-import type { ClusterClient, ListerWatcher } from "../kube/types.js";
-import { silentLogger } from "../kube/log.js";
-import { withMeta, type Logger } from "../contract/index.js";
-import { createClusterClient } from "../kube/client.js";
-import { loadKubeConfig } from "../kube/kubeconfig.js";
-import { createHost, type Executor, type HostMode } from "./host/index.js";
-import { NodeAgent, type AgentOptions, type SyncOutcome } from "./agent.js";
-import { SYSTEM_NAMESPACE } from "../contract/index.js";
+import type { ClusterClient, ListerWatcher } from "../../operator/src/kube/types.js";
+import { silentLogger } from "../../operator/src/kube/log.js";
+import { withMeta, type Logger } from "../../operator/src/contract/index.js";
+import { createClusterClient } from "../../operator/src/kube/client.js";
+import { loadKubeConfig } from "../../operator/src/kube/kubeconfig.js";
+import { createHost, type Executor, type HostMode } from "../../operator/src/agent/host/index.js";
+import { NodeAgent, type AgentOptions, type SyncOutcome } from "../../operator/src/agent/agent.js";
+import { SYSTEM_NAMESPACE } from "../../operator/src/contract/index.js";
 
 export interface InProcessAgentOptions {
   /** An API client (FakeCluster, or createClusterClient against the simulator)… */

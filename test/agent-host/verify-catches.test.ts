@@ -1,0 +1,73 @@
+// For every task kind: when apply "succeeds" but leaves the host as it was, verify must catch it and
+// the engine must fail the task (and roll back). Deleting the engine's `await mod.verify(ctx, task)`,
+// or a kind's verify that checks nothing, fails here.
+import { expect } from "chai";
+import { applyNodeConfig } from "../../operator/src/agent/tasks/index.js";
+import { TASK_MODULES } from "../../operator/src/agent/tasks/registry.js";
+import { HOST_TASK_KINDS, nodeConfigId, type HostTask, type HostTaskKind } from "../../operator/src/contract/index.js";
+import { FakeSystem } from "./fake-system.js";
+
+const base = (kind: string, id: string) => ({ kind, id, description: `a ${kind} task`, disruption: "none" as const });
+
+/** One realistic task per kind, and the host it runs on. */
+const SAMPLES: Record<HostTaskKind, { task: HostTask; installed?: string[]; files?: Record<string, string> }> = {
+  file: { task: { ...base("file", "t/file"), kind: "file", path: "/etc/olares/test.conf", content: "a = 1\n", mode: 0o644 } },
+  dropin: { task: { ...base("dropin", "t/dropin"), kind: "dropin", unit: "containerd.service", name: "10-olares.conf", content: "[Service]\nLimitNOFILE=1048576\n" } },
+  unit: {
+    task: { ...base("unit", "t/unit"), kind: "unit", name: "olares-test.service", content: "[Unit]\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n", enable: true, state: "started" },
+  },
+  packages: { task: { ...base("packages", "t/packages"), kind: "packages", names: ["nfs-common"] } },
+  packagesAbsent: { task: { ...base("packagesAbsent", "t/absent"), kind: "packagesAbsent", names: ["unattended-upgrades"] }, installed: ["unattended-upgrades"] },
+  resolvConf: { task: { ...base("resolvConf", "t/resolv"), kind: "resolvConf", nameservers: ["1.1.1.1"] } },
+  timesync: { task: { ...base("timesync", "t/ntp"), kind: "timesync", servers: ["pool.ntp.org"] }, installed: ["systemd-timesyncd"] },
+  sshd: { task: { ...base("sshd", "t/sshd"), kind: "sshd", port: 2222, enabled: true }, installed: ["openssh-server"] },
+  sysctl: { task: { ...base("sysctl", "t/sysctl"), kind: "sysctl", values: { "vm.max_map_count": "262144" } } },
+  swap: { task: { ...base("swap", "t/swap"), kind: "swap", sizeMiB: 256, swappiness: 10 } },
+  timezone: { task: { ...base("timezone", "t/tz"), kind: "timezone", name: "Europe/Berlin" }, installed: ["tzdata"] },
+  containerdMirrors: { task: { ...base("containerdMirrors", "t/mirrors"), kind: "containerdMirrors", mirrors: [{ registry: "docker.io", endpoints: ["https://mirror.example.com"] }] } },
+  containerdNvidiaRuntime: {
+    task: { ...base("containerdNvidiaRuntime", "t/nvidia-runtime"), kind: "containerdNvidiaRuntime" },
+    files: { "/etc/containerd/config.toml": 'version = 3\nimports = ["/etc/containerd/conf.d/*.toml"]\n' },
+  },
+  binary: { task: { ...base("binary", "t/binary"), kind: "binary", path: "/usr/local/bin/olares-test", url: "https://dl.example.com/olares-test", sha256: "a".repeat(64), mode: 0o755 } },
+  nvidiaDriver: { task: { ...base("nvidiaDriver", "t/driver"), kind: "nvidiaDriver", version: "570" } },
+  nvidiaToolkit: { task: { ...base("nvidiaToolkit", "t/toolkit"), kind: "nvidiaToolkit", version: "" } },
+};
+
+describe("verify catches an apply that changed nothing (every task kind)", () => {
+  it("has a sample for every kind", () => {
+    expect(Object.keys(SAMPLES).sort()).to.deep.equal([...HOST_TASK_KINDS].sort());
+  });
+
+  for (const kind of HOST_TASK_KINDS) {
+    it(kind, async () => {
+      const { task, installed, files } = SAMPLES[kind];
+      const sys = await FakeSystem.create({ live: true, installed: installed ?? [] });
+      for (const [path, content] of Object.entries(files ?? {})) await sys.file(path, content);
+      const mod = TASK_MODULES[kind] as unknown as { apply: (...a: unknown[]) => Promise<void>; verify: (...a: unknown[]) => Promise<void> };
+      const realApply = mod.apply;
+      const realVerify = mod.verify;
+      let verifyThrew: string | undefined;
+      mod.apply = async () => undefined; // "succeeds", changes nothing
+      mod.verify = async (...args: unknown[]) => {
+        try {
+          await realVerify.apply(mod, args);
+        } catch (err) {
+          verifyThrew = (err as Error).message;
+          throw err;
+        }
+      };
+      try {
+        const config = { id: nodeConfigId([task]), group: "default", tasks: [task] };
+        const result = await applyNodeConfig(sys.host, config, { allowReboot: true, log: sys.log });
+        expect(verifyThrew, `verify of ${kind} accepted a host that apply did not change`).to.be.a("string");
+        expect(result.error?.taskId).to.equal(task.id);
+        expect(result.changed).to.not.include(task.id);
+      } finally {
+        mod.apply = realApply;
+        mod.verify = realVerify;
+        await sys.cleanup();
+      }
+    });
+  }
+});
