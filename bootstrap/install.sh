@@ -309,6 +309,7 @@ opt_force=${OLARES_FORCE:-0}
 opt_skip_checks=${OLARES_SKIP_CHECKS:-}
 opt_min_disk_gib=${OLARES_MIN_DISK_GIB:-150}
 DRY_RUN=0; truthy "${OLARES_DRY_RUN:-0}" && DRY_RUN=1
+PREFLIGHT_FAILED=0
 PRINT_CR=0
 VERBOSE=0; truthy "${OLARES_VERBOSE:-0}" && VERBOSE=1
 k3s_extra_args=()
@@ -640,6 +641,12 @@ preflight() {
     local f
     for f in "${FAILURES[@]}"; do say "  FAIL $f"; done
     say "Fix them and re-run; --skip-check NAME skips a check you accept the risk of."
+    if (( DRY_RUN )); then
+      # A dry run shows the whole install anyway (as if the checks passed), then exits 1.
+      PREFLIGHT_FAILED=1
+      say "Dry run: showing the later steps as if these were fixed."
+      return 0
+    fi
     exit 1
   fi
   say "      all checks passed"
@@ -967,7 +974,7 @@ wait_for_api() {
 # Calico, as Olares runs it (K3s without flannel): the pinned manifest with its IP pool set to POD_CIDR.
 install_cni() {
   if [[ $opt_cni == flannel ]]; then say "      using K3s's flannel"; return 0; fi
-  if ! systemd_booted; then say "      K3s is not running here: run install.sh again after boot to apply Calico"; return 0; fi
+  if ! systemd_booted && (( ! DRY_RUN )); then say "      K3s is not running here: run install.sh again after boot to apply Calico"; return 0; fi
   local fingerprint="$CALICO_VERSION $POD_CIDR"
   if [[ $(mark_get cni.done) == "$fingerprint" ]] && kubectl -n kube-system get daemonset calico-node >/dev/null 2>&1; then
     say "      Calico $CALICO_VERSION already installed"
@@ -1159,6 +1166,7 @@ main() {
     step "Joining the cluster as a K3s agent…"
     install_k3s
     say "Done: this node joins $opt_server as a worker."
+    finish_dry_run
     return 0
   fi
   step "Installing K3s…"
@@ -1168,6 +1176,7 @@ main() {
   install_cni
   if truthy "$opt_preinstall"; then
     say "Done: host and K3s are prepared (PREINSTALL); no operator or OlaresInstallation was created."
+    finish_dry_run
     return 0
   fi
   step "Installing helm…"
@@ -1178,6 +1187,13 @@ main() {
   apply_installation
   step "Waiting for Olares to be Ready…"
   follow_status
+  finish_dry_run
+}
+
+# A dry run whose preflight failed exits 1 after showing every step (scripts can tell it would fail).
+finish_dry_run() {
+  if (( DRY_RUN && PREFLIGHT_FAILED )); then say "Dry run done: preflight failed (see above); a real run stops there."; exit 1; fi
+  return 0
 }
 
 main

@@ -86,7 +86,7 @@ while [[ $# -gt 0 ]]; do
 done
 (( ${#phases[@]} > 0 )) || { usage >&2; exit 2; }
 wants() { [[ " ${phases[*]} " == *" $1 "* ]]; }
-if wants data && (( ! YES )); then die "--data deletes all Olares data under the root path; add --yes to confirm"; fi
+if wants data && (( ! YES && ! DRY_RUN )); then die "--data deletes all Olares data under the root path; add --yes to confirm"; fi
 
 uninstall_operator() {
   say "Removing the OlaresInstallation and the operator…"
@@ -201,7 +201,8 @@ main() {
   if wants k3s; then uninstall_k3s; fi
   if wants host; then uninstall_host; fi
   if wants data; then uninstall_data; fi
-  say "Done. Log: ${LOG_FILE}"
+  if (( DRY_RUN )); then say "Dry run done: nothing was changed and no log was written."
+  else say "Done. Log: ${LOG_FILE}"; fi
 }
 
 main

@@ -121,3 +121,19 @@ setup() {
   run bash -c "cat '$INSTALL' | bash -s -- --dry-run --chart-url oci://registry.example.com/olares-operator"
   [ "$status" -eq 0 ]
 }
+
+@test "--dry-run with failing checks reports them, then shows every later step, and exits 1" {
+  printf 'ID=ubuntu\nVERSION_ID="20.04"\n' >"$FAKE_ROOT/etc/os-release"
+  before=$(snapshot_root)
+  FAKE_NPROC=2 run "$INSTALL" --dry-run --chart-url oci://registry.example.com/olares-operator
+  [ "$status" -eq 1 ]
+  [[ $output == *"Preflight found 2 problem(s); nothing was changed:"* ]]
+  [[ $output == *"FAIL os: ubuntu 20.04 is not supported"* ]]
+  [[ $output == *"Dry run: showing the later steps as if these were fixed."* ]]
+  [[ $output == *"[10/10] Waiting for Olares to be Ready…"* ]]
+  [[ $output == *"would run: "* ]]
+  [[ $output != *"run install.sh again after boot"* ]]
+  [[ $output == *"Dry run done: preflight failed"* ]]
+  [ -z "$(mutating_calls)" ]
+  [ "$(snapshot_root)" == "$before" ]
+}

@@ -99,3 +99,18 @@ snapshot_without_log() { snapshot_root | grep -v 'olares-bootstrap.log'; }
   [[ $output == *"refusing to delete root path '/usr': a system directory"* ]]
   [ -f "$FAKE_ROOT/usr/bin/tool" ]
 }
+
+@test "--dry-run --data asks no --yes and claims no log it did not write" {
+  run "$INSTALL" --chart-url "$CHART"
+  rm -f "$LOG"
+  before=$(snapshot_root)
+  : >"$STUB_CALLS"
+  run "$UNINSTALL" --all --data --dry-run
+  [ "$status" -eq 0 ]
+  [[ $output == *"would remove /olares"* ]]
+  [[ $output == *"Dry run done: nothing was changed and no log was written."* ]]
+  [[ $output != *"Log: "* ]]
+  [ ! -e "$LOG" ]
+  [ "$(snapshot_root)" == "$before" ]
+  [ -z "$(mutating_calls)" ]
+}
