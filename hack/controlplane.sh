@@ -12,7 +12,8 @@
 #
 # Environment: OLARES_CONTROLPLANE_CACHE (cache root), CONTROLPLANE_NODES (kwok nodes, default 1),
 # CONTROLPLANE_GPU_NODES (of those, how many carry nvidia.com/gpu capacity, default 0),
-# CONTROLPLANE_NICE (nice level for builds, default 10), CONTROLPLANE_OWNER_PID (stop when that process is gone).
+# CONTROLPLANE_NICE (nice level for builds, default 10), CONTROLPLANE_OWNER_PID (stop when that process is gone),
+# CONTROLPLANE_SERVICE_CIDR (default 10.43.0.0/16, K3s's, which bootstrap/install.sh installs; kubeadm uses 10.96.0.0/12).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -172,7 +173,7 @@ gen_pki() {
       openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 3650 -extfile "$1.ext" 2>/dev/null
       rm -f "$1.csr" "$1.ext"
     }
-    cert apiserver "/CN=kube-apiserver" "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+    cert apiserver "/CN=kube-apiserver" "IP:127.0.0.1,IP:10.43.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
     cert admin "/O=system:masters/CN=kubernetes-admin"
     cert controller-manager "/CN=system:kube-controller-manager"
     cert scheduler "/CN=system:kube-scheduler"
@@ -292,7 +293,7 @@ EOF
     --allow-privileged=true \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
-    --service-cluster-ip-range 10.96.0.0/16 --cert-dir "$dir/apiserver-certs" \
+    --service-cluster-ip-range "${CONTROLPLANE_SERVICE_CIDR:-10.43.0.0/16}" --cert-dir "$dir/apiserver-certs" \
     --audit-policy-file "$dir/audit-policy.yaml" --audit-log-path "$dir/logs/audit.log" --audit-log-format json \
     --profiling=false --v=1)
   wait_healthy kube-apiserver "$pid" "https://127.0.0.1:$apiserver_port/readyz" 180 --cacert "$pki/ca.crt"
