@@ -1,13 +1,18 @@
 // e2e on the cluster simulator: `npm run demo` (test/sim/demo.ts) as a user runs it exits 0 with the
 // installation Ready, and exits 1 naming the blocking condition when it cannot get there in time.
 import { expect } from "chai";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, ensureTools } from "./cluster.js";
 
 function demo(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, ["--import", "tsx", join(ROOT, "test/sim/demo.ts"), ...args], { cwd: ROOT, timeout: 90_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      // A failed demo keeps its temp dir for the operator log; the test has read what it needs.
+      const dir = /operator log: (\S+)\/operator\.log/.exec(String(stdout))?.[1];
+      if (dir?.includes("olares-demo-")) rmSync(dir, { recursive: true, force: true });
       resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -37,5 +42,41 @@ describe("e2e on the cluster simulator: npm run demo", function () {
     expect(r.code).to.equal(1);
     expect(r.stdout).to.match(/not Ready after 1s\./);
     expect(r.stdout).to.match(/Ready=False \w+NotReady: /);
+  });
+
+  it("stops within seconds with the condition's message when Degraded for a reason that will not pass", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "demo-degraded-"));
+    try {
+      const file = join(dir, "olares.yaml");
+      const example = readFileSync(join(ROOT, "examples/olares.yaml"), "utf8");
+      // the owner's password Secret does not exist: Prerequisites waits for the user, not for time
+      writeFileSync(file, example.replace(/owner:\n(\s+)/, (m, indent: string) => `${m}passwordSecretRef: {name: no-such-secret}\n${indent}`));
+      const t0 = Date.now();
+      const r = await demo(["--timeout", "60", "-f", file]);
+      expect(r.code).to.equal(1);
+      expect(Date.now() - t0, "well before --timeout").to.be.lessThan(45_000);
+      expect(r.stdout).to.match(/Degraded for a reason that does not pass by itself/);
+      expect(r.stdout).to.match(/Degraded=True SecretNotFound: .*spec\.owner\.passwordSecretRef: Secret olares-operator\/no-such-secret not found/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("--keep hints with the kubectl on PATH, and Ctrl-C stops everything and removes the temp dir", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "test/sim/demo.ts"), "--keep", "--pod-delay-ms", "0"], {
+      cwd: ROOT,
+      env: { ...process.env, PATH: `${join(ROOT, ".cache/tools/kubectl")}:${process.env["PATH"] ?? ""}` },
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("Ctrl-C stops it")) child.kill("SIGINT");
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(out).to.match(/KUBECONFIG=\S+ kubectl get olares\n/);
+    expect(code).to.equal(130);
+    const dir = /and removes (\S+)\.\n/.exec(out)?.[1];
+    expect(dir, out).to.be.a("string");
+    expect(existsSync(dir!), `${dir} removed`).to.equal(false);
   });
 });

@@ -2,7 +2,8 @@
 // Starts the simulator (real node agents on simulated hosts), installs the chart's manifests as a user
 // would, runs the real operator process against it, applies examples/olares.yaml and shows progress
 // stage by stage and node by node until Ready.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
@@ -51,6 +52,11 @@ program.parse();
 const o = program.opts<{ nodes: number; gpuNodes: number; podDelayMs: number; faultErrorRate: number; faultWatchDropSeconds?: number; timeout: number; keep: boolean; filename: string }>();
 if (o.gpuNodes > o.nodes) program.error(`--gpu-nodes (${o.gpuNodes}) must not exceed --nodes (${o.nodes})`);
 
+/** Degraded reasons that wait for the user (a fixed spec, a Secret): the demo stops at once on them. */
+const WAITS_FOR_USER = new Set(["InvalidSpec", "SecretNotFound", "SecretKeyMissing", "JuiceFSNotAvailable"]);
+/** Any other Degraded condition that stays the same this long is taken as lasting. */
+const LASTING_DEGRADED_MS = 8000;
+
 const t0 = Date.now();
 const stamp = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s`;
 const say = (msg: string) => process.stdout.write(`${stamp()}  ${msg}\n`);
@@ -76,6 +82,19 @@ const shutdown = async () => {
   await agents.stop();
   await sim.stop();
 };
+// Ctrl-C (or SIGTERM) at any point: stop everything and remove the temp dirs, then exit 130.
+let interrupted = false;
+const onSignal = () => {
+  if (interrupted) return;
+  interrupted = true;
+  process.stdout.write("\ninterrupted: stopping the simulator and the operator, removing temp dirs\n");
+  void shutdown().finally(() => {
+    rmSync(workDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
 
 try {
   const manifests = await operatorManifests();
@@ -110,6 +129,11 @@ try {
     process.stdout.write(`\n$ kubectl get olaresinstallations\n${await kubectlOk(kc, ["get", "olaresinstallations"], { attempts: 3 })}`);
     const columns = "NAME:.metadata.name,STATE:.metadata.annotations.olares\\.com/state,CONFIG:.metadata.annotations.olares\\.com/current-config,GPU:.metadata.labels.olares\\.com/gpu\\.nvidia";
     process.stdout.write(`\n$ kubectl get nodes -o custom-columns=${columns}\n${await kubectlOk(kc, ["get", "nodes", "-o", `custom-columns=${columns}`], { attempts: 3 })}`);
+  } else if (outcome.stuck) {
+    exitCode = 1;
+    process.stdout.write(`\nDegraded for a reason that does not pass by itself, giving up after ${((Date.now() - applyAt) / 1000).toFixed(1)}s:\n${outcome.stuck}\n${outcome.explanation}\noperator log: ${logFile}\n`);
+    const get = await kubectl(kc, ["get", "olaresinstallations"]);
+    process.stdout.write(`\n$ kubectl get olaresinstallations\n${get.stdout || get.stderr}`);
   } else {
     exitCode = 1;
     process.stdout.write(`\nnot Ready after ${o.timeout}s.\n${outcome.explanation}\noperator log: ${logFile}\n`);
@@ -118,11 +142,9 @@ try {
   }
 
   if (o.keep && exitCode === 0) {
-    process.stdout.write(`\nThe simulated cluster keeps running (operator pid ${operator.pid}, log ${logFile}). Try:\n  KUBECONFIG=${kc} ${KUBECTL} get olares\n  KUBECONFIG=${kc} ${KUBECTL} get pods -A\nCtrl-C stops it.\n`);
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
+    const k = kubectlOnPath() ?? KUBECTL;
+    process.stdout.write(`\nThe simulated cluster keeps running (operator pid ${operator.pid}, log ${logFile}). Try:\n  KUBECONFIG=${kc} ${k} get olares\n  KUBECONFIG=${kc} ${k} get pods -A\nCtrl-C stops it and removes ${workDir}.\n`);
+    await new Promise<void>(() => undefined); // until Ctrl-C: onSignal cleans up and exits
   }
 } catch (err) {
   exitCode = 1;
@@ -131,11 +153,33 @@ try {
 } finally {
   await shutdown();
 }
+// The temp dir holds the operator log: kept when the demo failed (it was printed), removed otherwise.
+if (exitCode === 0) rmSync(workDir, { recursive: true, force: true });
 process.exit(exitCode);
 
+/** `kubectl` when the PATH has one (the hint then reads as the user would type it). */
+function kubectlOnPath(): string | undefined {
+  const r = spawnSync("sh", ["-c", "command -v kubectl"], { encoding: "utf8" });
+  return r.status === 0 && r.stdout.trim() ? "kubectl" : undefined;
+}
+
 /** Prints stage and node transitions as they happen; resolves when Ready or at the deadline. */
-function watchProgress(name: string, timeoutMs: number): Promise<{ ready: boolean; explanation: string }> {
+/** Prints stage and node transitions as they happen; resolves when Ready, stuck Degraded or at the deadline. */
+function watchProgress(name: string, timeoutMs: number): Promise<{ ready: boolean; stuck?: string; explanation: string }> {
   const seen = new Map<string, string>();
+  let degradedSince: { key: string; at: number } | undefined;
+  /** The Degraded condition's "reason: message" when it will not pass by itself. */
+  const stuck = (cr: KObj | undefined): string | undefined => {
+    const d = ((cr?.status?.conditions ?? []) as Json[]).find((c) => c.type === "Degraded" && c.status === "True");
+    if (!d || cr?.status?.phase !== "Degraded") {
+      degradedSince = undefined;
+      return undefined;
+    }
+    const key = `${String(d.reason)}: ${String(d.message ?? "")}`;
+    if (degradedSince?.key !== key) degradedSince = { key, at: Date.now() };
+    if (WAITS_FOR_USER.has(String(d.reason)) || Date.now() - degradedSince.at >= LASTING_DEGRADED_MS) return `Degraded=True ${key}`;
+    return undefined;
+  };
   const report = (key: string, value: string, line: string) => {
     if (seen.get(key) === value) return;
     seen.set(key, value);
@@ -157,18 +201,23 @@ function watchProgress(name: string, timeoutMs: number): Promise<{ ready: boolea
   };
   return new Promise((resolve) => {
     const deadline = setTimeout(() => finish(false), timeoutMs);
-    const poll = setInterval(() => check() && finish(true), 250);
-    const unsub = subscribeAll(sim, () => check() && finish(true));
+    const tick = () => {
+      if (check()) return finish(true);
+      const reason = stuck(installation(sim, name));
+      if (reason) finish(false, reason);
+    };
+    const poll = setInterval(tick, 250);
+    const unsub = subscribeAll(sim, tick);
     let done = false;
-    function finish(ready: boolean) {
+    function finish(ready: boolean, stuckReason?: string) {
       if (done) return;
       done = true;
       clearTimeout(deadline);
       clearInterval(poll);
       unsub();
-      resolve({ ready, explanation: ready ? "" : explainNotReady(installation(sim, name)) });
+      resolve({ ready, ...(stuckReason ? { stuck: stuckReason } : {}), explanation: ready ? "" : explainNotReady(installation(sim, name)) });
     }
-    if (check()) finish(true);
+    tick();
   });
 }
 

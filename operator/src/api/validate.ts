@@ -100,3 +100,11 @@ export function compareSemver(a: string, b: string): number {
 }
 
 
+
+/**
+ * Compiles the schema and the CEL rules once (about a second on a busy node), so the first reconcile
+ * after start does not pay for it.
+ */
+export function warmUpValidation(): void {
+  validateInstallation({ apiVersion: API_VERSION, kind: KIND, metadata: { name: "warm-up" }, spec: { version: "0.0.0", owner: { username: "warmup" } } });
+}

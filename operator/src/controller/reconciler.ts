@@ -10,6 +10,7 @@ import {
   ANNOTATION_CURRENT_CONFIG,
   ANNOTATION_DESIRED_CONFIG,
   API_VERSION,
+  canonicalJson,
   FINALIZER,
   KIND,
   SYSTEM_NAMESPACE,
@@ -105,6 +106,7 @@ export class Reconciler {
   private readonly ownStatusWrites = new StatusWriteOverlay();
   private readonly lastEvent = new Map<string, string>();
   private readonly lastStatusWrite = new Map<string, number>();
+  private specCheck: { key: string; problem: string | undefined } | undefined;
 
   constructor(private readonly opts: ReconcilerOptions) {
     this.client = opts.client;
@@ -130,7 +132,7 @@ export class Reconciler {
     let spec: DefaultedSpec;
     let desired: DesiredState;
     // The same checks as `validate` and admission, before anything is applied or pruned.
-    const problem = specProblem(cr);
+    const problem = this.cachedSpecProblem(cr);
     if (problem) return this.invalid(cr, new Error(problem));
     try {
       spec = defaultedSpec(cr);
@@ -177,6 +179,13 @@ export class Reconciler {
     const deferredMs = await this.writeStatus(cr, status, { coalesce: true }).then((r) => r.deferredMs);
     if (deferredMs !== undefined) return { requeueAfterMs: deferredMs };
     return status.phase === "Ready" || paused ? {} : { requeueAfterMs: this.progressRequeueMs };
+  }
+
+  /** specProblem, computed again only when the spec or the rolled-out version changed. */
+  private cachedSpecProblem(cr: KubeObject): string | undefined {
+    const key = canonicalJson([cr.metadata.name, cr.spec, (cr.status as InstallationStatus | undefined)?.version]);
+    if (this.specCheck?.key !== key) this.specCheck = { key, problem: specProblem(cr) };
+    return this.specCheck.problem;
   }
 
   /** Applies one stage's objects (unless paused), reads its readiness back and runs its hooks. */

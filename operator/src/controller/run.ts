@@ -1,5 +1,6 @@
 // `olares-operator run`: connect, start the manager and the endpoints, stop gracefully on SIGTERM/SIGINT
 // (or when leadership is lost, so a standby takes over).
+import { warmUpValidation } from "../api/index.js";
 import { hostname } from "node:os";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
 import { createClusterClient } from "../kube/client.js";
@@ -59,6 +60,7 @@ export async function runOperator(opts: RunOptions, deps: RunDeps = defaultRunDe
   const metrics = createMetrics({ defaultMetrics: true });
   const client = deps.connect(opts, metrics);
   const identity = opts.identity ?? process.env["POD_NAME"] ?? process.env["HOSTNAME"] ?? hostname();
+  warmUpValidation();
   const manager = new Manager({
     client,
     operatorImage: opts.image,
