@@ -22,6 +22,7 @@ export const TYPE_NAMES: Record<string, string> = {
   "spec.storage.juicefs.objectStore": "ObjectStoreSpec",
   "spec.storage.juicefs.objectStore.credentialsSecretRef": "ObjectStoreCredentialsRef",
   "spec.storage.juicefs.cache": "JuiceFSCacheSpec",
+  "spec.release": "ReleaseSpec",
   "spec.gpu": "GPUSpec",
   "spec.gpu.nvidia": "NvidiaSpec",
   "spec.gpu.nvidia.driver": "NvidiaDriverSpec",

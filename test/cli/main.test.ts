@@ -51,6 +51,8 @@ describe("olares-operator CLI", () => {
     const crd = execFileSync(tsx, ["operator/src/cli/main.ts", "crd"], { cwd: root, encoding: "utf8" });
     expect(crd).to.equal(readFileSync(join(root, "crds/olares.com_olaresinstallations.yaml"), "utf8"));
     const plan = execFileSync(tsx, ["operator/src/cli/main.ts", "plan", "-f", "examples/olares.yaml"], { cwd: root, encoding: "utf8" });
-    expect(plan).to.match(/CoreServices\s+Deployment\s+os-framework\/app-service/);
+    // The Olares release's charts, in the installer's order.
+    expect(plan).to.match(/CoreServices\s+HelmRelease\s+default\/account\s+chart <cache>\/versions\/v1\.12\.1\/wizard\/config\/account/);
+    expect(plan.indexOf("os-platform/os-platform")).to.be.lessThan(plan.indexOf("os-framework/os-framework"));
   });
 });

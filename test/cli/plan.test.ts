@@ -43,7 +43,10 @@ describe("plan", () => {
     expect(stdout).to.match(/Prerequisites\s+Secret\s+olares-system\/olares-owner-password\s+generated once/);
     const plan = planFor(installation());
     const objectCount = plan.desired.stages.reduce((n, s) => n + s.objects.length, 0);
-    expect(rows.length).to.equal(objectCount + plan.generated.length);
+    // plus one row per Helm release of the Olares release (CoreServices), in the installer's order
+    const releaseCount = plan.desired.stages.reduce((n, s) => n + (s.releases?.length ?? 0), 0);
+    expect(releaseCount).to.equal(6);
+    expect(rows.length).to.equal(objectCount + releaseCount + plan.generated.length);
   });
 
   it("-o yaml prints the objects as a YAML stream, exactly what render produced", () => {

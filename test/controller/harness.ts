@@ -4,11 +4,13 @@ import { FakeCluster } from "../support/fake-cluster.js";
 import type { KubeObject } from "../../operator/src/contract/index.js";
 import { API_VERSION, KIND } from "../../operator/src/contract/index.js";
 import { Reconciler, type ReconcileResult } from "../../operator/src/controller/reconciler.js";
+import { fixtureAirgapDir, templateReleaseRuntime } from "../support/template-helm.js";
 
 export const TEST_IMAGE = "ghcr.io/olares-operator/olares-operator:test";
 
+/** The fixture Olares release is the airgap source: no test reaches a CDN. */
 export function baseSpec(): Record<string, unknown> {
-  return { version: "1.12.1", owner: { username: "alice" }, storage: { type: "LocalFS" } };
+  return { version: "1.12.1", owner: { username: "alice" }, storage: { type: "LocalFS" }, release: { airgapDir: fixtureAirgapDir() } };
 }
 
 export function installation(name: string, spec: Record<string, unknown> = baseSpec(), creationTimestamp?: string): KubeObject {
@@ -41,6 +43,8 @@ export interface Harness {
   rollOutWorkloads(opts?: { except?: string[]; daemonSetDesired?: number }): void;
   /** The node-agent side of the handshake: nodes report their desired config as Done. */
   agentsApply(): void;
+  /** The owner finishes the wizard: their User gets bytetrade.io/wizard-status=completed. */
+  activateOwner(): void;
   /** Reconcile, roll out, repeat until Ready (or `max` rounds). Returns the rounds used. */
   converge(name?: string, max?: number): Promise<number>;
   cr(name?: string): KubeObject;
@@ -58,7 +62,7 @@ export function harness(opts: { nodes?: KubeObject[]; crs?: KubeObject[]; seed?:
   for (const obj of opts.seed ?? [kubeSystemNamespace()]) cluster.seed(obj);
   for (const n of opts.nodes ?? [node("node-1")]) cluster.seed(n);
   for (const cr of opts.crs ?? [installation("olares")]) cluster.seed(cr);
-  const reconciler = new Reconciler({ client: cluster, observed: cluster.observed(), operatorImage: TEST_IMAGE, now });
+  const reconciler = new Reconciler({ client: cluster, observed: cluster.observed(), operatorImage: TEST_IMAGE, now, release: templateReleaseRuntime(cluster) });
   const h: Harness = {
     cluster,
     reconciler,
@@ -71,6 +75,12 @@ export function harness(opts: { nodes?: KubeObject[]; crs?: KubeObject[]; seed?:
         if (!desired || (a["olares.com/current-config"] === desired && a["olares.com/state"] === "Done")) continue;
         n.metadata.annotations = { ...a, "olares.com/current-config": desired, "olares.com/state": "Done", "olares.com/reason": "" };
         cluster.seed(n);
+      }
+    },
+    activateOwner() {
+      for (const u of cluster.observed().list("iam.kubesphere.io/v1alpha2", "User")) {
+        if (u.metadata.annotations?.["bytetrade.io/wizard-status"] === "completed") continue;
+        cluster.seed({ ...u, metadata: { ...u.metadata, annotations: { ...u.metadata.annotations, "bytetrade.io/wizard-status": "completed" } } });
       }
     },
     rollOutWorkloads(o = {}) {
@@ -108,6 +118,7 @@ export function harness(opts: { nodes?: KubeObject[]; crs?: KubeObject[]; seed?:
         await h.reconcile(name);
         if ((h.cr(name).status as { phase?: string } | undefined)?.phase === "Ready") return round;
         h.rollOutWorkloads();
+        h.activateOwner();
         clock.t += 1000;
       }
       throw new Error(`not Ready after ${max} rounds: ${JSON.stringify((h.cr(name).status as { message?: string })?.message)}`);

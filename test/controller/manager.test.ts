@@ -1,10 +1,12 @@
+import { templateReleaseRuntime } from "../support/template-helm.js";
 import { expect } from "chai";
 import { harness } from "./harness.js";
 import { Manager } from "../../operator/src/controller/manager.js";
 import { API_VERSION, KIND } from "../../operator/src/contract/index.js";
 import type { KubeObject } from "../../operator/src/contract/index.js";
 
-const TIMEOUT_MS = 8000;
+// The Olares release goes in through real helm rendering (10 charts): allow for it.
+const TIMEOUT_MS = 30000;
 
 async function until(what: string, fn: () => boolean, tick?: () => void): Promise<void> {
   const deadline = Date.now() + TIMEOUT_MS;
@@ -22,10 +24,10 @@ describe("Manager", function () {
 
   it("informers → workqueue → reconcile: drives the CR to Ready, then stops cleanly", async () => {
     const h = harness();
-    const manager = new Manager({ client: h.cluster, operatorImage: "img:test", namespace: "olares-operator", progressRequeueMs: 20 });
+    const manager = new Manager({ client: h.cluster, operatorImage: "img:test", namespace: "olares-operator", progressRequeueMs: 20, release: templateReleaseRuntime(h.cluster) });
     await manager.start();
     try {
-      await until("Ready", () => phase(h.cr()) === "Ready", () => h.rollOutWorkloads());
+      await until("Ready", () => phase(h.cr()) === "Ready", () => (h.rollOutWorkloads(), h.activateOwner()));
       expect(manager.isLeader()).to.equal(true);
       expect(manager.ready()).to.equal(true);
     } finally {
@@ -39,10 +41,10 @@ describe("Manager", function () {
 
   it("reacts to a spec change (event-driven) and to owned objects being deleted", async () => {
     const h = harness();
-    const manager = new Manager({ client: h.cluster, operatorImage: "img:test", namespace: "olares-operator", progressRequeueMs: 20 });
+    const manager = new Manager({ client: h.cluster, operatorImage: "img:test", namespace: "olares-operator", progressRequeueMs: 20, release: templateReleaseRuntime(h.cluster) });
     await manager.start();
     try {
-      await until("Ready", () => phase(h.cr()) === "Ready", () => h.rollOutWorkloads());
+      await until("Ready", () => phase(h.cr()) === "Ready", () => (h.rollOutWorkloads(), h.activateOwner()));
       const plugin = { apiVersion: "apps/v1", kind: "DaemonSet", name: "nvidia-device-plugin", namespace: "olares-system" };
       h.cluster.seed({ ...h.cr(), spec: { ...(h.cr().spec as object), gpu: { enabled: "false" } } });
       await until("device plugin pruned", () => h.cluster.peek(plugin) === undefined);
@@ -57,13 +59,13 @@ describe("Manager", function () {
   it("with leader election only the lease holder reconciles; a standby takes over when it stops", async () => {
     const h = harness();
     const election = { leaseDurationMs: 1000, renewDeadlineMs: 500, retryPeriodMs: 100 };
-    const a = new Manager({ client: h.cluster, operatorImage: "img:test", namespace: "olares-operator", leaderElection: { identity: "a", ...election }, progressRequeueMs: 20 });
+    const a = new Manager({ client: h.cluster, operatorImage: "img:test", namespace: "olares-operator", leaderElection: { identity: "a", ...election }, progressRequeueMs: 20, release: templateReleaseRuntime(h.cluster) });
     await a.start();
     await until("a leads", () => a.isLeader());
-    const b = new Manager({ client: h.cluster, operatorImage: "img:test", namespace: "olares-operator", leaderElection: { identity: "b", ...election }, progressRequeueMs: 20 });
+    const b = new Manager({ client: h.cluster, operatorImage: "img:test", namespace: "olares-operator", leaderElection: { identity: "b", ...election }, progressRequeueMs: 20, release: templateReleaseRuntime(h.cluster) });
     await b.start();
     try {
-      await until("Ready", () => phase(h.cr()) === "Ready", () => h.rollOutWorkloads());
+      await until("Ready", () => phase(h.cr()) === "Ready", () => (h.rollOutWorkloads(), h.activateOwner()));
       expect(b.isLeader()).to.equal(false);
       const lease = h.cluster.peek({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", name: "olares-operator", namespace: "olares-operator" });
       expect((lease?.spec as { holderIdentity?: string }).holderIdentity).to.equal("a");
@@ -81,16 +83,16 @@ describe("Manager", function () {
 
   it("a second CR created later is Ignored; deleting the first hands over to it", async () => {
     const h = harness();
-    const manager = new Manager({ client: h.cluster, operatorImage: "img:test", namespace: "olares-operator", progressRequeueMs: 20 });
+    const manager = new Manager({ client: h.cluster, operatorImage: "img:test", namespace: "olares-operator", progressRequeueMs: 20, release: templateReleaseRuntime(h.cluster) });
     await manager.start();
     try {
-      await until("Ready", () => phase(h.cr()) === "Ready", () => h.rollOutWorkloads());
+      await until("Ready", () => phase(h.cr()) === "Ready", () => (h.rollOutWorkloads(), h.activateOwner()));
       h.clock.t += 60_000;
       h.cluster.seed({ apiVersion: API_VERSION, kind: KIND, metadata: { name: "second", creationTimestamp: "2027-01-01T00:00:00Z" }, spec: h.cr().spec });
       await until("second Ignored", () => phase(h.cr("second")) === "Ignored");
       await h.cluster.delete({ apiVersion: API_VERSION, kind: KIND, name: "olares" });
       await until("first gone", () => h.cluster.peek({ apiVersion: API_VERSION, kind: KIND, name: "olares" }) === undefined, () => h.agentsApply());
-      await until("second takes over", () => phase(h.cr("second")) === "Ready", () => h.rollOutWorkloads());
+      await until("second takes over", () => phase(h.cr("second")) === "Ready", () => (h.rollOutWorkloads(), h.activateOwner()));
     } finally {
       await manager.stop();
     }

@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import { harness, installation, node, baseSpec, TEST_IMAGE } from "./harness.js";
+import { templateReleaseRuntime } from "../support/template-helm.js";
+import { releaseRandomKeys } from "../../operator/src/render/releases/index.js";
 import { Reconciler } from "../../operator/src/controller/reconciler.js";
 import type { Condition, InstallationStatus } from "../../operator/src/controller/status.js";
 import { API_VERSION, FINALIZER, KIND } from "../../operator/src/contract/index.js";
@@ -21,7 +23,6 @@ describe("Reconciler", () => {
     const applied = h.cluster.writes().filter((w) => w.verb === "apply").map((w) => `${w.ref.kind}/${w.ref.name}`);
     expect(applied).to.deep.equal([
       "Namespace/olares-system",
-      "Namespace/os-framework",
       "ServiceAccount/olares-node-agent",
       "ClusterRole/olares-node-agent",
       "ClusterRoleBinding/olares-node-agent",
@@ -44,24 +45,27 @@ describe("Reconciler", () => {
   it("gates stages in order: a stage is applied only after the previous one is ready", async () => {
     const h = harness();
     const stagesApplied: string[][] = [];
-    for (let round = 0; round < 8; round++) {
+    const releasesApplied: string[][] = [];
+    for (let round = 0; round < 10; round++) {
       h.cluster.resetRequests();
       await h.reconcile();
       const stages = new Set<string>();
+      const releases = new Set<string>();
       for (const w of h.cluster.writes().filter((x) => x.verb === "apply")) {
-        stages.add(((w.body as KubeObject).metadata.labels ?? {})["olares.com/stage"]!);
+        const labels = (w.body as KubeObject).metadata.labels ?? {};
+        if (labels["olares.com/stage"]) stages.add(labels["olares.com/stage"]);
+        if (labels.owner === "helm") releases.add(labels.name!);
       }
       stagesApplied.push([...stages]);
+      releasesApplied.push([...releases]);
       h.rollOutWorkloads();
+      h.activateOwner();
     }
-    expect(stagesApplied.slice(0, 6)).to.deep.equal([
-      ["Prerequisites", "NodeAgent"],
-      ["NodeConfig"],
-      ["ClusterDNS"],
-      ["Storage"],
-      ["GPU"],
-      ["Olaresd", "CoreServices"],
-    ]);
+    expect(stagesApplied.slice(0, 6)).to.deep.equal([["Prerequisites", "NodeAgent"], ["NodeConfig"], ["ClusterDNS"], ["Storage"], ["GPU"], ["Olaresd"]]);
+    // CoreServices is the Olares release: its charts go in after Olaresd, in the installer's order, each
+    // waiting for the workloads the next one needs (app-service before the launcher, bfl before the apps).
+    expect(releasesApplied.slice(0, 6).flat()).to.deep.equal(["account", "settings", "os-platform", "os-framework"]);
+    expect(releasesApplied.slice(6).flat()).to.deep.equal(["launcher-alice", "desktop", "files", "settings", "wizard"]);
     expect(statusOf(h.cr()).phase).to.equal("Ready");
   });
 
@@ -94,7 +98,7 @@ describe("Reconciler", () => {
     }
     expect(cond(cr, "Ready")).to.include({ status: "True", reason: "AllStagesReady" });
     expect(cond(cr, "Degraded")?.status).to.equal("False");
-    expect(s.components!.map((c) => c.name)).to.include.members(["olares-node-agent", "citus", "app-service"]);
+    expect(s.components!.map((c) => c.name)).to.include.members(["olares-node-agent", "account", "launcher-alice", "citus", "app-service", "bfl", "system-server"]);
     expect(s.storage).to.deep.equal({ activeType: "LocalFS", rootPath: "/olares" });
   });
 
@@ -121,12 +125,13 @@ describe("Reconciler", () => {
         return observed.list(apiVersion, kind, namespace);
       },
     };
-    const reconciler = new Reconciler({ client: h.cluster, observed: counting, operatorImage: TEST_IMAGE, now: () => new Date(h.clock.t) });
-    for (let round = 0; round < 8; round++) {
+    const reconciler = new Reconciler({ client: h.cluster, observed: counting, operatorImage: TEST_IMAGE, now: () => new Date(h.clock.t), release: templateReleaseRuntime(h.cluster) });
+    for (let round = 0; round < 10; round++) {
       nodeLists = 0;
       await reconciler.reconcile("olares");
       expect(nodeLists, `round ${round}`).to.equal(1);
       h.rollOutWorkloads();
+      h.activateOwner();
     }
     expect((h.cr().status as { phase?: string }).phase).to.equal("Ready");
     expect(h.cluster.peek({ apiVersion: "v1", kind: "Node", name: "node-2" })?.metadata.annotations?.["olares.com/state"]).to.equal("Done");
@@ -138,7 +143,7 @@ describe("Reconciler", () => {
     const before = structuredClone(h.cr().status);
     h.cluster.resetRequests();
     h.clock.t += 3_600_000;
-    const restarted = new Reconciler({ client: h.cluster, observed: h.cluster.observed(), operatorImage: TEST_IMAGE, now: () => new Date(h.clock.t) });
+    const restarted = new Reconciler({ client: h.cluster, observed: h.cluster.observed(), operatorImage: TEST_IMAGE, now: () => new Date(h.clock.t), release: templateReleaseRuntime(h.cluster) });
     await restarted.reconcile("olares");
     expect(h.cluster.writes()).to.deep.equal([]);
     expect(h.cr().status).to.deep.equal(before);
@@ -149,8 +154,8 @@ describe("Reconciler", () => {
     await h.converge();
     const readyAt = cond(h.cr(), "Ready")!.lastTransitionTime;
     const cr = h.cr();
-    // a spec change that renders the same objects (bfl already runs 1 replica)
-    h.cluster.seed({ ...cr, spec: { ...baseSpec(), coreServices: { bfl: { replicas: 1 } } } });
+    // a spec change that renders the same objects and values (an empty values override)
+    h.cluster.seed({ ...cr, spec: { ...baseSpec(), coreServices: { "os-framework": { values: {} } } } });
     expect(h.cr().metadata.generation).to.equal(2);
     h.clock.t += 10_000;
     await h.reconcile();
@@ -169,8 +174,9 @@ describe("Reconciler", () => {
     expect(cond(h.cr(), "NodeConfigReady")).to.include({ status: "False", reason: "RollingOut" });
     await h.converge();
     expect(statusOf(h.cr()).version).to.equal("1.12.2");
-    const app = h.cluster.peek({ apiVersion: "apps/v1", kind: "Deployment", name: "app-service", namespace: "os-framework" }) as any;
-    expect(app.spec.template.spec.containers[0].image).to.equal("beclab/app-service:v1.12.2");
+    // The 1.12.2 release's own chart is what runs now (the fixture's images carry the release version).
+    const app = h.cluster.peek({ apiVersion: "apps/v1", kind: "StatefulSet", name: "app-service", namespace: "os-framework" }) as any;
+    expect(app.spec.template.spec.containers[0].image).to.equal("docker.io/olares-fixture/app-service:v1.12.2");
   });
 
   it("prunes objects that are no longer desired (GPU disabled → device plugin deleted)", async () => {
@@ -184,6 +190,10 @@ describe("Reconciler", () => {
     expect(h.cluster.peek(plugin)).to.equal(undefined);
     expect(h.cluster.writes().filter((w) => w.verb === "delete").map((w) => w.ref.name)).to.deep.equal(["nvidia-device-plugin"]);
     expect(cond(h.cr(), "GPUReady")).to.include({ status: "True", reason: "Disabled", observedGeneration: 2 });
+    // The release's values carry gpu (os-platform, os-framework, apps): those releases are upgraded.
+    const upgraded = h.cluster.writes().filter((w) => w.verb === "apply" && (w.body as KubeObject).metadata.labels?.owner === "helm" && (w.body as KubeObject).metadata.labels?.status === "deployed").map((w) => w.ref.name);
+    expect(upgraded).to.include.members(["sh.helm.release.v1.os-platform.v2", "sh.helm.release.v1.os-framework.v2"]);
+    await h.converge();
     expect(statusOf(h.cr()).phase).to.equal("Ready");
   });
 
@@ -197,7 +207,7 @@ describe("Reconciler", () => {
   it("never prunes an object that only copies our labels (no ownerReference to this installation)", async () => {
     const h = harness();
     await h.converge();
-    const labels = (h.cluster.peek({ apiVersion: "apps/v1", kind: "Deployment", name: "bfl", namespace: "os-framework" }) as any).metadata.labels;
+    const labels = (h.cluster.peek({ apiVersion: "apps/v1", kind: "DaemonSet", name: "olares-node-agent", namespace: "olares-system" }) as any).metadata.labels;
     const lookalike = { apiVersion: "v1", kind: "ConfigMap", name: "copied-manifest", namespace: "olares-system" };
     h.cluster.seed({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: lookalike.name, namespace: lookalike.namespace, labels: { ...labels } }, data: { a: "1" } });
     h.cluster.resetRequests();
@@ -209,14 +219,14 @@ describe("Reconciler", () => {
   it("re-applies an object someone changed behind its back", async () => {
     const h = harness();
     await h.converge();
-    const ref = { apiVersion: "apps/v1", kind: "Deployment", name: "bfl", namespace: "os-framework" };
-    const bfl = h.cluster.peek(ref) as any;
-    bfl.spec.replicas = 5;
-    h.cluster.seed(bfl);
+    const ref = { apiVersion: "apps/v1", kind: "DaemonSet", name: "olares-node-agent", namespace: "olares-system" };
+    const agent = h.cluster.peek(ref) as any;
+    agent.spec.template.spec.containers[0].image = "example.com/not-ours:1";
+    h.cluster.seed(agent);
     h.cluster.resetRequests();
     await h.reconcile();
-    expect(h.cluster.writes().map((w) => `${w.verb} ${w.ref.name}`)).to.include("apply bfl");
-    expect((h.cluster.peek(ref) as any).spec.replicas).to.equal(1);
+    expect(h.cluster.writes().map((w) => `${w.verb} ${w.ref.name}`)).to.include("apply olares-node-agent");
+    expect((h.cluster.peek(ref) as any).spec.template.spec.containers[0].image).to.equal(TEST_IMAGE);
   });
 
   it("honours only the oldest OlaresInstallation; a second one is Ignored with a reason", async () => {
@@ -278,7 +288,7 @@ describe("Reconciler", () => {
     const applyStatus = h.cluster.writes().filter((w) => w.verb === "applyStatus").pop()!;
     expect((applyStatus.body as any).status.phase).to.equal("Deleting");
     expect(h.cluster.peek({ apiVersion: "apps/v1", kind: "DaemonSet", name: "olares-node-agent", namespace: "olares-system" })).to.equal(undefined);
-    expect(h.cluster.peek({ apiVersion: "v1", kind: "Namespace", name: "os-framework" })).to.equal(undefined);
+    expect(h.cluster.peek({ apiVersion: "v1", kind: "Namespace", name: "olares-system" })).to.equal(undefined);
   });
 
   it("deletion waits for the node agents to undo host changes on configured nodes", async () => {
@@ -320,12 +330,14 @@ describe("Reconciler", () => {
       observed: h.cluster.observed(),
       operatorImage: TEST_IMAGE,
       log: { info: record, warn: record, error: record, debug: record },
+      release: templateReleaseRuntime(h.cluster),
     });
     await logged.reconcile("olares");
     expect(lines.some((l) => l.startsWith("generated secret"))).to.equal(true);
     const secrets = h.cluster.all().filter((o) => o.kind === "Secret");
     const values = secrets.flatMap((o) => Object.values((o as { stringData?: Record<string, string> }).stringData ?? {}));
-    expect(values).to.have.length(6);
+    // the owner's password and the release randoms (bfl and app keys, the launcher's *_rand16)
+    expect(values).to.have.length(1 + releaseRandomKeys().length);
     for (const v of values) expect(lines.join("\n")).to.not.include(v);
   });
 
@@ -385,7 +397,7 @@ describe("Reconciler", () => {
   it("reports a failing rollout as Degraded", async () => {
     const h = harness();
     await h.converge();
-    const ref = { apiVersion: "apps/v1", kind: "Deployment", name: "authelia", namespace: "os-framework" };
+    const ref = { apiVersion: "apps/v1", kind: "Deployment", name: "authelia-backend", namespace: "os-framework" };
     const d = h.cluster.peek(ref)!;
     h.cluster.setStatus(ref, {
       ...(d.status as object),

@@ -46,7 +46,7 @@ describe("controller: spec validation before anything is applied", () => {
     expect(statusOf(h.cr()).phase).to.equal("Degraded");
     const after = h.cluster.writes().slice(before).filter((w) => w.verb !== "createEvent" && !(w.ref.kind === "OlaresInstallation" && w.subresource === "status"));
     expect(after, "nothing applied, pruned or patched").to.deep.equal([]);
-    expect(h.cluster.peek({ apiVersion: "apps/v1", kind: "Deployment", name: "authelia", namespace: "os-framework" })).to.not.equal(undefined);
+    expect(h.cluster.peek({ apiVersion: "apps/v1", kind: "Deployment", name: "authelia-backend", namespace: "os-framework" })).to.not.equal(undefined);
 
     const fixed = h.cr();
     fixed.spec = { ...(fixed.spec as object), os: {} };

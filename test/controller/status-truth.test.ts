@@ -40,6 +40,7 @@ describe("status tells the truth", () => {
     for (let i = 0; i < 20 && statusOf(h.cr())?.phase !== "Ready"; i++) {
       await h.reconcile();
       h.rollOutWorkloads();
+      h.activateOwner();
       phases.add(statusOf(h.cr()).phase!);
     }
     expect([...phases]).to.include("Installing");

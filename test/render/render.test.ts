@@ -4,6 +4,8 @@ import { canonicalJson } from "../../operator/src/contract/index.js";
 import type { KubeObject } from "../../operator/src/contract/index.js";
 import { ANNOTATION_CONFIG_HASH, ANNOTATION_RENDER_HASH } from "../../operator/src/contract/index.js";
 import { FACTS, spec } from "./fixtures.js";
+import { stageHook, type ReleaseFacts, type Stage } from "../../operator/src/contract/index.js";
+import { randoms, unpackFixture, type Unpacked } from "../release/helpers.js";
 
 function find(objects: KubeObject[], kind: string, name: string): KubeObject {
   const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
@@ -27,13 +29,11 @@ describe("render", () => {
         gpu: { enabled: "false" },
         olaresd: { enabled: false },
         kubernetes: { clusterDNS: { mode: "External" } },
-        coreServices: Object.fromEntries(
-          ["citus", "nats", "kvrocks", "lldap", "authelia", "system-server", "app-service", "bfl"].map((n) => [n, { enabled: false }]),
-        ),
       }),
       FACTS,
     ).stages.map((s) => s.name);
-    expect(names).to.deep.equal(["Prerequisites", "NodeAgent", "NodeConfig", "Storage"]);
+    // CoreServices is the Olares release itself: never disabled.
+    expect(names).to.deep.equal(["Prerequisites", "NodeAgent", "NodeConfig", "Storage", "CoreServices"]);
   });
 
   it("labels every object and points it at the CR", () => {
@@ -69,7 +69,7 @@ describe("render", () => {
   describe("Prerequisites", () => {
     it("gives the node agent least-privilege RBAC", () => {
       const objects = render(spec(), FACTS).stages[0]!.objects;
-      expect(objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name)).to.deep.equal(["olares-system", "os-framework"]);
+      expect(objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name)).to.deep.equal(["olares-system"]);
       const cluster = find(objects, "ClusterRole", "olares-node-agent") as any;
       const verbs = (resource: string) => cluster.rules.filter((r: any) => r.resources.includes(resource)).flatMap((r: any) => r.verbs);
       expect(verbs("nodes")).to.have.members(["get", "list", "watch", "patch"]);
@@ -197,51 +197,72 @@ describe("render", () => {
     });
   });
 
-  describe("CoreServices", () => {
-    it("pins beclab images to spec.version and runs databases as StatefulSets with local-path volumes", () => {
-      const objects = allObjects(render(spec({ version: "1.12.3" }), FACTS));
-      expect(container(find(objects, "Deployment", "app-service")).image).to.equal("beclab/app-service:v1.12.3");
-      const citus = find(objects, "StatefulSet", "citus") as any;
-      expect(citus.metadata.namespace).to.equal("os-framework");
-      expect(citus.spec.volumeClaimTemplates[0].spec.storageClassName).to.equal("local-path");
-      expect(container(citus).env).to.deep.include({
-        name: "POSTGRES_PASSWORD",
-        valueFrom: { secretKeyRef: { name: "olares-core-credentials", key: "postgres-password" } },
-      });
+  describe("CoreServices (the Olares release)", () => {
+    let rel: Unpacked;
+    before(async () => {
+      rel = await unpackFixture();
+    });
+    after(() => rel?.cleanup());
+
+    const releaseFacts = (extra: Partial<ReleaseFacts> = {}): ReleaseFacts => ({
+      cdn: "https://cdn.olares.com",
+      source: { installerDir: rel.installerDir, charts: rel.charts },
+      ...(rel.systemEnv ? { systemEnv: rel.systemEnv } : {}),
+      ...(rel.userEnv ? { userEnv: rel.userEnv } : {}),
+      manifest: rel.manifest,
+      passwordLocation: "Secret olares-system/olares-owner-password, key password",
+      ownerPassword: "pw-123456",
+      randoms: randoms(),
+      nodeAddress: "10.0.0.10",
+      ...extra,
+    });
+    const coreServices = (sp = spec(), release?: ReleaseFacts): Stage => render(sp, { ...FACTS, ...(release ? { release } : {}) }).stages.find((x) => x.name === "CoreServices")!;
+    const steps = (stage: Stage): string[] =>
+      (stageHook(stage, "OlaresRelease")?.steps ?? []).map((st) => (st.kind === "chart" ? `${st.release.namespace}/${st.release.name}` : st.kind === "createOnly" ? `${st.name}×${st.objects.length}` : "user-env"));
+    const empty = { get: () => undefined, list: () => [] };
+
+    it("without the release loaded renders no step and says so", () => {
+      const stage = coreServices();
+      expect(stage.hooks ?? []).to.deep.equal([]);
+      expect(stage.ready(empty)).to.include({ ready: false, reason: "ReleaseNotLoaded" });
     });
 
-    it("applies per-component overrides and deep-merges values onto the defaults", () => {
-      const objects = allObjects(
-        render(
-          spec({
-            coreServices: {
-              bfl: { enabled: false },
-              "app-service": { image: "example.com/app-service:dev", replicas: 2, resources: { requests: { cpu: "1" } } },
-              citus: { values: { postgres: { maxConnections: 500 }, env: { POSTGRES_DB: "olares" }, storage: { size: "50Gi" } } },
-            },
-          }),
-          FACTS,
-        ),
-      );
-      expect(objects.some((o) => o.metadata.name === "bfl" || o.metadata.name === "bfl-values")).to.equal(false);
-      const app = find(objects, "Deployment", "app-service") as any;
-      expect(app.spec.replicas).to.equal(2);
-      expect(container(app).image).to.equal("example.com/app-service:dev");
-      expect(container(app).resources).to.deep.equal({ requests: { cpu: "1" } });
-      const citus = find(objects, "StatefulSet", "citus") as any;
-      expect(container(citus).args).to.deep.equal(["-c", "max_connections=500", "-c", "shared_buffers=256MB"]);
-      expect(container(citus).env).to.deep.include({ name: "POSTGRES_DB", value: "olares" });
-      expect(container(citus).env).to.deep.include({ name: "POSTGRES_USER", value: "olares" });
-      expect(citus.spec.volumeClaimTemplates[0].spec.resources.requests.storage).to.equal("50Gi");
-      const values = (find(objects, "ConfigMap", "citus-values") as any).data["values.yaml"];
-      expect(values).to.include("maxConnections: 500").and.include("sharedBuffers: 256MB");
+    it("a checksum mismatch is Degraded naming the URL and both sums, and applies nothing", () => {
+      const failure = { reason: "ChecksumMismatch" as const, url: "https://cdn.olares.com/install-wizard-v1.12.1.tar.gz", expected: "a".repeat(32), actual: "b".repeat(32), message: "x" };
+      const stage = coreServices(spec(), releaseFacts({ failure }));
+      expect(stage.hooks ?? []).to.deep.equal([]);
+      const r = stage.ready(empty);
+      expect(r).to.include({ ready: false, degraded: true, reason: "ChecksumMismatch" });
+      expect(r.message).to.include(failure.url).and.include(failure.expected).and.include(failure.actual);
     });
 
-    it("rejects an unknown component, naming the field", () => {
-      expect(() => render(spec({ coreServices: { nosuch: { enabled: true } } }), FACTS))
+    it("orders the steps as olares-cli: account, settings, SystemEnv, user-env, os-platform, os-framework, launcher; the apps once bfl runs", () => {
+      expect(steps(coreServices(spec(), releaseFacts()))).to.deep.equal([
+        "default/account", "default/settings", "SystemEnv×8", "user-env", "os-platform/os-platform", "os-framework/os-framework", "user-space-alice/launcher-alice",
+      ]);
+      const bfl = { annotations: { userspace_pv: "pv-x", userspace_hostpath: "/olares/rootfs/userspace/x", appcache_hostpath: "/c", dbdata_hostpath: "/d" }, nodeName: "node-1", nodeAddress: "10.0.0.10" };
+      const withApps = steps(coreServices(spec({ gpu: { enabled: "true" } }), releaseFacts({ bfl })));
+      expect(withApps[0]).to.equal("kube-system/hami");
+      expect(withApps.slice(-4)).to.deep.equal(["user-space-alice/desktop", "user-space-alice/files", "user-space-alice/settings", "user-space-alice/wizard"]);
+    });
+
+    it("SystemEnv gets the CDN and root path the installer's environment would give it", () => {
+      const st = stageHook(coreServices(spec(), releaseFacts({ cdn: "https://mirror.example" })), "OlaresRelease")!.steps.find((x) => x.kind === "createOnly")!;
+      const cdn = (st as { objects: KubeObject[] }).objects.find((o) => o.metadata.name === "olares-system-cdn-service") as unknown as { default: string };
+      expect(cdn.default).to.equal("https://mirror.example");
+    });
+
+    it("waits for the owner's password and the randoms before rendering values", () => {
+      const stage = coreServices(spec(), releaseFacts({ ownerPassword: undefined }));
+      expect(stage.ready(empty)).to.include({ ready: false, reason: "SecretsPending" });
+    });
+
+    it("rejects an unknown release and a legacy per-workload field, naming the field", () => {
+      expect(() => coreServices(spec({ coreServices: { nosuch: { enabled: true } } }), releaseFacts()))
         .to.throw(RenderError)
         .with.property("message")
-        .that.matches(/^spec\.coreServices\.nosuch: unknown component; known components: citus, /);
+        .that.matches(/^spec\.coreServices\.nosuch: not a release of Olares 1\.12\.1; known: account, settings, /);
+      expect(() => coreServices(spec({ coreServices: { "os-framework": { replicas: 2 } } }), releaseFacts())).to.throw(RenderError, "spec.coreServices.os-framework.replicas: not supported");
     });
   });
 });

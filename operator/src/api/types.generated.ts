@@ -37,6 +37,7 @@ export interface OlaresInstallationSpec {
   storage?: StorageSpec;
   gpu?: GPUSpec;
   os?: OSSpec;
+  release?: ReleaseSpec;
   olaresd?: OlaresdSpec;
   coreServices?: CoreServicesSpec;
   nodes?: NodesSpec;
@@ -459,6 +460,29 @@ export interface ZramSpec {
   sizePercent?: number;
 }
 /**
+ * Where the Olares release for spec.version comes from: the wizard install-wizard-v<version>.tar.gz and its .md5sum.txt, fetched once, checked and unpacked into the operator's versioned cache. Default the official CDN.
+ *
+ * @default {}
+ */
+export interface ReleaseSpec {
+  /**
+   * Base URL of the Olares CDN or a mirror with the same layout (the bootstrap passes OLARES_SYSTEM_CDN_SERVICE here).
+   *
+   * @default "https://cdn.olares.com"
+   */
+  cdn?: string;
+  /**
+   * Path of the release under the CDN ("/" for Olares, "/olares-one/" for OlaresOne).
+   *
+   * @default "/"
+   */
+  repoPath?: string;
+  /**
+   * Airgap source: a directory the operator reads instead of the CDN, holding install-wizard-v<version>.tar.gz and its .md5sum.txt (a host directory of the control-plane node or a PVC, mounted into the operator pod as a volume).
+   */
+  airgapDir?: string;
+}
+/**
  * olaresd, the Olares host daemon (systemd unit olaresd.service).
  *
  * @default {}
@@ -484,7 +508,7 @@ export interface OlaresdSpec {
   sha256?: string;
 }
 /**
- * Overrides for Olares core service components, keyed by component name; merged onto the release defaults.
+ * Per-release overrides for the Olares release, keyed by release (account, settings, os-platform, os-framework, launcher, hami, or an app directory under wizard/config/apps): values are deep-merged over the values olares-cli passes; enabled false leaves out an optional release (hami, an app).
  */
 export interface CoreServicesSpec {
   [k: string]: CoreServiceOverride;
@@ -600,7 +624,16 @@ export interface OlaresInstallationStatus {
    * Lifecycle phase.
    */
   phase?:
-    "Pending" | "Installing" | "Ready" | "Updating" | "Upgrading" | "Migrating" | "Degraded" | "Deleting" | "Ignored";
+    | "Pending"
+    | "Installing"
+    | "AwaitingActivation"
+    | "Ready"
+    | "Updating"
+    | "Upgrading"
+    | "Migrating"
+    | "Degraded"
+    | "Deleting"
+    | "Ignored";
   /**
    * Human-readable summary of the current state.
    */

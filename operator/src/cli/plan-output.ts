@@ -80,6 +80,9 @@ export function formatPlanTable(plan: Plan): string {
       const where = object.metadata.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : object.metadata.name;
       rows.push([stage.name, object.kind, where, objectNote(object)]);
     }
+    for (const r of stage.releases ?? []) {
+      rows.push([stage.name, "HelmRelease", `${r.namespace}/${r.name}`, `chart ${r.chart.path}${r.chart.digest ? ` (${r.chart.digest.slice(0, 19)}…)` : " (from the release, once fetched)"}`]);
+    }
     for (const g of plan.generated.filter((s) => s.stage === stage.name)) {
       rows.push([g.stage, "Secret", `${g.namespace}/${g.name}`, `generated once by the controller (keys: ${g.keys.join(", ")}; never overwritten)`]);
     }

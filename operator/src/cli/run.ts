@@ -29,6 +29,8 @@ export function registerRunCommand(program: Command): Command {
     .option("--image <image>", "operator image; the node agent DaemonSet runs it too", process.env["OPERATOR_IMAGE"] ?? DEFAULT_OPERATOR_IMAGE)
     .option("--qps <n>", `API requests per second sustained by the client-side limiter (default ${DEFAULT_QPS}; 0 turns it off)`, parseQps)
     .option("--burst <n>", `API requests allowed at once above --qps (default ${DEFAULT_BURST})`, parseBurst)
+    .option("--helm <path>", "the pinned helm binary that installs the Olares release (default $OLARES_HELM, else helm on PATH)")
+    .option("--release-cache <dir>", "versioned cache of unpacked Olares releases (default $OLARES_RELEASE_CACHE, else /var/cache/olares-operator)")
     .action(async (opts: RunOptions) => {
       try {
         // loaded on use: the Kubernetes client stack costs ~1 s of start-up that plan/validate must not pay

@@ -1,4 +1,5 @@
 // Facts about the cluster that change what is rendered (gathered by the controller, given to render).
+import type { ReleaseFacts } from "./release/facts.js";
 
 export interface NodeFacts {
   name: string;
@@ -18,6 +19,8 @@ export interface ClusterFacts {
   installationName?: string;
   /** The cluster's DNS Services as the controller sees them; absent offline (`plan` models a cluster without DNS). */
   clusterDNS?: ClusterDNSFacts;
+  /** The Olares release for spec.version as the controller found it; absent offline (`plan` without a release). */
+  release?: ReleaseFacts;
 }
 
 /** Cluster DNS Services: in kube-system, labelled k8s-app=kube-dns or named kube-dns. */

@@ -11,3 +11,4 @@ export * from "./node-config.js";
 export * from "./handshake.js";
 export * from "./validators.js";
 export * from "./host-tasks/index.js";
+export * from "./release/index.js";

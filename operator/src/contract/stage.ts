@@ -2,6 +2,7 @@
 import type { KubeObject, ObservedState, OwnerReference } from "./objects.js";
 import type { NodeConfig } from "./node-config.js";
 import type { ChartRelease } from "./chart-release.js";
+import type { ReleaseStep } from "./release/plan.js";
 
 export type StageName =
   | "Prerequisites"
@@ -63,7 +64,9 @@ export type StageHook =
   /** The stage is not ready until these Secrets exist with their keys. */
   | { kind: "SecretReferences"; references: SecretReference[] }
   /** Roll these node configs out to the selected Nodes once the stage's objects are ready. */
-  | { kind: "NodeRollout"; configs: NodeConfig[] };
+  | { kind: "NodeRollout"; configs: NodeConfig[] }
+  /** Install the Olares release: its steps in order (helm releases only when their input changed). */
+  | { kind: "OlaresRelease"; steps: ReleaseStep[] };
 
 export type StageHookKind = StageHook["kind"];
 

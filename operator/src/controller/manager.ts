@@ -15,6 +15,7 @@ import { API_VERSION, KIND, LABEL_MANAGED_BY, MANAGED_BY } from "../contract/ind
 import { createEventRecorder, type EventRecorder } from "../kube/events.js";
 import { Reconciler } from "./reconciler.js";
 import { FACT_INFORMERS } from "./facts.js";
+import type { ReleaseRuntime } from "./release.js";
 
 export const LEASE_NAME = "olares-operator";
 
@@ -34,6 +35,8 @@ export interface ManagerOptions {
   resyncPeriodMs?: number;
   clock?: Clock;
   progressRequeueMs?: number;
+  /** helm and the release cache: without them the CoreServices stage reports HelmNotConfigured. */
+  release?: ReleaseRuntime;
   /** Progress-only status changes within this many ms of the last status write wait (see ReconcilerOptions). */
   statusCoalesceMs?: number;
 }
@@ -91,6 +94,7 @@ export class Manager {
       now: () => new Date(clock.now()),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
       ...(opts.progressRequeueMs !== undefined ? { progressRequeueMs: opts.progressRequeueMs } : {}),
+      ...(opts.release ? { release: opts.release } : {}),
       statusCoalesceMs: opts.statusCoalesceMs ?? DEFAULT_STATUS_COALESCE_MS,
     });
     this.lostLeadership = new Promise((resolve) => (this.signalLost = resolve));

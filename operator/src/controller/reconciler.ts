@@ -18,6 +18,7 @@ import {
   refOf,
   silentLogger,
   stageHook,
+  type ClusterFacts,
   type DesiredState,
   type KubeObject,
   type Logger,
@@ -45,6 +46,7 @@ import {
 import { cleanupNodes, rolloutNodeConfigs, type RolloutContext } from "./node-rollout.js";
 import { reconcileView } from "./reconcile-view.js";
 import { NodeWriteOverlay } from "./node-writes.js";
+import { ReleaseController, withSnapshot, type ReleaseObservation, type ReleaseRuntime } from "./release.js";
 import { StatusWriteOverlay } from "./status-writes.js";
 
 export type { Logger } from "../contract/index.js";
@@ -72,6 +74,8 @@ export interface ReconcilerOptions {
   progressRequeueMs?: number;
   /** Per-stage reconcile count, duration and errors. */
   metrics?: OperatorMetrics;
+  /** helm, the release origin and its cache: the Olares release is installed only with one. */
+  release?: ReleaseRuntime;
   /**
    * Progress-only status changes (stage messages, components, node counts) within this many ms of the
    * last status write wait for the next reconcile; phase, Ready, Degraded, SpecValid and generation
@@ -103,6 +107,7 @@ export class Reconciler {
   private readonly events: EventSink;
   private readonly progressRequeueMs: number;
   private readonly nodeWrites = new NodeWriteOverlay();
+  private readonly release: ReleaseController | undefined;
   private readonly ownStatusWrites = new StatusWriteOverlay();
   private readonly lastEvent = new Map<string, string>();
   private readonly lastStatusWrite = new Map<string, number>();
@@ -118,6 +123,7 @@ export class Reconciler {
       opts.events ??
       createEventRecorder({ client: opts.client, patchIntervalMs: 0, clock: { ...realClock, now: () => this.now().getTime() } });
     this.progressRequeueMs = opts.progressRequeueMs ?? DEFAULT_PROGRESS_REQUEUE_MS;
+    this.release = opts.release ? new ReleaseController(opts.release, opts.client, opts.operatorNamespace) : undefined;
   }
 
   async reconcile(name: string): Promise<ReconcileResult> {
@@ -128,15 +134,31 @@ export class Reconciler {
     const honoured = honouredInstallation(this.observed.list(API_VERSION, KIND));
     if (honoured && honoured.metadata.name !== name) return this.ignore(cr, honoured);
 
-    const view = reconcileView(this.observed, this.nodeWrites);
+    const informerView = reconcileView(this.observed, this.nodeWrites);
     let spec: DefaultedSpec;
     let desired: DesiredState;
+    let release: ReleaseObservation | undefined;
+    let view: ObservedState = informerView;
     // The same checks as `validate` and admission, before anything is applied or pruned.
     const problem = this.cachedSpecProblem(cr);
     if (problem) return this.invalid(cr, new Error(problem));
     try {
       spec = defaultedSpec(cr);
-      desired = render(spec, gatherFacts(cr, spec, view, this.opts.operatorImage));
+    } catch (err) {
+      return this.invalid(cr, err as Error);
+    }
+    let facts: ClusterFacts;
+    try {
+      facts = gatherFacts(cr, spec, informerView, this.opts.operatorImage);
+    } catch (err) {
+      return this.invalid(cr, err as Error);
+    }
+    if (this.release) {
+      release = await this.release.observe(cr, spec, informerView, spec.paused === true, facts.nodes.map((n) => n.name));
+      view = withSnapshot(informerView, release.snapshot);
+    }
+    try {
+      desired = render(spec, release ? { ...facts, release: release.facts } : facts);
     } catch (err) {
       return this.invalid(cr, err as Error);
     }
@@ -151,7 +173,7 @@ export class Reconciler {
         results.push({ name: stage.name, readiness: waitingReadiness(blocking, stage.ready(view)) });
         continue;
       }
-      const readiness = await this.measure(stage.name, () => this.reconcileStage(cr, spec, stage, paused, view, (n) => (nodes = n)));
+      const readiness = await this.measure(stage.name, () => this.reconcileStage(cr, spec, stage, paused, view, (n) => (nodes = n), release));
       results.push({ name: stage.name, readiness });
       if (!readiness.ready) blocking = stage.name;
     }
@@ -189,7 +211,7 @@ export class Reconciler {
   }
 
   /** Applies one stage's objects (unless paused), reads its readiness back and runs its hooks. */
-  private async reconcileStage(cr: KubeObject, spec: DefaultedSpec, stage: Stage, paused: boolean, view: ObservedState, reportNodes: (n: NodesStatus) => void): Promise<Readiness> {
+  private async reconcileStage(cr: KubeObject, spec: DefaultedSpec, stage: Stage, paused: boolean, view: ObservedState, reportNodes: (n: NodesStatus) => void, release?: ReleaseObservation): Promise<Readiness> {
     if (!paused) await this.applyObjects(stage);
     const hookContext: HookContext = {
       client: this.client,
@@ -201,6 +223,8 @@ export class Reconciler {
       ...(this.opts.operatorNamespace ? { operatorNamespace: this.opts.operatorNamespace } : {}),
       rollout: () => this.rolloutContext(cr, spec, view),
       reportNodes,
+      view,
+      ...(release && this.release ? { release: { installer: this.release.installer, records: release.records } } : {}),
     };
     return runStageHooks(hookContext, stage.hooks, stage.ready(view));
   }

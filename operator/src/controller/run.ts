@@ -2,13 +2,18 @@
 // (or when leadership is lost, so a standby takes over).
 import { warmUpValidation } from "../api/index.js";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
 import { createClusterClient } from "../kube/client.js";
 import { createLogger, type Logger } from "../kube/log.js";
 import { createMetrics } from "../kube/metrics.js";
 import type { KubeClient, ListerWatcher } from "../kube/types.js";
 import { Manager } from "./manager.js";
+import { Helm } from "../helm/index.js";
 import { informersNotStalledCheck, informersSyncedCheck, startHealthServer } from "../kube/health.js";
+
+/** Where unpacked releases are kept (an emptyDir or PVC in the chart). */
+export const DEFAULT_RELEASE_CACHE = process.env["OLARES_RELEASE_CACHE"] ?? "/var/cache/olares-operator";
 
 export interface RunOptions {
   kubeconfig?: string;
@@ -20,6 +25,10 @@ export interface RunOptions {
   identity?: string;
   qps?: number;
   burst?: number;
+  /** The pinned helm binary that installs the Olares release. */
+  helm?: string;
+  /** Versioned cache of unpacked Olares releases. */
+  releaseCache?: string;
 }
 
 export interface RunDeps {
@@ -68,6 +77,10 @@ export async function runOperator(opts: RunOptions, deps: RunDeps = defaultRunDe
     logger: log,
     metrics,
     ...(opts.leaderElect ? { leaderElection: { identity } } : {}),
+    release: {
+      installer: new Helm({ bin: opts.helm ?? process.env["OLARES_HELM"] ?? "helm", ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), home: join(opts.releaseCache ?? DEFAULT_RELEASE_CACHE, "helm-home") }),
+      cacheDir: opts.releaseCache ?? DEFAULT_RELEASE_CACHE,
+    },
   });
   const server = await startHealthServer({
     port,

@@ -8,6 +8,7 @@ import { ensureGeneratedSecrets } from "./generated-secrets.js";
 import { secretPreconditions } from "./preconditions.js";
 import { rolloutNodeConfigs, type RolloutContext, type RolloutStatus } from "./node-rollout.js";
 import type { ReconcileClient } from "./reconciler.js";
+import { runReleaseSteps, type ReleaseHookRuntime } from "./release-steps.js";
 
 export interface HookContext {
   client: ReconcileClient;
@@ -21,6 +22,10 @@ export interface HookContext {
   rollout(): RolloutContext;
   /** The node rollout's counts, for status.nodes. */
   reportNodes(nodes: NodesStatus): void;
+  /** The reconcile's view (informer cache + what the release's charts created, read this reconcile). */
+  view?: ObservedState;
+  /** helm and the release records; absent when the operator runs without a release runtime. */
+  release?: ReleaseHookRuntime;
 }
 
 type HookRunner<H extends StageHook> = (ctx: HookContext, hook: H, readiness: Readiness) => Promise<Readiness>;
@@ -42,6 +47,10 @@ export const STAGE_HOOKS: HookRunners = {
 
   async SecretReferences(ctx, hook, readiness) {
     return mergeReadiness(readiness, await secretPreconditions(ctx.client, hook.references, ctx.operatorNamespace));
+  },
+
+  async OlaresRelease(ctx, hook, readiness) {
+    return runReleaseSteps(ctx, hook.steps, readiness);
   },
 
   async NodeRollout(ctx, hook, readiness) {

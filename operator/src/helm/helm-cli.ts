@@ -38,7 +38,13 @@ export function lastLines(text: string, n = 3): string {
   return text.trim().split("\n").filter((l) => l.trim() !== "").slice(-n).join(" | ") || "helm failed without output";
 }
 
-export class Helm {
+/** What the walker needs from helm: an upgrade --install and a run counter. */
+export interface ReleaseInstaller {
+  readonly runs: number;
+  upgradeInstall(release: ChartRelease, inputHash: string): Promise<HelmRunResult>;
+}
+
+export class Helm implements ReleaseInstaller {
   /** Invocations since start (the steady-state figure: it must not grow when nothing changed). */
   runs = 0;
 

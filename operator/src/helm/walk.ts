@@ -4,10 +4,11 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ChartRelease } from "../contract/chart-release.js";
-import type { Helm } from "./helm-cli.js";
+import type { ReleaseInstaller } from "./helm-cli.js";
 import { lastLines } from "./helm-cli.js";
 import { releaseInputHash } from "./input-hash.js";
 import { latestRecord, type ReleaseRecordSource, type ReleaseRecord } from "./records.js";
+import { needsRelease } from "../contract/release/records.js";
 
 export type ReleaseOutcome =
   | { name: string; namespace: string; result: "unchanged"; revision: number }
@@ -24,7 +25,7 @@ export interface WalkResult {
 
 /** Whether a release must be (re)applied, without running helm. */
 export function needsApply(release: ChartRelease, record: ReleaseRecord | undefined): boolean {
-  return !record || record.status !== "deployed" || record.input !== releaseInputHash(release);
+  return needsRelease(release, record);
 }
 
 export interface WalkOptions {
@@ -32,7 +33,7 @@ export interface WalkOptions {
   gate?: (release: ChartRelease, index: number) => Promise<boolean> | boolean;
 }
 
-export async function walkReleases(releases: readonly ChartRelease[], helm: Helm, records: ReleaseRecordSource, opts: WalkOptions = {}): Promise<WalkResult> {
+export async function walkReleases(releases: readonly ChartRelease[], helm: ReleaseInstaller, records: ReleaseRecordSource, opts: WalkOptions = {}): Promise<WalkResult> {
   const outcomes: ReleaseOutcome[] = [];
   const runsBefore = helm.runs;
   const done = (failed?: WalkResult["failed"]): WalkResult => ({ outcomes, helmRuns: helm.runs - runsBefore, ...(failed ? { failed } : {}) });

@@ -2,8 +2,6 @@
 // stage reads, node configs to roll out.
 import { stageSecretReferences } from "../api/index.js";
 import {
-  CORE_CREDENTIALS_SECRET,
-  FRAMEWORK_NAMESPACE,
   LABEL_INSTALLATION,
   LABEL_MANAGED_BY,
   LABEL_NAME,
@@ -17,7 +15,6 @@ import {
   type StageName,
 } from "../contract/index.js";
 import { ownerReference, type RenderContext } from "./context.js";
-import { CORE_CREDENTIAL_KEYS } from "./stages/core-catalog.js";
 
 /** The stage is not ready until the Secrets it reads exist with their keys (no hook when it reads none). */
 export function secretReferencesHook(ctx: RenderContext, stage: StageName): StageHook[] {
@@ -43,12 +40,11 @@ function generated(ctx: RenderContext, namespace: string, name: string, componen
 
 /**
  * Secrets the operator generates once: the owner's initial password (when spec.owner.passwordSecretRef
- * is absent) and, when core services run, their internal credentials.
+ * is absent). The release's own randoms are kept in Secret olares-release-randoms (controller/release.ts).
  */
-export function generatedSecretsHook(ctx: RenderContext, coreServicesEnabled: boolean): StageHook[] {
+export function generatedSecretsHook(ctx: RenderContext): StageHook[] {
   const secrets: GeneratedSecret[] = [];
   if (!ctx.spec.owner?.passwordSecretRef) secrets.push(generated(ctx, SYSTEM_NAMESPACE, OWNER_PASSWORD_SECRET, "owner", ["password"]));
-  if (coreServicesEnabled) secrets.push(generated(ctx, FRAMEWORK_NAMESPACE, CORE_CREDENTIALS_SECRET, "core-credentials", CORE_CREDENTIAL_KEYS));
   return secrets.length > 0 ? [{ kind: "GeneratedSecrets", secrets, ownerReferences: [ownerReference(ctx)] }] : [];
 }
 

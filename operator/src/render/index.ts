@@ -17,6 +17,8 @@ export function allObjects(desired: DesiredState): KubeObject[] {
 
 export { STAGE_REGISTRY } from "./stages/registry.js";
 export { OWNED_KINDS } from "./kinds.js";
-export { RenderError } from "./stages/core-services.js";
+export { RenderError } from "./render-error.js";
+export * from "./releases/index.js";
 export * from "../contract/index.js";
 export type * from "../contract/index.js";
+export { daemonSetVerdict, deploymentVerdict, statefulSetVerdict } from "./readiness.js";

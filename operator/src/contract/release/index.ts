@@ -3,3 +3,6 @@
 export * from "./manifest.js";
 export * from "./system-env.js";
 export * from "./layout.js";
+export * from "./facts.js";
+export * from "./plan.js";
+export * from "./records.js";

@@ -51,7 +51,7 @@ export interface ComponentsReadiness {
   ready: boolean;
   components: ComponentStatus[];
   /** The first required component that is not ready. */
-  blocking?: { component: SystemComponent; message: string };
+  blocking?: { component: SystemComponent; message: string; reason: string };
   degraded: boolean;
 }
 
@@ -64,7 +64,7 @@ export function componentsReadiness(stage: StageName, list: readonly SystemCompo
     components.push({ name: c.name, stage, kind: c.kind, namespace: c.namespace, ready: v.ready, message: v.message });
     if (!v.ready && !c.optional) {
       if (v.degraded) degraded = true;
-      blocking ??= { component: c, message: v.message };
+      blocking ??= { component: c, message: v.message, reason: v.reason };
     }
   }
   return { ready: !blocking, components, ...(blocking ? { blocking } : {}), degraded };

@@ -7,6 +7,7 @@ import type { OlaresInstallationSpec } from "../../api/index.js";
 import type { ChartRelease } from "../../contract/chart-release.js";
 import { sortKeysDeep } from "../../contract/canonical.js";
 import { WIZARD_CHART_DIRS } from "../../contract/release/layout.js";
+import { RenderError } from "../render-error.js";
 import {
   accountValues,
   appsValues,
@@ -58,12 +59,8 @@ export interface ReleaseList {
   waiting?: { key: string; reason: string };
 }
 
-export class ReleaseRenderError extends Error {
-  override readonly name = "ReleaseRenderError";
-  constructor(readonly field: string, readonly rule: string) {
-    super(`${field}: ${rule}`);
-  }
-}
+/** A RenderError (field + rule), so plan, validate and the controller report it the same way. */
+export class ReleaseRenderError extends RenderError {}
 
 interface Override {
   enabled?: boolean;
@@ -84,6 +81,11 @@ export function appDirsOf(source: ReleaseSource): string[] {
 /** The keys spec.coreServices accepts for this release. */
 export function overridableKeys(source: ReleaseSource): string[] {
   return [...REQUIRED_KEYS, "hami", ...appDirsOf(source)];
+}
+
+/** Checks spec.coreServices against the release (throws ReleaseRenderError naming the field). */
+export function validateReleaseOverrides(spec: OlaresInstallationSpec, source: ReleaseSource): void {
+  overridesOf(spec, source);
 }
 
 function overridesOf(spec: OlaresInstallationSpec, source: ReleaseSource): Record<string, Override> {

@@ -7,7 +7,7 @@ import type { KubeObject, ObservedState, Readiness, Stage } from "../../contract
 import { configHash, makeObject, selectorLabels, type RenderContext } from "../context.js";
 import { objectsReadiness } from "../readiness.js";
 import { ANNOTATION_CONFIG_HASH, CLUSTER_DNS_NAMESPACE, CLUSTER_DNS_SERVICE, KUBE_DNS_LABEL_KEY, KUBE_DNS_LABEL_VALUE } from "../../contract/index.js";
-import { RenderError } from "./core-services.js";
+import { RenderError } from "../render-error.js";
 
 export { CLUSTER_DNS_NAMESPACE, CLUSTER_DNS_SERVICE, KUBE_DNS_LABEL_KEY, KUBE_DNS_LABEL_VALUE };
 

@@ -1,141 +1,125 @@
-// CoreServices: the Olares core components in os-framework, with per-component overrides
-// (enabled/image/replicas/resources; `values` deep-merged onto each component's defaults).
-import { merge } from "ts-deepmerge";
-import { stringify } from "yaml";
-import type { KubeObject, Stage } from "../../contract/index.js";
-import { configHash, makeObject, selectorLabels, standardLabels, type RenderContext } from "../context.js";
-import { objectsReadiness } from "../readiness.js";
-import { sortKeysDeep, sortedEntries } from "../../contract/index.js";
-import { ANNOTATION_CONFIG_HASH, CORE_CREDENTIALS_SECRET, FRAMEWORK_NAMESPACE } from "../../contract/index.js";
-import { CORE_COMPONENTS, CORE_COMPONENT_NAMES, type ComponentDefinition, type ComponentResources, type Values } from "./core-catalog.js";
-import { LOCAL_PATH_STORAGE_CLASS } from "./storage.js";
+// CoreServices: the Olares release itself, installed as olares-cli installs it (its charts, values and
+// order; render/releases/). The stage carries the steps as data (hook OlaresRelease); the controller runs
+// helm. Ready means the installer's component list is ready and the owner has activated Olares.
+import type { ComponentStatus, ObservedState, Readiness, ReleaseStep, Stage, WorkloadRef } from "../../contract/index.js";
+import { DEFAULT_CDN, WIZARD_CHART_DIRS, installerDir, isNvidiaNode, latestRecord, needsRelease } from "../../contract/index.js";
+import type { RenderContext } from "../context.js";
+import {
+  activation,
+  componentsReadiness,
+  ownerUser,
+  renderReleaseList,
+  systemComponents,
+  systemEnvObjects,
+  systemEnvOverrides,
+  userEnvConfigMap,
+  validateReleaseOverrides,
+  gpuReleaseWanted,
+  type ReleaseEntry,
+  type ReleaseList,
+} from "../releases/index.js";
 
 const STAGE = "CoreServices" as const;
 
-export interface ComponentOverride {
-  enabled?: boolean;
-  image?: string;
-  replicas?: number;
-  resources?: ComponentResources;
-  values?: Values;
+const APP_SERVICE: WorkloadRef = { kind: "StatefulSet", namespace: "os-framework", name: "app-service" };
+const bflRef = (username: string): WorkloadRef => ({ kind: "StatefulSet", namespace: `user-space-${username}`, name: "bfl" });
+
+function notReady(reason: string, message: string, extra: Partial<Readiness> = {}): Readiness {
+  return { ready: false, reason, message, ...extra };
 }
 
-export class RenderError extends Error {
-  override readonly name = "RenderError";
-  constructor(readonly field: string, readonly rule: string) {
-    super(`${field}: ${rule}`);
-  }
-}
-
-function overridesOf(ctx: RenderContext): Record<string, ComponentOverride> {
-  const overrides = (ctx.spec.coreServices ?? {}) as Record<string, ComponentOverride>;
-  for (const name of Object.keys(overrides)) {
-    if (!CORE_COMPONENT_NAMES.includes(name)) {
-      throw new RenderError(`spec.coreServices.${name}`, `unknown component; known components: ${CORE_COMPONENT_NAMES.join(", ")}`);
+/** Steps in the installer's order: charts up to settings, SystemEnv + user-env, os-*, launcher, apps. */
+function stepsOf(ctx: RenderContext, list: ReleaseList): ReleaseStep[] {
+  const rf = ctx.facts.release!;
+  const steps: ReleaseStep[] = [];
+  const username = ctx.spec.owner.username;
+  const chart = (e: ReleaseEntry): ReleaseStep => ({
+    kind: "chart",
+    release: e.release,
+    ...(e.phase === "launcher" ? { waitFor: [APP_SERVICE] } : e.phase === "apps" ? { waitFor: [bflRef(username)] } : {}),
+  });
+  for (const e of list.entries) {
+    if (e.phase === "os-platform") {
+      if (rf.systemEnv) steps.push({ kind: "createOnly", name: "SystemEnv", objects: systemEnvObjects(rf.systemEnv, systemEnvOverrides(ctx.spec, { cdn: rf.cdn })) });
+      if (rf.userEnv) steps.push({ kind: "userEnv", configMap: userEnvConfigMap(rf.userEnv), file: rf.userEnv });
     }
+    steps.push(chart(e));
   }
-  return overrides;
+  return steps;
 }
 
-/** The component's defaults with the user's values deep-merged on top (arrays are replaced, not appended). */
-export function mergedValues(ctx: RenderContext, def: ComponentDefinition, override: ComponentOverride | undefined): Values {
-  const defaults = def.values({ domain: ctx.spec.owner?.domain ?? "olares.com", username: ctx.spec.owner.username });
-  const merged = override?.values ? merge.withOptions({ mergeArrays: false }, defaults, override.values) : defaults;
-  return sortKeysDeep(merged as Values);
+function releaseComponents(list: ReleaseList, observed: ObservedState): { components: ComponentStatus[]; pending?: string } {
+  const components: ComponentStatus[] = [];
+  let pending: string | undefined;
+  for (const e of list.entries) {
+    const record = latestRecord(observed.list("v1", "Secret", e.release.namespace), e.release.name, e.release.namespace);
+    const stale = needsRelease(e.release, record);
+    const message = !record ? "not installed yet" : stale ? `revision ${record.revision} ${record.status}, input changed` : `revision ${record.revision} deployed`;
+    components.push({ name: e.release.name, stage: STAGE, kind: "HelmRelease", namespace: e.release.namespace, ready: !stale, message });
+    if (stale && !pending) pending = `helm release ${e.release.namespace}/${e.release.name}: ${message}`;
+  }
+  return { components, ...(pending ? { pending } : {}) };
 }
 
-function containerEnv(def: ComponentDefinition, values: Values): unknown[] {
-  const plain = sortedEntries((values.env as Record<string, unknown> | undefined) ?? {}).map(([name, value]) => ({ name, value: String(value) }));
-  const secret = sortedEntries(def.secretEnv).map(([name, key]) => ({
-    name,
-    valueFrom: { secretKeyRef: { name: CORE_CREDENTIALS_SECRET, key } },
-  }));
-  return [...plain, ...secret].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-function componentObjects(ctx: RenderContext, def: ComponentDefinition, override: ComponentOverride | undefined): KubeObject[] {
-  const values = mergedValues(ctx, def, override);
-  const valuesName = `${def.name}-values`;
-  const valuesData = { "values.yaml": stringify(values, { sortMapEntries: true }) };
-  const common = { namespace: FRAMEWORK_NAMESPACE, component: def.name };
-  const selector = selectorLabels(ctx, def.name);
-  const mainPort = def.ports[0]!;
-  const statefulSet = def.kind === "StatefulSet";
-  const mounts: unknown[] = [{ name: "values", mountPath: `/etc/olares/${def.name}`, readOnly: true }];
-  if (def.dataPath) mounts.push({ name: "data", mountPath: def.dataPath });
-  const podSpec = {
-    enableServiceLinks: false,
-    containers: [
-      {
-        name: def.name,
-        image: override?.image ?? def.image(ctx.spec.version),
-        imagePullPolicy: "IfNotPresent",
-        ...(def.args ? { args: def.args(values) } : {}),
-        env: containerEnv(def, values),
-        ports: def.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
-        readinessProbe: { tcpSocket: { port: mainPort.name }, periodSeconds: 10, failureThreshold: 3 },
-        resources: override?.resources ?? def.resources,
-        volumeMounts: mounts,
-      },
-    ],
-    volumes: [{ name: "values", configMap: { name: valuesName } }],
+export function renderCoreServices(ctx: RenderContext): Stage {
+  const rf = ctx.facts.release;
+  const spec = ctx.spec;
+  if (!rf) {
+    // Offline (plan): the releases in the installer's order, without digests or values (those need the
+    // release itself and the owner's Secrets); the apps are whatever wizard/config/apps holds.
+    const dir = installerDir("<cache>", spec.version);
+    const planned = [
+      ...(gpuReleaseWanted(spec, ctx.facts.nodes.filter((n) => isNvidiaNode(n.labels)).length) ? [["hami", "kube-system", WIZARD_CHART_DIRS.hami]] : []),
+      ["account", "default", WIZARD_CHART_DIRS.account],
+      ["settings", "default", WIZARD_CHART_DIRS.settings],
+      ["os-platform", "os-platform", WIZARD_CHART_DIRS.osPlatform],
+      ["os-framework", "os-framework", WIZARD_CHART_DIRS.osFramework],
+      [`launcher-${spec.owner.username}`, `user-space-${spec.owner.username}`, WIZARD_CHART_DIRS.launcher],
+      ["(each app)", `user-space-${spec.owner.username}`, `${WIZARD_CHART_DIRS.apps}/*`],
+    ] as const;
+    return {
+      name: STAGE,
+      objects: [],
+      releases: planned.map(([name, namespace, chart]) => ({ name, namespace, chart: { path: `${dir}/${chart}`, digest: "" }, values: {} })),
+      ready: () => notReady("ReleaseNotLoaded", `the Olares ${spec.version} release is not loaded yet (the operator fetches it from ${spec.release?.airgapDir ?? spec.release?.cdn ?? DEFAULT_CDN})`),
+    };
+  }
+  if (rf.failure) {
+    const f = rf.failure;
+    const message = f.reason === "ChecksumMismatch" ? `${f.url}: MD5 ${f.actual} does not match the published ${f.expected}; nothing is applied` : `${f.message}; nothing is applied`;
+    return { name: STAGE, objects: [], ready: () => notReady(f.reason, message, { degraded: true }) };
+  }
+  validateReleaseOverrides(spec, rf.source!);
+  if (rf.ownerPassword === undefined || !rf.randoms) {
+    return { name: STAGE, objects: [], ready: () => notReady("SecretsPending", `waiting for the owner's password (${rf.passwordLocation}) and the release randoms`) };
+  }
+  const gpuNodes = ctx.facts.nodes.filter((n) => isNvidiaNode(n.labels)).length;
+  const list = renderReleaseList({
+    spec,
+    source: rf.source!,
+    ownerPassword: rf.ownerPassword,
+    randoms: rf.randoms,
+    gpuNodes,
+    ...(rf.bfl ? { bfl: rf.bfl, bflAnnotations: rf.bfl.annotations } : {}),
+  });
+  const steps = stepsOf(ctx, list);
+  const gpu = list.entries.some((e) => e.phase === "gpu");
+  const username = spec.owner.username;
+  return {
+    name: STAGE,
+    objects: [],
+    releases: list.entries.map((e) => e.release),
+    hooks: [{ kind: "OlaresRelease", steps }],
+    ready(observed) {
+      const releases = releaseComponents(list, observed);
+      const workloads = componentsReadiness(STAGE, systemComponents(username, { gpu }), observed);
+      const components = [...releases.components, ...workloads.components];
+      if (releases.pending) return notReady("InstallingReleases", releases.pending, { components });
+      if (list.waiting) return notReady("InstallingReleases", `${list.waiting.key}: ${list.waiting.reason}`, { components });
+      if (!workloads.ready) return notReady(workloads.degraded ? workloads.blocking!.reason : "ComponentsNotReady", workloads.blocking!.message, { components, ...(workloads.degraded ? { degraded: true } : {}) });
+      const a = activation(ownerUser(observed, username), { username, domain: spec.owner.domain ?? "olares.com", nodeAddress: rf.nodeAddress ?? "<node-ip>", passwordLocation: rf.passwordLocation });
+      if (a.state === "Activated") return { ready: true, reason: "Activated", message: a.message, components };
+      return notReady(a.state === "ActivationFailed" ? "ActivationFailed" : "AwaitingActivation", a.message, { components });
+    },
   };
-  const template = {
-    metadata: { labels: standardLabels(ctx, STAGE, def.name), annotations: { [ANNOTATION_CONFIG_HASH]: configHash(valuesData) } },
-    spec: podSpec,
-  };
-  const replicas = override?.replicas ?? def.replicas;
-  const workloadSpec: Record<string, unknown> = statefulSet
-    ? {
-        replicas,
-        serviceName: def.name,
-        selector: { matchLabels: selector },
-        template,
-        volumeClaimTemplates: [
-          {
-            metadata: { name: "data" },
-            spec: {
-              accessModes: ["ReadWriteOnce"],
-              storageClassName: LOCAL_PATH_STORAGE_CLASS,
-              resources: { requests: { storage: String((values.storage as Values | undefined)?.size ?? "10Gi") } },
-            },
-          },
-        ],
-      }
-    : { replicas, selector: { matchLabels: selector }, template };
-  return [
-    makeObject(ctx, STAGE, { ...common, apiVersion: "v1", kind: "ConfigMap", name: valuesName, body: { data: valuesData } }),
-    makeObject(ctx, STAGE, {
-      ...common,
-      apiVersion: "v1",
-      kind: "Service",
-      name: def.name,
-      body: {
-        spec: {
-          ...(statefulSet ? { clusterIP: "None" } : {}),
-          selector,
-          ports: def.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" })),
-        },
-      },
-    }),
-    makeObject(ctx, STAGE, { ...common, apiVersion: "apps/v1", kind: def.kind, name: def.name, body: { spec: workloadSpec } }),
-  ];
-}
-
-function enabledComponents(ctx: RenderContext): ComponentDefinition[] {
-  const overrides = overridesOf(ctx);
-  return CORE_COMPONENTS.filter((def) => overrides[def.name]?.enabled !== false);
-}
-
-/** Whether the CoreServices stage renders at all (some component is enabled). */
-export function coreServicesEnabled(ctx: RenderContext): boolean {
-  return enabledComponents(ctx).length > 0;
-}
-
-export function renderCoreServices(ctx: RenderContext): Stage | undefined {
-  const overrides = overridesOf(ctx);
-  const enabled = enabledComponents(ctx);
-  if (enabled.length === 0) return undefined;
-  const objects = enabled.flatMap((def) => componentObjects(ctx, def, overrides[def.name]));
-  return { name: STAGE, objects, ready: (observed) => objectsReadiness(STAGE, objects, observed) };
 }

@@ -1,11 +1,10 @@
-// Prerequisites: the namespaces and the node agent's identity with least-privilege RBAC, plus hooks for
+// Prerequisites: the operator's namespace (the release's own namespaces come from its charts) and the node agent's identity with least-privilege RBAC, plus hooks for
 // the Secrets the operator generates and the owner's password Secret it reads.
 import type { KubeObject, Stage } from "../../contract/index.js";
 import { makeObject, type RenderContext } from "../context.js";
 import { objectsReadiness } from "../readiness.js";
 import { generatedSecretsHook, secretReferencesHook } from "../hooks.js";
-import { coreServicesEnabled } from "./core-services.js";
-import { FRAMEWORK_NAMESPACE, NODE_AGENT_NAME, SYSTEM_NAMESPACE } from "../../contract/index.js";
+import { NODE_AGENT_NAME, SYSTEM_NAMESPACE } from "../../contract/index.js";
 
 const STAGE = "Prerequisites" as const;
 
@@ -29,7 +28,6 @@ export function renderPrerequisites(ctx: RenderContext): Stage {
   const subject = [{ kind: "ServiceAccount", name: NODE_AGENT_NAME, namespace: SYSTEM_NAMESPACE }];
   const objects: KubeObject[] = [
     namespace(ctx, SYSTEM_NAMESPACE),
-    namespace(ctx, FRAMEWORK_NAMESPACE),
     makeObject(ctx, STAGE, {
       apiVersion: "v1",
       kind: "ServiceAccount",
@@ -75,6 +73,6 @@ export function renderPrerequisites(ctx: RenderContext): Stage {
       },
     }),
   ];
-  const hooks = [...generatedSecretsHook(ctx, coreServicesEnabled(ctx)), ...secretReferencesHook(ctx, STAGE)];
+  const hooks = [...generatedSecretsHook(ctx), ...secretReferencesHook(ctx, STAGE)];
   return { name: STAGE, objects, hooks, ready: (observed) => objectsReadiness(STAGE, objects, observed) };
 }

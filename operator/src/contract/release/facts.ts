@@ -1,0 +1,40 @@
+// What the controller learns about the Olares release before rendering (I/O is the controller's; render
+// gets the result): the unpacked release, why it is not available, the owner's password and the randoms.
+import type { ManifestItem } from "./manifest.js";
+import type { SystemEnvFile, UserEnvFile } from "./system-env.js";
+
+export interface ReleaseArtifactFailure {
+  /** ArtifactMissing: a URL did not answer with the file; ChecksumMismatch: its MD5 differs from the published one. */
+  reason: "ArtifactMissing" | "ChecksumMismatch" | "ReleaseUnreadable";
+  url: string;
+  expected?: string;
+  actual?: string;
+  message: string;
+}
+
+export interface ReleaseBflFacts {
+  annotations: Record<string, string>;
+  nodeName: string;
+  nodeAddress: string;
+}
+
+export interface ReleaseFacts {
+  /** The CDN (or mirror) base the release comes from, as SystemEnv OLARES_SYSTEM_CDN_SERVICE gets it. */
+  cdn: string;
+  /** The unpacked release: installer dir and the digest of every chart dir under it. */
+  source?: { installerDir: string; charts: Record<string, string> };
+  manifest?: ManifestItem[];
+  systemEnv?: SystemEnvFile;
+  userEnv?: UserEnvFile;
+  failure?: ReleaseArtifactFailure;
+  /** The owner's plain initial password, once its Secret exists. */
+  ownerPassword?: string;
+  /** Human text: where the initial password is. */
+  passwordLocation: string;
+  /** Secret olares-release-randoms' data, once it exists. */
+  randoms?: Record<string, string>;
+  /** The live bfl StatefulSet and its node (the apps' values need them). */
+  bfl?: ReleaseBflFacts;
+  /** An address of a node, for the wizard URL. */
+  nodeAddress?: string;
+}

@@ -1,0 +1,19 @@
+// The install steps of the Olares release, as data render produces and the controller runs in order:
+// Helm releases, create-only objects (SystemEnv) and the user-env ConfigMap (created, or given the
+// release's missing envs), each step optionally waiting for workloads of the steps before it.
+import type { ChartRelease } from "../chart-release.js";
+import type { KubeObject } from "../objects.js";
+import type { UserEnvFile } from "./system-env.js";
+
+export interface WorkloadRef {
+  kind: "Deployment" | "StatefulSet" | "DaemonSet";
+  namespace: string;
+  name: string;
+}
+
+export type ReleaseStep =
+  | { kind: "chart"; release: ChartRelease; waitFor?: WorkloadRef[] }
+  /** Created when absent, never updated (ApplySystemEnv). */
+  | { kind: "createOnly"; name: string; objects: KubeObject[] }
+  /** ConfigMap os-framework/user-env: created from the file, or the file's missing envs appended (1.12-era). */
+  | { kind: "userEnv"; configMap: KubeObject; file: UserEnvFile };

@@ -1,0 +1,84 @@
+// Runs the Olares release's steps in order (hook OlaresRelease): a chart is upgraded only when its input
+// changed; a step waiting for earlier workloads stops the walk until they are ready; the first helm
+// failure stops it there, reported with the release and helm's error; SystemEnv is create-only; the
+// user-env ConfigMap is created, or given the release's missing envs.
+import { stringify, parse } from "yaml";
+import { mergeUserEnvs, refOf, type KubeObject, type Readiness, type ReleaseStep, type UserEnvFile, type WorkloadRef } from "../contract/index.js";
+import { isApiError } from "../kube/errors.js";
+import { walkReleases, type ReleaseInstaller, type ReleaseRecordSource } from "../helm/index.js";
+import { daemonSetVerdict, deploymentVerdict, statefulSetVerdict } from "../render/index.js";
+import type { HookContext } from "./stage-hooks.js";
+
+export interface ReleaseHookRuntime {
+  installer: ReleaseInstaller;
+  records: ReleaseRecordSource;
+}
+
+function workloadReady(ctx: HookContext, ref: WorkloadRef): boolean {
+  const live = (ctx.view ?? ctx.observed).get({ apiVersion: "apps/v1", kind: ref.kind, name: ref.name, namespace: ref.namespace });
+  if (!live) return false;
+  const v = ref.kind === "DaemonSet" ? daemonSetVerdict(live) : ref.kind === "Deployment" ? deploymentVerdict(live) : statefulSetVerdict(live);
+  return v.ready;
+}
+
+function keep(readiness: Readiness, over: Omit<Readiness, "components">): Readiness {
+  return { ...over, ...(readiness.components ? { components: readiness.components } : {}) };
+}
+
+async function createIfAbsent(ctx: HookContext, obj: KubeObject): Promise<"created" | "present" | "no-kind"> {
+  if ((ctx.view ?? ctx.observed).get(refOf(obj))) return "present";
+  try {
+    await ctx.client.create(obj);
+    return "created";
+  } catch (err) {
+    if (isApiError(err) && err.status === 409) return "present";
+    if (isApiError(err) && (err.reason === "NoKindMatch" || err.status === 404)) return "no-kind";
+    throw err;
+  }
+}
+
+export async function runReleaseSteps(ctx: HookContext, steps: readonly ReleaseStep[], readiness: Readiness): Promise<Readiness> {
+  if (ctx.paused) return readiness;
+  if (!ctx.release) {
+    return keep(readiness, { ready: false, reason: "HelmNotConfigured", message: "the operator runs without helm (--helm) and cannot install the Olares release", degraded: true });
+  }
+  const { installer, records } = ctx.release;
+  for (const step of steps) {
+    if (step.kind === "chart") {
+      const waiting = step.waitFor?.find((w) => !workloadReady(ctx, w));
+      if (waiting) {
+        return readiness.ready ? readiness : keep(readiness, { ready: false, reason: "InstallingReleases", message: `helm release ${step.release.namespace}/${step.release.name} waits for ${waiting.kind} ${waiting.namespace}/${waiting.name}` });
+      }
+      const r = await walkReleases([step.release], installer, records);
+      for (const o of r.outcomes) if (o.result === "installed" || o.result === "upgraded") ctx.log.info(`helm release ${o.result}`, { release: o.name, namespace: o.namespace });
+      if (r.failed) {
+        ctx.log.error("helm release failed", { release: r.failed.name, namespace: r.failed.namespace, error: r.failed.error });
+        return keep(readiness, { ready: false, reason: "ReleaseFailed", message: `helm release ${r.failed.namespace}/${r.failed.name} failed: ${r.failed.error}`, degraded: true });
+      }
+      continue;
+    }
+    if (step.kind === "createOnly") {
+      for (const obj of step.objects) {
+        const result = await createIfAbsent(ctx, obj);
+        if (result === "no-kind") return keep(readiness, { ready: false, reason: "InstallingReleases", message: `${step.name}: kind ${obj.kind} is not served yet (its CRD comes with the settings chart)` });
+        if (result === "created") ctx.log.info("created", { kind: obj.kind, name: obj.metadata.name });
+      }
+      continue;
+    }
+    // userEnv
+    const live = (ctx.view ?? ctx.observed).get(refOf(step.configMap)) ?? (await ctx.client.get(refOf(step.configMap)));
+    if (!live) {
+      const result = await createIfAbsent(ctx, step.configMap);
+      if (result === "no-kind") return keep(readiness, { ready: false, reason: "InstallingReleases", message: "user-env: namespace os-framework does not exist yet" });
+      continue;
+    }
+    const key = Object.keys((step.configMap as { data?: Record<string, string> }).data ?? {})[0]!;
+    const text = (live as { data?: Record<string, string> }).data?.[key];
+    const { file, added } = mergeUserEnvs(text ? (parse(text) as UserEnvFile) : undefined, step.file);
+    if (added.length > 0) {
+      await ctx.client.patch(refOf(step.configMap), { data: { [key]: stringify(file) } }, "merge");
+      ctx.log.info("user-env: added missing envs", { envs: added.join(",") });
+    }
+  }
+  return readiness;
+}

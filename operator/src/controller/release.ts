@@ -1,0 +1,211 @@
+// The Olares release seen from the controller: before render it fetches (once) and loads the release for
+// spec.version, reads the owner's password and the release randoms (creating those once), and snapshots
+// what the release's charts created (workloads, Helm's release records, the owner's User), which carry no
+// label of ours and so are not in the informer cache. Reads only at steady state.
+import { randomBytes } from "node:crypto";
+import type { DefaultedSpec } from "../api/index.js";
+import {
+  OWNER_PASSWORD_SECRET,
+  SYSTEM_NAMESPACE,
+  DEFAULT_CDN,
+  type KubeObject,
+  type ObjectRef,
+  type ObservedState,
+  type ReleaseFacts,
+} from "../contract/index.js";
+import { isApiError } from "../kube/errors.js";
+import {
+  ReleaseArtifactError,
+  ReleaseChecksumError,
+  ensureWizard,
+  loadRelease,
+  type LoadedRelease,
+  type ReleaseInstaller,
+  type ReleaseOrigin,
+  type ReleaseRecordSource,
+} from "../helm/index.js";
+import { RELEASE_RANDOMS_SECRET, missingRandoms } from "../render/index.js";
+import type { ReconcileClient } from "./reconciler.js";
+import { DEFAULT_OPERATOR_NAMESPACE } from "./preconditions.js";
+
+export interface ReleaseRuntime {
+  /** Runs `helm upgrade --install` (the helm module's Helm). */
+  installer: ReleaseInstaller;
+  /** Versioned cache of unpacked releases (<cacheDir>/versions/v<ver>). */
+  cacheDir: string;
+}
+
+export interface ReleaseObservation {
+  facts: ReleaseFacts;
+  /** The release's objects as read now, consulted before the informer cache. */
+  snapshot: ObservedState;
+  records: ReleaseRecordSource;
+}
+
+const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"] as const;
+
+function releaseNamespaces(username: string): string[] {
+  return ["kube-system", "os-gpu", "os-platform", "os-framework", `user-space-${username}`, `user-system-${username}`];
+}
+
+/** A Secret's values, decoded (stringData too: a fake or an unconverted object may hold it). */
+function secretValues(secret: KubeObject | undefined): Record<string, string> {
+  const s = secret as { data?: Record<string, string>; stringData?: Record<string, string> } | undefined;
+  const out: Record<string, string> = { ...(s?.stringData ?? {}) };
+  for (const [k, v] of Object.entries(s?.data ?? {})) out[k] = Buffer.from(v, "base64").toString("utf8");
+  return out;
+}
+
+function decode(secret: KubeObject | undefined, key: string): string | undefined {
+  return secretValues(secret)[key];
+}
+
+/** 404 or a kind not served (its CRD not installed yet) reads as nothing. */
+async function tolerant<T>(fn: () => Promise<T>, empty: T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isApiError(err) && (err.status === 404 || err.reason === "NoKindMatch")) return empty;
+    throw err;
+  }
+}
+
+export class ReleaseController {
+  private loaded = new Map<string, LoadedRelease>();
+
+  constructor(private readonly runtime: ReleaseRuntime, private readonly client: ReconcileClient, private readonly operatorNamespace = DEFAULT_OPERATOR_NAMESPACE) {}
+
+  get installer(): ReleaseInstaller {
+    return this.runtime.installer;
+  }
+
+  /** spec.release: an airgap directory, else the CDN or mirror (default the official CDN). */
+  origin(spec: DefaultedSpec): ReleaseOrigin {
+    const r = spec.release;
+    if (r?.airgapDir) return { kind: "dir", path: r.airgapDir };
+    return { kind: "url", base: r?.cdn ?? DEFAULT_CDN, ...(r?.repoPath ? { repoPath: r.repoPath } : {}) };
+  }
+
+  private async source(origin: ReleaseOrigin, version: string): Promise<Pick<ReleaseFacts, "source" | "manifest" | "systemEnv" | "userEnv" | "failure">> {
+    try {
+      const w = await ensureWizard(origin, version, this.runtime.cacheDir);
+      const key = `${w.installerDir}@${w.md5}`;
+      let rel = this.loaded.get(key);
+      if (!rel) {
+        rel = await loadRelease(w.installerDir);
+        this.loaded.set(key, rel);
+      }
+      return { source: { installerDir: rel.installerDir, charts: rel.charts }, manifest: rel.manifest, ...(rel.systemEnv ? { systemEnv: rel.systemEnv } : {}), ...(rel.userEnv ? { userEnv: rel.userEnv } : {}) };
+    } catch (err) {
+      if (err instanceof ReleaseChecksumError) return { failure: { reason: "ChecksumMismatch", url: err.url, expected: err.expected, actual: err.actual, message: err.message } };
+      if (err instanceof ReleaseArtifactError) return { failure: { reason: "ArtifactMissing", url: err.url, message: err.message } };
+      return { failure: { reason: "ReleaseUnreadable", url: "", message: (err as Error).message } };
+    }
+  }
+
+  private async secret(ref: ObjectRef, observed: ObservedState): Promise<KubeObject | undefined> {
+    return observed.get(ref) ?? (await this.client.get(ref));
+  }
+
+  /** Creates Secret olares-release-randoms once (strict create; a race keeps the winner's). */
+  private async randoms(observed: ObservedState, ownerReferences: KubeObject["metadata"]["ownerReferences"], installation: string): Promise<Record<string, string>> {
+    const ref: ObjectRef = { apiVersion: "v1", kind: "Secret", name: RELEASE_RANDOMS_SECRET, namespace: SYSTEM_NAMESPACE };
+    const live = await this.secret(ref, observed);
+    if (live) return secretValues(live);
+    const values = missingRandoms({}, (n) => randomBytes(n));
+    try {
+      await this.client.create({
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: {
+          name: RELEASE_RANDOMS_SECRET,
+          namespace: SYSTEM_NAMESPACE,
+          labels: { "app.kubernetes.io/managed-by": "olares-operator", "app.kubernetes.io/part-of": "olares", "olares.com/installation": installation, "olares.com/generated": "true" },
+          ...(ownerReferences ? { ownerReferences } : {}),
+        },
+        type: "Opaque",
+        stringData: values,
+      } as KubeObject);
+      return values;
+    } catch (err) {
+      if (isApiError(err) && err.status === 409) {
+        return secretValues(await this.client.get(ref));
+      }
+      throw err;
+    }
+  }
+
+  async observe(cr: KubeObject, spec: DefaultedSpec, observed: ObservedState, paused: boolean, nodeNames: readonly string[]): Promise<ReleaseObservation> {
+    const username = spec.owner.username;
+    const namespaces = new Set(releaseNamespaces(username));
+    // The release's objects, read now.
+    const byKey = new Map<string, KubeObject>();
+    const put = (o: KubeObject) => byKey.set(`${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`, o);
+    for (const kind of WORKLOAD_KINDS) {
+      for (const o of await tolerant(() => this.client.list("apps/v1", kind), [])) if (namespaces.has(o.metadata.namespace ?? "")) put({ ...o, apiVersion: "apps/v1", kind });
+    }
+    const helmSecrets = await tolerant(() => this.client.list("v1", "Secret", { labelSelector: "owner=helm" }), []);
+    for (const s of helmSecrets) put({ ...s, apiVersion: "v1", kind: "Secret" });
+    const user = await tolerant(() => this.client.get({ apiVersion: "iam.kubesphere.io/v1alpha2", kind: "User", name: username }), undefined);
+    if (user) put({ ...user, apiVersion: "iam.kubesphere.io/v1alpha2", kind: "User" });
+    for (const o of await tolerant(() => this.client.list("sys.bytetrade.io/v1alpha1", "SystemEnv"), [])) put({ ...o, apiVersion: "sys.bytetrade.io/v1alpha1", kind: "SystemEnv" });
+    const userEnv = await tolerant(() => this.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "user-env", namespace: "os-framework" }), undefined);
+    if (userEnv) put({ ...userEnv, apiVersion: "v1", kind: "ConfigMap" });
+    const snapshot: ObservedState = {
+      get: (ref) => byKey.get(`${ref.apiVersion}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`),
+      list: (apiVersion, kind, namespace) => [...byKey.values()].filter((o) => o.apiVersion === apiVersion && o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace)),
+    };
+    const records: ReleaseRecordSource = { helmSecrets: (ns) => helmSecrets.filter((s) => s.metadata.namespace === ns) };
+
+    // Owner password and randoms.
+    const ref = spec.owner.passwordSecretRef;
+    const pwRef: ObjectRef = ref
+      ? { apiVersion: "v1", kind: "Secret", name: ref.name, namespace: ref.namespace ?? this.operatorNamespace }
+      : { apiVersion: "v1", kind: "Secret", name: OWNER_PASSWORD_SECRET, namespace: SYSTEM_NAMESPACE };
+    const pwKey = ref?.key ?? "password";
+    const ownerPassword = decode(await this.secret(pwRef, observed), pwKey);
+    const randoms = paused ? undefined : await this.randoms(observed, [{ apiVersion: cr.apiVersion, kind: cr.kind, name: cr.metadata.name, uid: cr.metadata.uid ?? "", controller: true, blockOwnerDeletion: true }], cr.metadata.name);
+
+    // bfl and its node, for the apps' values and the wizard URL (Nodes by name: the reconcile lists them once).
+    const addressOf = (name: string | undefined) => {
+      const node = name ? observed.get({ apiVersion: "v1", kind: "Node", name }) : undefined;
+      const addrs = (node?.status as { addresses?: Array<{ type: string; address: string }> } | undefined)?.addresses ?? [];
+      return addrs.find((a) => a.type === "InternalIP")?.address ?? addrs[0]?.address ?? name ?? "<node-ip>";
+    };
+    const sts = snapshot.get({ apiVersion: "apps/v1", kind: "StatefulSet", name: "bfl", namespace: `user-space-${username}` });
+    let bfl: ReleaseFacts["bfl"];
+    if (sts?.metadata.annotations?.userspace_pv) {
+      const pods = await tolerant(() => this.client.list("v1", "Pod", { namespace: `user-space-${username}`, labelSelector: "tier=bfl" }), []);
+      const nodeName = (pods[0]?.spec as { nodeName?: string } | undefined)?.nodeName ?? nodeNames[0];
+      if (nodeName) bfl = { annotations: { ...sts.metadata.annotations }, nodeName, nodeAddress: addressOf(nodeName) };
+    }
+    const facts: ReleaseFacts = {
+      cdn: (spec.release?.cdn ?? DEFAULT_CDN).replace(/\/+$/, ""),
+      ...(await this.source(this.origin(spec), spec.version)),
+      passwordLocation: `Secret ${pwRef.namespace}/${pwRef.name}, key ${pwKey}`,
+      ...(ownerPassword !== undefined ? { ownerPassword } : {}),
+      ...(randoms ? { randoms } : {}),
+      ...(bfl ? { bfl } : {}),
+      nodeAddress: addressOf(bfl?.nodeName ?? nodeNames[0]),
+    };
+    return { facts, snapshot, records };
+  }
+}
+
+/** Kinds only the release snapshot knows (the informer cache does not watch them): never asked of the cache. */
+const SNAPSHOT_ONLY = new Set(["sys.bytetrade.io/v1alpha1/SystemEnv", "iam.kubesphere.io/v1alpha2/User"]);
+
+/** The informer view, with the release snapshot consulted first for what it holds. */
+export function withSnapshot(view: ObservedState, snapshot: ObservedState): ObservedState {
+  const only = (apiVersion: string, kind: string) => SNAPSHOT_ONLY.has(`${apiVersion}/${kind}`);
+  return {
+    get: (ref) => snapshot.get(ref) ?? (only(ref.apiVersion, ref.kind) || (ref.kind === "ConfigMap" && ref.name === "user-env") ? undefined : view.get(ref)),
+    list: (apiVersion, kind, namespace) => {
+      const own = snapshot.list(apiVersion, kind, namespace);
+      if (only(apiVersion, kind)) return own;
+      if (own.length === 0) return view.list(apiVersion, kind, namespace);
+      const seen = new Set(own.map((o) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`));
+      return [...own, ...view.list(apiVersion, kind, namespace).filter((o) => !seen.has(`${o.metadata.namespace ?? ""}/${o.metadata.name}`))];
+    },
+  };
+}
