@@ -159,3 +159,11 @@ describe("semantic rules table (code ↔ CRD twin)", () => {
     }
   });
 });
+
+describe("docs/validation.md lists every semantic rule", () => {
+  it("has a row per rule", async () => {
+    const { readFileSync } = await import("node:fs");
+    const doc = readFileSync(new URL("../../docs/validation.md", import.meta.url), "utf8");
+    for (const rule of SEMANTIC_RULES) expect(doc, rule.id).to.include(`| \`${rule.id}\` |`);
+  });
+});
