@@ -10,6 +10,8 @@ import { invokedDirectly, runSections, type BenchSection, type Figure } from "./
 import { E2E_SECTIONS } from "./bench-e2e.js";
 import { ROLLOUT_SECTIONS } from "./bench-rollout.js";
 import { RELEASE_SECTIONS } from "./bench-release.js";
+import { STORAGE_SECTIONS } from "./bench-storage.js";
+import { CONTROLPLANE_SECTIONS } from "./bench-controlplane.js";
 
 
 const root = join(import.meta.dirname, "..");
@@ -94,7 +96,7 @@ const planWallTime: BenchSection = {
 };
 
 /** Sections run in order; the simulator and later issues append theirs here. */
-export const SECTIONS: BenchSection[] = [renderAndReconcile, planWallTime, ...E2E_SECTIONS, ...ROLLOUT_SECTIONS, ...RELEASE_SECTIONS];
+export const SECTIONS: BenchSection[] = [renderAndReconcile, planWallTime, ...E2E_SECTIONS, ...ROLLOUT_SECTIONS, ...RELEASE_SECTIONS, ...STORAGE_SECTIONS, ...CONTROLPLANE_SECTIONS];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

@@ -120,7 +120,7 @@ describe("storage engine parts (real rsync, getfattr/setfattr, data tree)", func
     expect(conf.content).to.match(/^bind 10\.0\.0\.5$/m).and.match(/^port 6379$/m).and.match(/^appendonly yes$/m).and.include(`requirepass ${pw}`);
     const env = renderMinioEnv(root, { address: "10.0.0.5", port: 9000, consolePort: 9090, rootUser: "minioadmin", rootPassword: mpw });
     expect(env.mode).to.equal(0o600);
-    expect(env.content).to.include('MINIO_VOLUMES="/olares/data/minio/vol1"').and.include("--console-address 10.0.0.5:9090 --address 10.0.0.5:9000");
+    expect(env.content).to.include('MINIO_VOLUMES="/olares/data/minio/vol1"').and.include("--console-address 10.0.0.5:9090 --address 10.0.0.5:9000 --anonymous");
     const jenv = renderJuiceFSEnv({ metaPassword: pw });
     expect(jenv.mode).to.equal(0o600);
     const units = [

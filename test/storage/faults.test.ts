@@ -23,14 +23,14 @@ import { WriterWorkloads } from "./support/gate.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, "support/agent-child.ts");
-const TSX = path.join(here, "../../node_modules/.bin/tsx");
 const REPLICAS = 2;
 
 /** Runs the agent's migration in its own process; returns its last line (or "killed at …"). */
 async function runAgent(node: StorageNode, plan: MigrationPlan, killAt?: string): Promise<string> {
   const cfgFile = path.join(node.base, `agent-${Date.now()}.json`);
   await fs.writeFile(cfgFile, JSON.stringify({ plan, gateDir: path.join(node.base, "gate"), replicas: REPLICAS, unitDir: node.paths.unitDir, stateDir: path.join(node.base, "run/units"), killAt }), { mode: 0o600 });
-  const r = await execa(TSX, [CHILD, cfgFile], { reject: false, timeout: 10 * 60_000 });
+  // node itself (not the tsx wrapper), so the SIGKILL hits the agent process and the test sees it.
+  const r = await execa(process.execPath, ["--import", "tsx", CHILD, cfgFile], { reject: false, timeout: 10 * 60_000 });
   await fs.rm(cfgFile, { force: true });
   const out = String(r.stdout).trim().split("\n").pop() ?? "";
   if (killAt) {
@@ -59,7 +59,8 @@ describe("storage switch under faults (real redis-server, MinIO, JuiceFS FUSE, r
     before(async () => {
       node = await StorageNode.create();
       rootfs = path.join(node.root, "rootfs");
-      await makeDataTree(rootfs, { files: 1500 });
+      // Small enough for ten round trips, with one big file so a copy is still under way when killed mid-way.
+      await makeDataTree(rootfs, { files: 1000, bigFiles: [48 << 20] });
       writers = new WriterWorkloads(path.join(node.base, "gate"), rootfs, REPLICAS);
       await writers.start();
     });
@@ -68,7 +69,9 @@ describe("storage switch under faults (real redis-server, MinIO, JuiceFS FUSE, r
       await node?.cleanup();
     });
 
-    const killPoints = [...MIGRATION_STEPS, "Sync:mid"];
+    // Mid-copy first: later forward runs find the JuiceFS volume still holding the tree from the round
+    // trip before (the way back keeps it), so their Sync only copies the delta — too quick to kill mid-way.
+    const killPoints = ["Sync:mid", ...MIGRATION_STEPS];
     for (const [i, killAt] of killPoints.entries()) {
       it(`resumes both ways after a SIGKILL at ${killAt}`, async () => {
         const fwd = node.plan("LocalFS", "JuiceFS", { id: `fwd-${i}` });
@@ -149,25 +152,28 @@ describe("storage switch under faults (real redis-server, MinIO, JuiceFS FUSE, r
 
     it("rolls back to JuiceFS when the local disk fills up during the copy back, losing nothing", async () => {
       node = await StorageNode.create();
-      // The node's Olares root on a 400 MiB tmpfs: MinIO's volume and the LocalFS side share it.
-      await execa("mount", ["-t", "tmpfs", "-o", "size=400m", "tmpfs", node.root]);
+      // The node's Olares root on a 600 MiB tmpfs: MinIO's volume, the block cache and the LocalFS side share it.
+      await execa("mount", ["-t", "tmpfs", "-o", "size=600m", "tmpfs", node.root]);
       const rootfs = path.join(node.root, "rootfs");
       await makeDataTree(rootfs, { files: 500, bigFiles: [60 << 20] });
       writers = new WriterWorkloads(path.join(node.base, "gate"), rootfs, REPLICAS);
       await writers.start();
-      const s1 = await new StorageMigration(node.host, node.plan("LocalFS", "JuiceFS"), node.runner, writers).run();
+      // A small block cache: the cache directory shares the tmpfs too.
+      const s1 = await new StorageMigration(node.host, node.plan("LocalFS", "JuiceFS", { cacheSizeMiB: 32 }), node.runner, writers).run();
       expect(s1.phase, s1.message).to.equal("Succeeded");
       await fs.rm(backupPath(node.root, "LocalFS"), { recursive: true }); // the admin's cleanup
+      await writers.quiesce();
       const beforeSums = await treeChecksums(rootfs);
+      await writers.resume();
 
-      // A workload writes a big file during Sync: the copy back no longer fits.
+      // A workload writes a 240 MiB file during Sync: MinIO still takes it, the copy back no longer fits.
       let grew = false;
-      const s2 = await new StorageMigration(node.host, node.plan("JuiceFS", "LocalFS"), node.runner, writers, {
+      const s2 = await new StorageMigration(node.host, node.plan("JuiceFS", "LocalFS", { cacheSizeMiB: 32 }), node.runner, writers, {
         onStep: async (step) => {
           if (step === "Sync" && !grew) {
             grew = true;
             const fh = await fs.open(path.join(rootfs, "big/grown.bin"), "w");
-            for (let i = 0; i < 16; i++) await fh.write(Buffer.alloc(8 << 20, i + 1));
+            for (let i = 0; i < 30; i++) await fh.write(Buffer.alloc(8 << 20, i + 1));
             await fh.close();
           }
         },
@@ -180,7 +186,7 @@ describe("storage switch under faults (real redis-server, MinIO, JuiceFS FUSE, r
       await writers.quiesce();
       const afterSums = await treeChecksums(rootfs);
       for (const [rel, sum] of beforeSums) if (!rel.startsWith("apps/writer-")) expect(afterSums.get(rel), rel).to.equal(sum);
-      await writers.resume();
+      // (Not resumed again: the disk is still full of the workload's own file, so its writes would block.)
       await writers.stop();
       writers = undefined;
       await node.cleanup();

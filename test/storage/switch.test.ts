@@ -20,6 +20,7 @@ describe("storage switch LocalFS ⇄ JuiceFS (real redis-server, MinIO, JuiceFS 
   this.timeout(15 * 60_000);
   let node: StorageNode;
   let writers: WriterWorkloads;
+  const logs: string[] = [];
 
   before(async () => {
     node = await StorageNode.create();
@@ -36,7 +37,7 @@ describe("storage switch LocalFS ⇄ JuiceFS (real redis-server, MinIO, JuiceFS 
     writers = new WriterWorkloads(path.join(node.base, "gate"), rootfs, 3);
     await writers.start();
 
-    const there = new StorageMigration(node.host, node.plan("LocalFS", "JuiceFS"), node.runner, writers, { log: (m) => console.log(`      ${m}`) });
+    const there = new StorageMigration(node.host, node.plan("LocalFS", "JuiceFS"), node.runner, writers, { log: (m) => (logs.push(m), console.log(`      ${m}`)) });
     const s1 = await there.run();
     expect(s1.phase, s1.message).to.equal("Succeeded");
     expect(writers.running()).to.equal(3);
@@ -59,7 +60,7 @@ describe("storage switch LocalFS ⇄ JuiceFS (real redis-server, MinIO, JuiceFS 
     expect(r1.entries).to.be.greaterThan(10_000);
     await writers.resume();
 
-    const back = new StorageMigration(node.host, node.plan("JuiceFS", "LocalFS"), node.runner, writers, { log: (m) => console.log(`      ${m}`) });
+    const back = new StorageMigration(node.host, node.plan("JuiceFS", "LocalFS"), node.runner, writers, { log: (m) => (logs.push(m), console.log(`      ${m}`)) });
     const s2 = await back.run();
     expect(s2.phase, s2.message).to.equal("Succeeded");
     expect(writers.running()).to.equal(3);
@@ -80,5 +81,36 @@ describe("storage switch LocalFS ⇄ JuiceFS (real redis-server, MinIO, JuiceFS 
     const sparse = await fs.stat(path.join(rootfs, "sparse/hole-start"));
     expect(sparse.blocks * 512).to.be.lessThan(sparse.size / 4);
     await writers.resume();
+    logs.push(JSON.stringify(s1), JSON.stringify(s2));
+  });
+
+  it("keeps the generated secrets in root-owned 0600 files only: not in units, state, logs or the migration's record", async () => {
+    const secrets = [node.redisPassword, node.minioPassword];
+    const secretFiles = new Set([path.join(node.root, "data/redis/etc/redis.conf"), node.paths.minioEnv, node.paths.juicefsEnv]);
+    for (const f of secretFiles) {
+      const st = await fs.stat(f);
+      expect(st.mode & 0o777, f).to.equal(0o600);
+      expect(st.uid, f).to.equal(0);
+    }
+    // Everything the engine and the services wrote, except the data itself (Redis's AOF holds JuiceFS's
+    // format record, MinIO's volume the blocks) and the three secret files.
+    const scanned: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if ([path.join(node.root, "rootfs"), path.join(node.root, "data/redis"), path.join(node.root, "data/minio"), path.join(node.root, "rootfs.local.bak"), path.join(node.root, "jfscache"), path.join(node.base, "gate")].includes(p)) continue;
+        if (e.isDirectory()) await walk(p);
+        else if (e.isFile() && !secretFiles.has(p)) scanned.push(p);
+      }
+    };
+    await walk(node.base);
+    expect(scanned.some((p) => p.endsWith(".storage-migration.json"))).to.equal(true);
+    expect(scanned.some((p) => p.endsWith("juicefs.service"))).to.equal(true);
+    expect(scanned.some((p) => p.endsWith("minio.service.log"))).to.equal(true);
+    for (const p of scanned) {
+      const text = await fs.readFile(p, "latin1");
+      for (const s of secrets) expect(text.includes(s), `${p} holds a secret`).to.equal(false);
+    }
+    for (const l of logs) for (const s of secrets) expect(l.includes(s), "log line holds a secret").to.equal(false);
   });
 });

@@ -31,7 +31,8 @@ const m = new StorageMigration(host, cfg.plan, new UnitRunner({ unitDir: cfg.uni
     if (cfg.killAt === step && attempts === 1) die(step);
   },
   onProgress: (s) => {
-    if (cfg.killAt === `${s.step}:mid` && s.progress.bytes > s.progress.totalBytes * 0.2 && (s.history.at(-1)?.attempts ?? 1) === 1) die(`${s.step} mid-copy`);
+    // Progress reaches hooks about once a second; any report with bytes copied and more to come is mid-copy.
+    if (cfg.killAt === `${s.step}:mid` && s.progress.bytes > 0 && s.progress.bytes < s.progress.totalBytes && (s.history.at(-1)?.attempts ?? 1) === 1) die(`${s.step} mid-copy`);
   },
   onSwapStep: (name) => {
     if (cfg.killAt === `Swap:${name}`) die(`Swap after ${name}`);

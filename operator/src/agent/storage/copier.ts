@@ -50,6 +50,11 @@ export interface CopyOptions {
   timeoutMs?: number;
   /** Compare by content, not size+mtime (slower; the verifier already hashes everything). */
   checksum?: boolean;
+  /**
+   * Run a second pass after the copy: with nothing left to transfer it only re-applies metadata, so
+   * directory mtimes a FUSE filesystem bumped late (renames of rsync's temp files) end up right.
+   */
+  metadataPass?: boolean;
 }
 
 /** rsync's argv for copying the contents of `source` into `destination` (both host paths). */
@@ -136,6 +141,13 @@ export async function copyTree(host: Host, source: string, destination: string, 
     const why = r.timedOut ? "timed out" : r.isTerminated ? `killed by ${r.signal}` : `exited ${exitCode}`;
     const lines = stderr.trim().split("\n").filter(Boolean);
     throw new CopyError(`rsync ${source}/ → ${destination}/ ${why}${lines.length ? `: ${lines.slice(-3).join(" | ")}` : ""}`, exitCode, stderr);
+  }
+  if (opts.metadataPass) {
+    const again = await copyTree(host, source, destination, { ...opts, metadataPass: false, onProgress: undefined });
+    result.filesTransferred += again.filesTransferred;
+    result.bytesTransferred += again.bytesTransferred;
+    result.deleted += again.deleted;
+    result.durationMs = Date.now() - started;
   }
   return result;
 }

@@ -3,7 +3,7 @@
 // root-owned state file so a crash or reboot resumes where it stopped. A failure before Swap returns to
 // the old type (workloads resumed); a failure in or after Swap rolls back to the kept tree.
 import { createHash } from "node:crypto";
-import { promises as fs } from "node:fs";
+import { promises as fs, statSync } from "node:fs";
 import type { Host } from "../host/types.js";
 import { copyTree, CopyError, type CopyProgress } from "./copier.js";
 import { formatVolume, mountVolume, summary, unmountVolume, type JuiceFSVolume } from "./juicefs.js";
@@ -149,8 +149,18 @@ export class StorageMigration {
     return this.plan.to === "JuiceFS";
   }
 
-  private async save(): Promise<void> {
-    await writeMigrationState(this.host, this.layout.stateFile, this.state);
+  /**
+   * Records the state. Step transitions must be recorded (`required`), or a resumed run could repeat
+   * or skip work; progress ticks and the writes of a failure path are best effort (a full disk must
+   * not stop the rollback that frees it).
+   */
+  private async save(required = true): Promise<void> {
+    try {
+      await writeMigrationState(this.host, this.layout.stateFile, this.state);
+    } catch (e) {
+      if (required) throw e;
+      this.log(`could not record the migration state (${errMessage(e)}); continuing`);
+    }
   }
 
   /** Runs (or resumes) the migration to its end: Succeeded, RolledBack or Failed. Never throws for a step failure. */
@@ -209,11 +219,11 @@ export class StorageMigration {
           // Nothing has changed yet: stop here.
           this.state.phase = "Failed";
           this.state.finishedAt = new Date().toISOString();
-          await this.save();
+          await this.save(false);
           return this.state;
         }
         this.state.phase = "RollingBack";
-        await this.save();
+        await this.save(false);
         return this.rollback();
       }
       this.state.history.at(-1)!.finishedAt = new Date().toISOString();
@@ -307,7 +317,7 @@ export class StorageMigration {
   }
 
   /** Redis and MinIO as host units, started and probed; idempotent. */
-  private async ensureManagedServices(): Promise<void> {
+  async ensureManagedServices(): Promise<void> {
     const { redis, minio } = this.plan.managed;
     let reload = false;
     if (redis) {
@@ -391,9 +401,10 @@ export class StorageMigration {
       try {
         const r = await copyTree(this.host, this.source, this.target, {
           delete: true,
+          metadataPass: final,
           onStart: (pid) => {
             this.state.copierPid = pid;
-            void this.save();
+            void this.save(false);
           },
           onProgress: (p) => this.progress(p),
         });
@@ -429,7 +440,7 @@ export class StorageMigration {
     const now = Date.now();
     if (now - this.lastProgressWrite >= 1000) {
       this.lastProgressWrite = now;
-      void this.save();
+      void this.save(false);
       this.hooks.onProgress?.(this.state);
     }
   }
@@ -449,7 +460,38 @@ export class StorageMigration {
     const dst = { hostPath: this.target, localPath: this.host.hostPath(this.target) };
     this.state.progress.files = 0;
     this.state.progress.bytes = 0;
-    const report = await verifyTrees(this.host, src, dst, {
+    let report = await this.verifyOnce(src, dst, targetHoles);
+    // A FUSE side can show a directory's mtime from before rsync's last touch-up (attribute caches):
+    // when directory mtimes are all that differ, re-apply metadata once and compare again.
+    const onlyDirMtimes = (r: VerifyReport) => r.mismatchCount > 0 && r.mismatchCount === r.mismatches.length && r.mismatches.every((m) => m.field === "mtime" && this.isDirectory(dst.localPath, m.path));
+    if (onlyDirMtimes(report)) {
+      this.log(`Verify: ${report.mismatchCount} directory mtime(s) differ; setting them from the source and comparing again`);
+      for (const m of report.mismatches) {
+        const rel = m.path === "." ? "" : `/${m.path}`;
+        const ns = BigInt(m.source!);
+        const stamp = `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, "0")}`;
+        await this.host.runChecked(["touch", "--no-dereference", "-m", "-d", stamp, `${this.target}${rel}`]);
+      }
+      report = await this.verifyOnce(src, dst, targetHoles);
+    }
+    this.state.progress = { files: report.entries, bytes: report.bytes, totalFiles: report.entries, totalBytes: report.bytes };
+    this.lastVerify = report;
+    if (report.mismatchCount > 0) throw new MigrationError("Verify", describeMismatches(report));
+    this.state.history.at(-1)!.message = `${report.entries} entries (${report.files} files, ${report.bytes} bytes) identical; ${report.durationMs} ms`;
+  }
+
+  private isDirectory(root: string, rel: string): boolean {
+    try {
+      return statSync(rel === "." ? root : `${root}/${rel}`).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  private async verifyOnce(src: { hostPath: string; localPath: string }, dst: { hostPath: string; localPath: string }, targetHoles: boolean): Promise<VerifyReport> {
+    this.state.progress.files = 0;
+    this.state.progress.bytes = 0;
+    return verifyTrees(this.host, src, dst, {
       checkSparse: targetHoles,
       onProgress: (p) => {
         this.state.progress.files = p.files;
@@ -457,15 +499,11 @@ export class StorageMigration {
         const now = Date.now();
         if (now - this.lastProgressWrite >= 1000) {
           this.lastProgressWrite = now;
-          void this.save();
+          void this.save(false);
           this.hooks.onProgress?.(this.state);
         }
       },
     });
-    this.state.progress = { files: report.entries, bytes: report.bytes, totalFiles: report.entries, totalBytes: report.bytes };
-    this.lastVerify = report;
-    if (report.mismatchCount > 0) throw new MigrationError("Verify", describeMismatches(report));
-    this.state.history.at(-1)!.message = `${report.entries} entries (${report.files} files, ${report.bytes} bytes) identical; ${report.durationMs} ms`;
   }
 
   private async swapStep(name: string, fn: () => Promise<void>): Promise<void> {
@@ -560,7 +598,7 @@ export class StorageMigration {
   private async rollback(): Promise<MigrationState> {
     const l = this.layout;
     this.state.history.push({ step: "Rollback", startedAt: new Date().toISOString(), attempts: 1 });
-    await this.save();
+    await this.save(false);
     await this.hooks.onStep?.("Rollback", this.state);
     try {
       await this.stopOrphanCopier();

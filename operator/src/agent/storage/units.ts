@@ -136,7 +136,8 @@ export function renderMinioEnv(root: string, c: MinioConfig, paths: ServicePaths
   const content = [
     "# Managed by olares-operator: the JuiceFS object store.",
     `MINIO_VOLUMES="${storageLayout(root).minioVolume}"`,
-    `MINIO_OPTS="--console-address ${host}:${c.consolePort} --address ${host}:${c.port}"`,
+    // --anonymous: MinIO keeps credentials and other sensitive values out of its log (the journal).
+    `MINIO_OPTS="--console-address ${host}:${c.consolePort} --address ${host}:${c.port} --anonymous"`,
     `MINIO_ROOT_USER=${c.rootUser}`,
     `MINIO_ROOT_PASSWORD=${c.rootPassword}`,
     "MINIO_BROWSER=off",
