@@ -11,6 +11,7 @@ import { recordUpdate, serverSideApply, type Scope } from "./managed-fields.js";
 import { clone, deepEqual, getPath, isPlainObject, nowIso, randomSuffix, setPath, specPart } from "./objects.js";
 import { jsonPatch, mergePatch, strategicMergePatch } from "./patch.js";
 import type { ResourceRegistry } from "./registry.js";
+import { immutableFieldCauses, tracksGeneration } from "./immutable.js";
 import { fieldMatcher, labelMatcher, labelSelectorObjectMatcher, labelSelectorToString } from "./selectors.js";
 import type { ObjectStore } from "./store.js";
 import { apiVersionOf, typeKeyOf, type Json, type KObj, type ResourceType } from "./types.js";
@@ -227,10 +228,15 @@ export class SimApi {
     if (pruned.length > 0 && opts.fieldValidation === "Strict") {
       throw badRequest(`strict decoding error: ${pruned.map((p) => `unknown field "${p}"`).join(", ")}`);
     }
-    const causes = [...this.validateBasics(rt, next), ...(rt.crd && this.schema ? this.schema.validate(rt, version, next, old) : [])];
+    const causes = [
+      ...this.validateBasics(rt, next),
+      ...(old && scope === "main" ? immutableFieldCauses(rt, old, next) : []),
+      ...(rt.crd && this.schema ? this.schema.validate(rt, version, next, old) : []),
+    ];
     if (causes.length > 0) throw invalid(rt.kind, rt.group, next.metadata.name ?? "", causes);
 
-    if (old) {
+    if (!tracksGeneration(rt)) delete next.metadata.generation;
+    else if (old) {
       if (!deepEqual(specPart(old), specPart(next))) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     } else next.metadata.generation = 1;
 
@@ -261,8 +267,7 @@ export class SimApi {
     next.metadata.resourceVersion = String(rv);
     const typeKey = this.typeKey(rt);
     if (old && next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !namespaceHoldsSpecFinalizers(rt, next)) {
-      this.store.put(typeKey, next, "MODIFIED");
-      this.store.remove(typeKey, next.metadata.namespace ?? "", next.metadata.name!);
+      this.store.remove(typeKey, next.metadata.namespace ?? "", next.metadata.name!, next);
       return next;
     }
     this.store.put(typeKey, next, old ? "MODIFIED" : "ADDED");
@@ -437,6 +442,7 @@ export class SimApi {
     if (old.metadata.deletionTimestamp && deepEqual(finalizers, old.metadata.finalizers ?? [])) return { object: old, removed: false };
     const next = clone(old);
     next.metadata.finalizers = finalizers;
+    if (!next.metadata.deletionTimestamp && (next.metadata.generation ?? 0) > 0) next.metadata.generation = next.metadata.generation! + 1;
     next.metadata.deletionTimestamp ??= nowIso();
     next.metadata.deletionGracePeriodSeconds ??= 0;
     if (isNamespace) next.status = { ...(next.status ?? {}), phase: "Terminating" };
@@ -453,7 +459,9 @@ export class SimApi {
   }
 
   deleteStatus(rt: ResourceType, result: DeleteResult): { code: number; body: KObj | StatusBody } {
-    if (!result.removed) return { code: 202, body: result.object };
+    // kube-apiserver answers 200 with the object while finalizers hold it (202 only for the deprecated
+    // orphanDependents=false, which this simulator maps to Background).
+    if (!result.removed) return { code: 200, body: result.object };
     if (rt.crd) return { code: 200, body: result.object };
     const details: StatusBody["details"] = { name: result.object.metadata.name, kind: rt.resource, uid: result.object.metadata.uid };
     if (rt.group) details.group = rt.group;

@@ -96,15 +96,20 @@ export class ObjectStore {
     return this.emit({ rv: Number(obj.metadata.resourceVersion), type, typeKey, obj, prev });
   }
 
-  /** Remove an object; the DELETED event carries a fresh resourceVersion like the apiserver's. */
-  remove(typeKey: string, namespace: string, name: string): StoreEvent | undefined {
+  /**
+   * Remove an object; the DELETED event carries a fresh resourceVersion like the apiserver's. `last` is
+   * the object's final state when the removal is an update's effect (the last finalizer dropped): the
+   * apiserver then emits DELETED only, carrying that state, never a MODIFIED first.
+   */
+  remove(typeKey: string, namespace: string, name: string, last?: KObj): StoreEvent | undefined {
     const m = this.objects.get(typeKey)?.get(namespace);
     const prev = m?.get(name);
     if (!m || !prev) return undefined;
     m.delete(name);
     this.reindexOwners(typeKey, prev, undefined);
     const rv = this.nextResourceVersion();
-    const obj = deepFreeze({ ...prev, metadata: { ...prev.metadata, resourceVersion: String(rv) } });
+    const base = last ?? prev;
+    const obj = deepFreeze({ ...base, metadata: { ...base.metadata, resourceVersion: String(rv) } });
     return this.emit({ rv, type: "DELETED", typeKey, obj, prev });
   }
 

@@ -16,10 +16,10 @@ describe("simulator: deletion, finalizers, garbage collection, namespaces", () =
     metadata: { name, namespace: ns, ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name!, uid: owner.metadata.uid!, ...extra }] },
   });
 
-  it("keeps an object with finalizers (deletionTimestamp set, 202) until they are removed", async () => {
+  it("keeps an object with finalizers (deletionTimestamp set, 200 as kube-apiserver answers) until they are removed", async () => {
     bed.sim.seed({ ...configMap("fin"), metadata: { name: "fin", namespace: "default", finalizers: ["example.com/hold"] } });
     const del = await raw(bed.sim, "DELETE", "/api/v1/namespaces/default/configmaps/fin");
-    expect(del.status).to.equal(202);
+    expect(del.status).to.equal(200);
     expect(del.json.metadata.deletionTimestamp).to.be.a("string");
     expect(del.json.metadata.deletionGracePeriodSeconds).to.equal(0);
     const add = await raw(bed.sim, "PATCH", "/api/v1/namespaces/default/configmaps/fin", { metadata: { finalizers: ["example.com/hold", "example.com/new"] } }, { "Content-Type": "application/merge-patch+json" });
@@ -46,7 +46,7 @@ describe("simulator: deletion, finalizers, garbage collection, namespaces", () =
     const [owner] = bed.sim.seed(configMap("fg-owner"));
     bed.sim.seed({ ...ownedBy(owner, "fg-dep", { blockOwnerDeletion: true }), metadata: { ...ownedBy(owner, "fg-dep", { blockOwnerDeletion: true }).metadata, finalizers: ["example.com/slow"] } });
     const del = await raw(bed.sim, "DELETE", "/api/v1/namespaces/default/configmaps/fg-owner", { propagationPolicy: "Foreground" });
-    expect(del.status).to.equal(202);
+    expect(del.status).to.equal(200);
     expect(del.json.metadata.finalizers).to.include("foregroundDeletion");
     await bed.sim.settle();
     expect(get("fg-dep")!.metadata.deletionTimestamp, "dependent is being deleted").to.be.a("string");

@@ -78,7 +78,7 @@ describe("simulator: server-side apply", () => {
 
   it("applies to the status subresource without touching spec, and ignores status on the main resource", async () => {
     const apps = "/apis/apps/v1/namespaces/default/deployments/multi";
-    const main = await raw(bed.sim, "PATCH", `${apps}?fieldManager=one`, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "multi" }, status: { replicas: 42 } }, APPLY);
+    const main = await raw(bed.sim, "PATCH", `${apps}?fieldManager=status-on-main`, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "multi" }, status: { replicas: 42 } }, APPLY);
     expect(main.json.status?.replicas).to.not.equal(42);
     const st = await raw(bed.sim, "PATCH", `${apps}/status?fieldManager=reporter`, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "multi" }, status: { collisionCount: 7 } }, APPLY);
     expect(st.status).to.equal(200);
