@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { attachAgents } from "./agent-runner.js";
 import { startSimulator } from "./server.js";
 import type { Json, KObj } from "./types.js";
@@ -47,10 +47,21 @@ const program = new Command("demo")
   .option("--fault-watch-drop-seconds <s>", "close every watch after this many seconds", int("--fault-watch-drop-seconds", 1, 86_400))
   .option("--timeout <s>", "give up when not Ready after this many seconds", int("--timeout", 1, 3600), 120)
   .option("--keep", "keep the simulator and operator running after Ready (Ctrl-C to stop)", false)
-  .option("-f, --filename <file>", "the OlaresInstallation to apply", EXAMPLE);
+  .option("-f, --filename <file>", "the OlaresInstallation to apply", EXAMPLE)
+  .addOption(new Option("--control-plane <kind>", "sim: the cluster simulator (no build needed); real: kube-apiserver, etcd, kube-controller-manager, kube-scheduler and kwok built by hack/controlplane.sh").choices(["sim", "real"]).default("sim"))
+  .addOption(new Option("--scenario <name>", "install: Olares to Ready; storage-switch: LocalFS→JuiceFS→LocalFS live on one node with the real redis/MinIO/JuiceFS/rsync (test/storage/demo.ts)").choices(["install", "storage-switch"]).default("install"));
 program.parse();
-const o = program.opts<{ nodes: number; gpuNodes: number; podDelayMs: number; faultErrorRate: number; faultWatchDropSeconds?: number; timeout: number; keep: boolean; filename: string }>();
+if (program.opts<{ scenario: string }>().scenario === "storage-switch") {
+  const { runStorageSwitchDemo } = await import("../storage/demo.js");
+  process.exit(await runStorageSwitchDemo());
+}
+const o = program.opts<{ nodes: number; gpuNodes: number; podDelayMs: number; faultErrorRate: number; faultWatchDropSeconds?: number; timeout: number; keep: boolean; filename: string; controlPlane: "sim" | "real" }>();
 if (o.gpuNodes > o.nodes) program.error(`--gpu-nodes (${o.gpuNodes}) must not exceed --nodes (${o.nodes})`);
+if (o.controlPlane === "real") {
+  if (o.faultErrorRate > 0 || o.faultWatchDropSeconds) program.error("--fault-* options apply to the simulator only (the real tier injects faults in test/cluster/resilience.test.ts)");
+  const { runRealDemo } = await import("../cluster/demo.js");
+  process.exit(await runRealDemo({ nodes: o.nodes, gpuNodes: o.gpuNodes, timeout: o.timeout, keep: o.keep, filename: o.filename }));
+}
 
 /** Degraded reasons that wait for the user (a fixed spec, a Secret): the demo stops at once on them. */
 const WAITS_FOR_USER = new Set(["InvalidSpec", "SecretNotFound", "SecretKeyMissing", "JuiceFSNotAvailable"]);
