@@ -141,7 +141,7 @@ export interface RegistryMirror {
 /**
  * Where Olares keeps its data on every node.
  *
- * @default {}
+ * @default {"type":"LocalFS"}
  */
 export interface StorageSpec {
   /**
@@ -175,7 +175,7 @@ export interface JuiceFSSpec {
 /**
  * The JuiceFS metadata engine.
  *
- * @default {}
+ * @default {"type":"ManagedRedis"}
  */
 export interface JuiceFSMetadataSpec {
   /**
@@ -336,7 +336,7 @@ export interface NvidiaDevicePluginSpec {
 /**
  * How one GPU is shared between pods.
  *
- * @default {}
+ * @default {"mode":"None"}
  */
 export interface GPUSharingSpec {
   /**
@@ -391,7 +391,7 @@ export interface NTPSpec {
 /**
  * OpenSSH server settings.
  *
- * @default {}
+ * @default {"port":22}
  */
 export interface SSHSpec {
   /**
@@ -423,7 +423,7 @@ export interface SysctlSettings {
 /**
  * Swap space; Olares runs without swap unless enabled here.
  *
- * @default {}
+ * @default {"enabled":false}
  */
 export interface SwapSpec {
   /**
