@@ -138,7 +138,16 @@ export class StorageNode {
     }
     // The bucket exists already, as it would at a provider.
     const { probeObjectStore } = await import("../../../operator/src/agent/storage/index.js");
-    await probeObjectStore({ endpoint, bucket, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } }, { createBucket: true });
+    // "ready" can come before MinIO has initialized its drive (503 XMinioServerNotInitialized): retry.
+    for (let i = 0; ; i++) {
+      try {
+        await probeObjectStore({ endpoint, bucket, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } }, { createBucket: true });
+        break;
+      } catch (e) {
+        if (i > 100) throw e;
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    }
     const store: ExternalStore = {
       endpoint,
       bucket,
