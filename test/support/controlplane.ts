@@ -218,6 +218,13 @@ function installExitHook(): void {
   process.on("exit", () => {
     for (const dir of [...running]) stopSync(dir);
   });
+  // Ctrl-C or a CI timeout's SIGTERM: stop the control planes, then exit as the signal would have.
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    process.once(signal, () => {
+      for (const dir of [...running]) stopSync(dir);
+      process.exit(code);
+    });
+  }
 }
 
 function run(bin: string, args: string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 120_000): Promise<CmdResult> {
