@@ -95,10 +95,31 @@ function namespaceDoc(name: string): string {
 // --- account: iam.kubesphere.io User of the owner (account.go@0ed7b74b) -------------------------------
 export const ACCOUNT_KEYS = ["user.name", "user.password", "user.email", "user.terminus_name"] as const;
 
+const USER_CRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: users.iam.kubesphere.io
+spec:
+  group: iam.kubesphere.io
+  names: {kind: User, listKind: UserList, plural: users, singular: user}
+  scope: Cluster
+  versions:
+    - name: v1alpha2
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
+`;
+
 function accountChart(version: string): Files {
   return {
     "Chart.yaml": chartYaml("account", version, "The Olares owner's User"),
     "values.yaml": "user:\n  name: ''\n  password: ''\n  email: ''\n  terminus_name: ''\n",
+    // The User CRD comes with KubeSphere (the K3s phase) on a real install; the fixture ships it in crds/
+    // (Helm skips a CRD that exists) so a bare cluster can take the release.
+    "crds/iam.kubesphere.io_users.yaml": USER_CRD,
     "templates/values.yaml": valuesEcho("account", ACCOUNT_KEYS),
     "templates/user.yaml": `apiVersion: iam.kubesphere.io/v1alpha2
 kind: User

@@ -22,7 +22,7 @@ describe("e2e on the cluster simulator: npm run demo", function () {
   this.timeout(120_000);
   before(() => ensureTools());
 
-  it("installs with the chart's manifests and the real operator, shows every stage and exits 0 at Ready", async () => {
+  it("installs with the chart's manifests and the real operator, shows every stage and release, and exits 0 at the activation step", async () => {
     const r = await demo(["--nodes", "2", "--gpu-nodes", "1", "--pod-delay-ms", "0"]);
     expect(r.code, r.stderr || r.stdout).to.equal(0);
     expect(r.stdout).to.match(/helm template of charts\/olares-operator/);
@@ -32,9 +32,15 @@ describe("e2e on the cluster simulator: npm run demo", function () {
     const shown = new Set([...r.stdout.matchAll(/ stage (\w+)\s+(?:ready|waiting) /g)].map((m) => m[1]!));
     expect(shown.size, "stages shown").to.be.greaterThanOrEqual(7);
     for (const stage of ["Prerequisites", "NodeAgent", "NodeConfig", "CoreServices"]) expect([...shown]).to.include(stage);
-    for (const stage of shown) expect(r.stdout, stage).to.match(new RegExp(`stage ${stage}\\s+ready`));
+    // every stage turns ready, but CoreServices: it ends waiting for the owner's activation
+    for (const stage of [...shown].filter((x) => x !== "CoreServices")) expect(r.stdout, stage).to.match(new RegExp(`stage ${stage}\\s+ready`));
     expect(r.stdout).to.match(/node {2}sim-node-1\s+Done/);
-    expect(r.stdout).to.match(/\$ kubectl get olaresinstallations\nNAME\s+PHASE\s+VERSION\s+STORAGE\s+READY\s+AGE\nolares\s+Ready\s+1\.12\.1\s+LocalFS\s+True/);
+    // The Olares release goes in, release by release in the installer's order, and the demo ends at activation.
+    const releases = [...r.stdout.matchAll(/^\s+[\d.]+s\s+release (\S+)\s+revision \d+ deployed$/gm)].map((m) => m[1]);
+    expect(releases.slice(0, 6)).to.deep.equal(["kube-system/hami", "default/account", "default/settings", "os-platform/os-platform", "os-framework/os-framework", "user-space-alice/launcher-alice"]);
+    expect(releases).to.include("user-space-alice/wizard");
+    expect(r.stdout).to.match(/awaiting activation: open http:\/\/\S+:30180 and activate alice@olares\.com with LarePass/);
+    expect(r.stdout).to.match(/\$ kubectl get olaresinstallations\nNAME\s+PHASE\s+VERSION\s+STORAGE\s+READY\s+AGE\nolares\s+AwaitingActivation\s+\S*\s*LocalFS\s+False/);
   });
 
   it("exits 1 with the failing conditions when Ready does not come in time", async () => {

@@ -58,7 +58,7 @@ describe("e2e on the cluster simulator: the operator killed at random points", f
     await kubectlOk(kc, ["apply", "-f", EXAMPLE]);
     let killedMidWork = 0;
     for (let i = 0; i < KILLS; i++) {
-      if (i === 7) await kubectlOk(kc, ["patch", "olaresinstallation", "olares", "--type", "merge", "-p", JSON.stringify({ spec: { coreServices: { authelia: { replicas: 3 } } } })]);
+      if (i === 7) await kubectlOk(kc, ["patch", "olaresinstallation", "olares", "--type", "merge", "-p", JSON.stringify({ spec: { coreServices: { "os-framework": { values: { backup: { bucket: "kill-test" } } } } } })]);
       if (i === 14) await kubectlOk(kc, ["patch", "olaresinstallation", "olares", "--type", "merge", "-p", JSON.stringify({ spec: { os: { sysctl: { "vm.swappiness": "10" } } } })]);
       const before = sim.requests.length;
       const op = await startOperatorProcess({ kubeconfig: kc, entry, identity: `kill-${i}`, logFile: join(logDir, `operator-${i}.log`) });
@@ -85,7 +85,8 @@ describe("e2e on the cluster simulator: the operator killed at random points", f
       await sim.settle();
       expect(duplicatesAndOrphans(sim)).to.deep.equal([]);
       expect(managedObjects(sim)).to.deep.equal(plannedObjects(cr!, NODES));
-      expect(sim.store.get("apps/deployments", "os-framework", "authelia")!.status.readyReplicas).to.equal(3);
+      // the edit reached the release: os-framework was upgraded with the override
+      expect(JSON.parse(sim.store.get("/configmaps", "os-framework", "os-framework-values")!.data["backup.bucket"])).to.equal("kill-test");
       for (const host of agents.hosts.values()) {
         expect(await readFile(join(host.root, "etc/sysctl.d/90-olares.conf"), "utf8"), `${host.nodeName}: the edited sysctl`).to.match(/^vm\.swappiness ?= ?10$/m);
       }

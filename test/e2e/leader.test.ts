@@ -84,8 +84,8 @@ describe("e2e on the cluster simulator: two operator replicas with --leader-elec
     const failoverMs = Date.now() - killedAt;
     expect(failoverMs, "failover within the lease duration (15 s) plus a few retry periods (2 s)").to.be.lessThan(25_000);
 
-    await kubectlOk(sim.kubeconfigPath, ["patch", "olaresinstallation", "olares", "--type", "merge", "-p", JSON.stringify({ spec: { coreServices: { bfl: { replicas: 2 } } } })]);
-    await waitFor(sim, () => isReady(installation(sim)) && sim.store.get("apps/deployments", "os-framework", "bfl")?.status?.readyReplicas === 2, 30_000, () => `Ready after the edit: ${explainNotReady(installation(sim))}`);
+    await kubectlOk(sim.kubeconfigPath, ["patch", "olaresinstallation", "olares", "--type", "merge", "-p", JSON.stringify({ spec: { coreServices: { "os-framework": { values: { backup: { bucket: "leader-test" } } } } } })]);
+    await waitFor(sim, () => isReady(installation(sim)) && sim.store.get("/configmaps", "os-framework", "os-framework-values")?.data?.["backup.bucket"] === '"leader-test"', 30_000, () => `Ready after the edit: ${explainNotReady(installation(sim))}`);
     expect(await metric(standby, "olares_operator_leader")).to.equal(1);
     expect(await metric(standby, "olares_operator_reconcile_total")).to.be.greaterThan(0);
   });

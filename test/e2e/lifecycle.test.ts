@@ -88,14 +88,17 @@ describe("e2e on the cluster simulator: install, edit and delete with the real k
     expect(printed).to.match(/^olares\s+Ready\s+1\.12\.1\s+LocalFS\s+True\s/m);
   });
 
-  it("kubectl patch coreServices replicas → the Deployment is scaled and the CR is Ready for the new generation", async () => {
+  it("kubectl patch coreServices.<release>.values → that release is upgraded with the override and the CR is Ready for the new generation", async () => {
     const before = installation(sim)!.metadata.generation!;
-    await kubectlOk(kc, ["patch", "olaresinstallation", "olares", "--type", "merge", "-p", JSON.stringify({ spec: { coreServices: { authelia: { replicas: 2 } } } })]);
-    const cr = await readyAgain(sim, "Ready after the replicas edit");
+    await kubectlOk(kc, ["patch", "olaresinstallation", "olares", "--type", "merge", "-p", JSON.stringify({ spec: { coreServices: { "os-framework": { values: { backup: { bucket: "olares-backup" } } } } } })]);
+    const cr = await readyAgain(sim, "Ready after the values edit");
     expect(cr.metadata.generation).to.equal(before + 1);
-    const deploy = sim.store.get("apps/deployments", "os-framework", "authelia")!;
-    expect(deploy.spec.replicas).to.equal(2);
-    expect(deploy.status.readyReplicas).to.equal(2);
+    // the fixture chart echoes what it received: the override, deep-merged over the installer's values
+    const values = sim.store.get("/configmaps", "os-framework", "os-framework-values")!;
+    expect(JSON.parse(values.data["backup.bucket"])).to.equal("olares-backup");
+    expect(JSON.parse(values.data["rootPath"])).to.equal("/olares");
+    const record = cr.status.components.find((c: { kind: string; name: string }) => c.kind === "HelmRelease" && c.name === "os-framework");
+    expect(record.message).to.equal("revision 2 deployed");
   });
 
   it("kubectl patch gpu.enabled=false → the device plugin is pruned and the GPU node gets a config without GPU tasks", async () => {

@@ -31,8 +31,33 @@ export function explainNotReady(cr: KObj | undefined): string {
   return `phase ${cr.status?.phase ?? "(none)"} (generation ${cr.metadata.generation}, observed ${cr.status?.observedGeneration ?? "-"}); failing conditions:\n${lines.join("\n") || "  (no status written yet)"}`;
 }
 
+const owners = new WeakSet<Simulator>();
+
+/**
+ * The tests' Olares owner: as soon as the account chart creates their User, they finish the wizard
+ * (bytetrade.io/wizard-status=completed), which is what ends AwaitingActivation. Once per simulator.
+ */
+export function ownerCompletesWizard(sim: Simulator): void {
+  if (owners.has(sim)) return;
+  owners.add(sim);
+  const activate = () => {
+    for (const u of sim.store.list("iam.kubesphere.io/users")) {
+      if (u.metadata.annotations?.["bytetrade.io/wizard-status"] === "completed") continue;
+      const next = structuredClone(u) as KObj;
+      next.metadata.annotations = { ...next.metadata.annotations, "bytetrade.io/wizard-status": "completed" };
+      try {
+        sim.api.update(sim.api.resolve("iam.kubesphere.io/v1alpha2", "User"), undefined, u.metadata.name!, next);
+      } catch {
+        // a concurrent write: the next change retries
+      }
+    }
+  };
+  sim.store.subscribe("iam.kubesphere.io/users", () => setImmediate(activate));
+}
+
 /** Resolves when `check` returns a value other than undefined/false; re-checked on every store change. */
 export async function waitFor<T>(sim: Simulator, check: () => T | undefined | false, timeoutMs: number, what: string | (() => string)): Promise<T> {
+  ownerCompletesWizard(sim);
   const first = check();
   if (first !== undefined && first !== false) return first;
   return new Promise<T>((resolve, reject) => {

@@ -1,7 +1,9 @@
 // The real operator for the demo, the e2e tests and the bench: `olares-operator run` as a child process
 // (through tsx, or bundled once by esbuild for fast restarts) or its runOperator() code path in-process.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { fixtureAirgapDir } from "../support/template-helm.js";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { runOperator, type RunDeps, type RunOptions } from "../../operator/src/controller/run.js";
@@ -9,9 +11,25 @@ import { createClusterClient, type HttpClusterClient } from "../../operator/src/
 import { loadKubeConfig } from "../../operator/src/kube/kubeconfig.js";
 import { silentLogger, type Logger } from "../../operator/src/kube/log.js";
 import { DEFAULT_OPERATOR_IMAGE } from "../../operator/src/render/images.js";
-import { OPERATOR_NAMESPACE, ROOT, sleep } from "./tools.js";
+import { HELM, OPERATOR_NAMESPACE, ROOT, sleep } from "./tools.js";
 
 export const OPERATOR_USER_AGENT = "olares-operator";
+
+let releaseCache: string | undefined;
+
+/**
+ * How the e2e operator installs the Olares release: the pinned helm (hack/fetch-tools.sh), a release
+ * cache shared by the run, and the fixture release (hack/fixture-release.ts) as the mirror that stands in
+ * for the official CDN (no network here).
+ */
+export function releaseRunOptions(): { helm: string; releaseCache: string; releaseMirror: string } {
+  releaseCache ??= mkdtempSync(join(tmpdir(), "olares-e2e-release-"));
+  return { helm: HELM, releaseCache, releaseMirror: fixtureAirgapDir() };
+}
+
+process.once("exit", () => {
+  if (releaseCache) rmSync(releaseCache, { recursive: true, force: true });
+});
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -61,7 +79,9 @@ export async function startOperatorProcess(opts: OperatorProcessOptions): Promis
   const program = opts.entry ? [...(opts.nodeOptions ?? []), opts.entry] : ["--import", "tsx", join(ROOT, "operator/src/cli/main.ts")];
   const args = [...program, "run", "--kubeconfig", opts.kubeconfig, "--metrics-addr", `127.0.0.1:${port}`, "--namespace", OPERATOR_NAMESPACE];
   if (opts.leaderElect) args.push("--leader-elect");
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", fd, fd], env: { ...process.env, POD_NAME: identity, ...opts.env } });
+  const release = releaseRunOptions();
+  const releaseEnv = { OLARES_HELM: release.helm, OLARES_RELEASE_CACHE: release.releaseCache, OLARES_RELEASE_MIRROR: release.releaseMirror };
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", fd, fd], env: { ...process.env, ...releaseEnv, POD_NAME: identity, ...opts.env } });
   closeSync(fd);
   const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")));
   const end = (signal: NodeJS.Signals) => {
@@ -127,6 +147,7 @@ export async function startOperatorInProcess(kubeconfig: string, opts: { leaderE
     identity: opts.identity ?? `in-process-${port}`,
     ...(opts.qps !== undefined ? { qps: opts.qps } : {}),
     ...(opts.burst !== undefined ? { burst: opts.burst } : {}),
+    ...releaseRunOptions(),
   };
   const deps: RunDeps = {
     connect: (o, metrics) => {

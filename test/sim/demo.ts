@@ -135,7 +135,15 @@ try {
   const name = (await kubectlOk(kc, ["get", "-f", o.filename, "-o", "jsonpath={.metadata.name}"], { attempts })).trim() || "olares";
   const outcome = await watchProgress(name, o.timeout * 1000);
   sim.faults.reset();
-  if (outcome.ready) {
+  const awaiting = outcome.ready && installation(sim, name)?.status?.phase === "AwaitingActivation";
+  if (awaiting) {
+    const cr = installation(sim, name)!;
+    const c = ((cr.status?.conditions ?? []) as Json[]).find((x) => x.type === "CoreServicesReady");
+    say(`Olares ${cr.spec.version} is installed after ${((Date.now() - applyAt) / 1000).toFixed(1)}s from kubectl apply; next step, the owner's:`);
+    process.stdout.write(`\n  ${String(c?.message ?? "")}\n`);
+    process.stdout.write(`\n$ kubectl get olaresinstallations\n${await kubectlOk(kc, ["get", "olaresinstallations"], { attempts: 3 })}`);
+    process.stdout.write(`\nThe demo stops at activation (AwaitingActivation until the owner's User says bytetrade.io/wizard-status=completed).\n`);
+  } else if (outcome.ready) {
     say(`Ready after ${((Date.now() - applyAt) / 1000).toFixed(1)}s from kubectl apply`);
     process.stdout.write(`\n$ kubectl get olaresinstallations\n${await kubectlOk(kc, ["get", "olaresinstallations"], { attempts: 3 })}`);
     const columns = "NAME:.metadata.name,STATE:.metadata.annotations.olares\\.com/state,CONFIG:.metadata.annotations.olares\\.com/current-config,GPU:.metadata.labels.olares\\.com/gpu\\.nvidia";
@@ -208,7 +216,12 @@ function watchProgress(name: string, timeoutMs: number): Promise<{ ready: boolea
       if (c.status === "True" || stageIsCurrent(cr, stage)) report(`stage/${stage}`, `${c.status}/${c.reason}`, `  stage ${stage.padEnd(13)} ${mark.padEnd(7)} ${c.message ?? ""}`);
     }
     for (const node of sim.store.list("/nodes")) nodeLine(node, report);
-    return isReady(cr);
+    // The Olares release's Helm releases, as each goes in (installer order).
+    for (const c of (cr.status?.components ?? []) as Json[]) {
+      if (c.kind === "HelmRelease" && c.ready) report(`release/${c.namespace}/${c.name}`, String(c.message), `  release ${`${c.namespace}/${c.name}`.padEnd(34)} ${c.message}`);
+    }
+    // The operator's part ends when the owner is to activate Olares in the wizard.
+    return isReady(cr) || cr.status?.phase === "AwaitingActivation";
   };
   return new Promise((resolve) => {
     const deadline = setTimeout(() => finish(false), timeoutMs);

@@ -63,6 +63,20 @@ export class TemplateInstaller implements ReleaseInstaller {
     );
     return { ok: true, code: 0, stdout: "", stderr: "", args };
   }
+
+  /** Deletes what the release created (except helm.sh/resource-policy: keep) and its records. */
+  async uninstall(name: string, namespace: string): Promise<HelmRunResult> {
+    this.runs++;
+    for (const o of this.cluster.all()) {
+      const a = o.metadata.annotations ?? {};
+      if (a["meta.helm.sh/release-name"] !== name || a["meta.helm.sh/release-namespace"] !== namespace || a["helm.sh/resource-policy"] === "keep") continue;
+      await this.cluster.delete({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) });
+    }
+    for (const r of await this.cluster.list("v1", "Secret", { namespace, labelSelector: `owner=helm,name=${name}` })) {
+      await this.cluster.delete({ apiVersion: "v1", kind: "Secret", name: r.metadata.name, namespace });
+    }
+    return { ok: true, code: 0, stdout: "", stderr: "", args: ["uninstall", name, "--namespace", namespace] };
+  }
 }
 
 let sharedCache: string | undefined;

@@ -46,7 +46,7 @@ import {
 import { cleanupNodes, rolloutNodeConfigs, type RolloutContext } from "./node-rollout.js";
 import { reconcileView } from "./reconcile-view.js";
 import { NodeWriteOverlay } from "./node-writes.js";
-import { ReleaseController, withSnapshot, type ReleaseObservation, type ReleaseRuntime } from "./release.js";
+import { ReleaseController, uninstallReleases, withSnapshot, type ReleaseObservation, type ReleaseRuntime } from "./release.js";
 import { StatusWriteOverlay } from "./status-writes.js";
 
 export type { Logger } from "../contract/index.js";
@@ -314,7 +314,11 @@ export class Reconciler {
     } catch {
       spec = cr.spec as DefaultedSpec;
     }
-    const cleanup = await cleanupNodes(this.rolloutContext(cr, spec, reconcileView(this.observed, this.nodeWrites)));
+    // The Olares release goes first (its pods stop), then the hosts are cleaned up.
+    const notUninstalled = this.release ? await uninstallReleases(this.client, this.release.installer, this.log) : [];
+    const cleanup = notUninstalled.length
+      ? { done: false, message: `uninstalling the Olares release: ${notUninstalled.join("; ")}` }
+      : await cleanupNodes(this.rolloutContext(cr, spec, reconcileView(this.observed, this.nodeWrites)));
     const previous = cr.status as InstallationStatus | undefined;
     const generation = cr.metadata.generation ?? 0;
     const kept = (previous?.conditions ?? []).filter((c) => c.type !== "Ready" && c.type !== "Progressing");

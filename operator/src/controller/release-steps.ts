@@ -50,7 +50,12 @@ export async function runReleaseSteps(ctx: HookContext, steps: readonly ReleaseS
         return readiness.ready ? readiness : keep(readiness, { ready: false, reason: "InstallingReleases", message: `helm release ${step.release.namespace}/${step.release.name} waits for ${waiting.kind} ${waiting.namespace}/${waiting.name}` });
       }
       const r = await walkReleases([step.release], installer, records);
-      for (const o of r.outcomes) if (o.result === "installed" || o.result === "upgraded") ctx.log.info(`helm release ${o.result}`, { release: o.name, namespace: o.namespace });
+      for (const o of r.outcomes) {
+        if (o.result !== "installed" && o.result !== "upgraded") continue;
+        ctx.log.info(`helm release ${o.result}`, { release: o.name, namespace: o.namespace });
+        // A chart may bring CRDs (settings does: SystemEnv, Terminus): let the client see them now.
+        (ctx.client as { invalidateDiscovery?: () => void }).invalidateDiscovery?.();
+      }
       if (r.failed) {
         ctx.log.error("helm release failed", { release: r.failed.name, namespace: r.failed.namespace, error: r.failed.error });
         return keep(readiness, { ready: false, reason: "ReleaseFailed", message: `helm release ${r.failed.namespace}/${r.failed.name} failed: ${r.failed.error}`, degraded: true });

@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { DefaultedSpec } from "../api/index.js";
 import {
+  LABEL_RELEASE_INPUT,
   OWNER_PASSWORD_SECRET,
   SYSTEM_NAMESPACE,
   DEFAULT_CDN,
@@ -33,6 +34,8 @@ export interface ReleaseRuntime {
   installer: ReleaseInstaller;
   /** Versioned cache of unpacked releases (<cacheDir>/versions/v<ver>). */
   cacheDir: string;
+  /** A mirror (URL or directory) the operator was installed with: it stands in for the official CDN. */
+  mirror?: string;
 }
 
 export interface ReleaseObservation {
@@ -83,7 +86,10 @@ export class ReleaseController {
   origin(spec: DefaultedSpec): ReleaseOrigin {
     const r = spec.release;
     if (r?.airgapDir) return { kind: "dir", path: r.airgapDir };
-    return { kind: "url", base: r?.cdn ?? DEFAULT_CDN, ...(r?.repoPath ? { repoPath: r.repoPath } : {}) };
+    const cdn = r?.cdn ?? DEFAULT_CDN;
+    const mirror = this.runtime.mirror;
+    if (mirror && cdn.replace(/\/+$/, "") === DEFAULT_CDN) return mirror.startsWith("/") ? { kind: "dir", path: mirror } : { kind: "url", base: mirror };
+    return { kind: "url", base: cdn, ...(r?.repoPath ? { repoPath: r.repoPath } : {}) };
   }
 
   private async source(origin: ReleaseOrigin, version: string): Promise<Pick<ReleaseFacts, "source" | "manifest" | "systemEnv" | "userEnv" | "failure">> {
@@ -108,7 +114,7 @@ export class ReleaseController {
   }
 
   /** Creates Secret olares-release-randoms once (strict create; a race keeps the winner's). */
-  private async randoms(observed: ObservedState, ownerReferences: KubeObject["metadata"]["ownerReferences"], installation: string): Promise<Record<string, string>> {
+  private async randoms(observed: ObservedState, ownerReferences: KubeObject["metadata"]["ownerReferences"], installation: string): Promise<Record<string, string> | undefined> {
     const ref: ObjectRef = { apiVersion: "v1", kind: "Secret", name: RELEASE_RANDOMS_SECRET, namespace: SYSTEM_NAMESPACE };
     const live = await this.secret(ref, observed);
     if (live) return secretValues(live);
@@ -128,6 +134,8 @@ export class ReleaseController {
       } as KubeObject);
       return values;
     } catch (err) {
+      // The operator's namespace comes with the Prerequisites stage: until then there are no randoms yet.
+      if (isApiError(err) && err.status === 404) return undefined;
       if (isApiError(err) && err.status === 409) {
         return secretValues(await this.client.get(ref));
       }
@@ -190,6 +198,30 @@ export class ReleaseController {
     };
     return { facts, snapshot, records };
   }
+}
+
+/**
+ * Uninstalls, newest first, every Helm release this operator installed (their records carry our input
+ * label), as `olares-cli uninstall` removes the install phase. Returns the releases it could not remove.
+ */
+export async function uninstallReleases(client: ReconcileClient, installer: ReleaseInstaller, log: { info(m: string, meta?: Record<string, unknown>): void }): Promise<string[]> {
+  const records = await tolerant(() => client.list("v1", "Secret", { labelSelector: `owner=helm,${LABEL_RELEASE_INPUT}` }), []);
+  const releases = new Map<string, { name: string; namespace: string; created: string }>();
+  for (const r of records) {
+    const name = r.metadata.labels?.name;
+    if (!name) continue;
+    const key = `${r.metadata.namespace}/${name}`;
+    const created = r.metadata.creationTimestamp ?? "";
+    const prev = releases.get(key);
+    if (!prev || created < prev.created) releases.set(key, { name, namespace: r.metadata.namespace ?? "default", created });
+  }
+  const failed: string[] = [];
+  for (const r of [...releases.values()].sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0))) {
+    const res = await installer.uninstall(r.name, r.namespace);
+    if (res.ok) log.info("helm release uninstalled", { release: r.name, namespace: r.namespace });
+    else failed.push(`${r.namespace}/${r.name}: ${res.stderr.trim().split("\n").pop()}`);
+  }
+  return failed;
 }
 
 /** Kinds only the release snapshot knows (the informer cache does not watch them): never asked of the cache. */

@@ -42,6 +42,8 @@ export function lastLines(text: string, n = 3): string {
 export interface ReleaseInstaller {
   readonly runs: number;
   upgradeInstall(release: ChartRelease, inputHash: string): Promise<HelmRunResult>;
+  /** `helm uninstall` (resources marked helm.sh/resource-policy: keep stay, as with helm). */
+  uninstall(name: string, namespace: string): Promise<HelmRunResult>;
 }
 
 export class Helm implements ReleaseInstaller {
@@ -101,6 +103,10 @@ export class Helm implements ReleaseInstaller {
         "--history-max", "10",
       ]),
     );
+  }
+
+  async uninstall(name: string, namespace: string): Promise<HelmRunResult> {
+    return this.run(["uninstall", name, "--namespace", namespace, "--timeout", `${this.opts.timeoutSeconds ?? 300}s`, "--ignore-not-found"]);
   }
 
   /** `helm template` of one release (plan --render), with the same values file. */
