@@ -60,7 +60,7 @@ describe("storage switch under faults (real redis-server, MinIO, JuiceFS FUSE, r
       node = await StorageNode.create();
       rootfs = path.join(node.root, "rootfs");
       // Small enough for ten round trips, with one big file so a copy is still under way when killed mid-way.
-      await makeDataTree(rootfs, { files: 1000, bigFiles: [48 << 20] });
+      await makeDataTree(rootfs, { files: 500, bigFiles: [32 << 20] });
       writers = new WriterWorkloads(path.join(node.base, "gate"), rootfs, REPLICAS);
       await writers.start();
     });

@@ -130,6 +130,12 @@ export class StorageNode {
       detached: true,
     });
     const endpoint = `http://127.0.0.1:${port}`;
+    // Registered before it is known to be ready, so cleanup stops it even when start-up fails.
+    const stop = async () => {
+      child.kill("SIGKILL");
+      await child;
+    };
+    this.externals.push({ endpoint, bucket, accessKey, secretKey, stop });
     for (let i = 0; ; i++) {
       const ok = await fetch(`${endpoint}/minio/health/ready`).then((r) => r.ok, () => false);
       if (ok) break;
@@ -148,18 +154,7 @@ export class StorageNode {
         await new Promise((r) => setTimeout(r, 150));
       }
     }
-    const store: ExternalStore = {
-      endpoint,
-      bucket,
-      accessKey,
-      secretKey,
-      stop: async () => {
-        child.kill("SIGKILL");
-        await child;
-      },
-    };
-    this.externals.push(store);
-    return store;
+    return this.externals.at(-1)!;
   }
 
   /** A simulated reboot: every unit dies (no ExecStop), mounts go, then enabled units start in order. */

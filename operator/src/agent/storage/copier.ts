@@ -3,8 +3,11 @@
 import { execa, type ResultPromise } from "execa";
 import { hostArgv } from "../host/host.js";
 import { HOST_PATH } from "../host/exec.js";
+import { promises as fs } from "node:fs";
+import path from "node:path";
 import type { Host } from "../host/types.js";
 import { JUICEFS_INTERNAL_FILES } from "./layout.js";
+import { walkTree } from "./tree.js";
 
 export interface CopyProgress {
   /** Bytes rsync has transferred so far in this run. */
@@ -26,6 +29,8 @@ export interface CopyResult {
   deleted: number;
   /** rsync exit 24: some source files vanished while copying (Olares still running during Sync). */
   vanished: boolean;
+  /** Directory mtimes set afterwards (metadataPass only). */
+  directoryTimesFixed?: number;
   durationMs: number;
 }
 
@@ -147,7 +152,33 @@ export async function copyTree(host: Host, source: string, destination: string, 
     result.filesTransferred += again.filesTransferred;
     result.bytesTransferred += again.bytesTransferred;
     result.deleted += again.deleted;
+    result.directoryTimesFixed = await fixDirectoryTimes(host, source, destination);
     result.durationMs = Date.now() - started;
   }
   return result;
+}
+
+/**
+ * Sets every destination directory's mtime (ns) to its source's where they differ. rsync 3.5's
+ * generator can touch a directory up while its receiver still renames files into it (seen here with
+ * --no-inc-recursive), and a second rsync pass does not always notice; this makes it exact.
+ */
+export async function fixDirectoryTimes(host: Host, source: string, destination: string): Promise<number> {
+  let fixed = 0;
+  const dst = host.hostPath(destination);
+  for await (const e of walkTree(host.hostPath(source))) {
+    if (!e.stat.isDirectory()) continue;
+    let d;
+    try {
+      d = await fs.lstat(e.rel ? path.join(dst, e.rel) : dst, { bigint: true });
+    } catch {
+      continue; // the verifier reports what is missing
+    }
+    if (!d.isDirectory() || d.mtimeNs === e.stat.mtimeNs) continue;
+    const ns = e.stat.mtimeNs;
+    const stamp = `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, "0")}`;
+    await host.runChecked(["touch", "--no-dereference", "-m", "-d", stamp, e.rel ? `${destination.replace(/\/+$/, "")}/${e.rel}` : destination]);
+    fixed++;
+  }
+  return fixed;
 }

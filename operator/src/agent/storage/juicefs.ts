@@ -60,7 +60,7 @@ export async function formatVolume(host: Host, v: JuiceFSVolume): Promise<"forma
 export async function mountVolume(host: Host, root: string, v: JuiceFSVolume, path: string): Promise<void> {
   if (await isJuiceFSMount(host, path)) return;
   await host.mkdir(path, 0o755);
-  const [sub, ...rest] = juicefsMountArgs(root, v, path, { kernelWriteback: false });
+  const [sub, ...rest] = juicefsMountArgs(root, v, path, { kernelWriteback: false, kernelCaches: false });
   const argv = [v.binary, sub!, "-d", "--log", `${root}/data/juicefs/mount-${path.split("/").pop()}.log`, ...rest];
   await host.mkdir(`${root}/data/juicefs`, 0o700);
   const r = await host.run(argv, { env: secretEnv(v, false), timeoutMs: 2 * 60_000 });

@@ -181,20 +181,19 @@ export function renderJuiceFSEnv(c: Pick<JuiceFSMountConfig, "metaPassword">, pa
 
 /** The mount flags olares-cli uses, plus xattrs (rsync -X needs them) and the cache size from the spec. */
 /**
+ * `kernelCaches: false` turns the kernel's entry/attribute caches off (the staging mount).
  * `kernelWriteback: false` drops `-o writeback_cache` (the staging mount): with FUSE's kernel writeback
  * a late page flush can overwrite an mtime rsync has just set, and the copy would never converge.
  */
-export function juicefsMountArgs(root: string, c: JuiceFSMountConfig, mountPoint: string, opts: { kernelWriteback?: boolean } = {}): string[] {
+export function juicefsMountArgs(root: string, c: JuiceFSMountConfig, mountPoint: string, opts: { kernelWriteback?: boolean; kernelCaches?: boolean } = {}): string[] {
   if (!Number.isInteger(c.cacheSizeMiB) || c.cacheSizeMiB < 0) throw new Error(`juicefs.cache.sizeMiB: ${c.cacheSizeMiB} must be a whole number of MiB`);
   if (/\s|:\/\/[^/]*:[^/]*@/.test(c.metaUrl)) throw new Error("juicefs metadata URL must not carry a password or spaces (the password goes in META_PASSWORD)");
   const l = storageLayout(root);
   return [
     "mount",
     ...(opts.kernelWriteback === false ? [] : ["-o", "writeback_cache"]),
-    "--entry-cache",
-    "300",
-    "--attr-cache",
-    "300",
+    // The staging mount (kernelCaches false) asks Redis every time: the verifier must see what is stored.
+    ...(opts.kernelCaches === false ? ["--entry-cache", "0", "--dir-entry-cache", "0", "--attr-cache", "0"] : ["--entry-cache", "300", "--attr-cache", "300"]),
     "--cache-dir",
     c.cacheDir ?? l.jfscache,
     "--cache-size",
