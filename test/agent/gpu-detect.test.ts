@@ -58,6 +58,10 @@ describe("GPU detection", () => {
       "olares.com/gpu.model": "10de-2204",
       "olares.com/gpu.driver-version": null,
       "olares.com/gpu.cuda-version": null,
+      // Olares's own labels (what HAMi and the UI select on): no CUDA found, so not supported
+      "gpu.bytetrade.io/driver": null,
+      "gpu.bytetrade.io/cuda": null,
+      "gpu.bytetrade.io/cuda-supported": "false",
     });
   });
 
@@ -77,6 +81,9 @@ describe("GPU detection", () => {
       "olares.com/gpu.model": "H100-SXM5-80GB",
       "olares.com/gpu.driver-version": "570.133.20",
       "olares.com/gpu.cuda-version": "12.8",
+      "gpu.bytetrade.io/driver": "570.133.20",
+      "gpu.bytetrade.io/cuda": "12.8",
+      "gpu.bytetrade.io/cuda-supported": "true",
     });
   });
 
@@ -101,7 +108,8 @@ describe("GPU detection", () => {
   it("computes a minimal label patch: sets what differs, removes labels when no GPU is left", () => {
     const have = { "olares.com/gpu.nvidia": "true", "olares.com/gpu.model": "A100", other: "x" };
     expect(gpuLabelPatch(have, gpuLabels({ devices: [] }))).to.deep.equal({ "olares.com/gpu.nvidia": null, "olares.com/gpu.model": null });
-    expect(gpuLabelPatch(have, gpuLabels({ devices: [{ slot: "s", deviceId: "0x1", model: "A100" }] }))).to.deep.equal({});
+    // a GPU without a CUDA version found: Olares's cuda-supported label says false
+    expect(gpuLabelPatch(have, gpuLabels({ devices: [{ slot: "s", deviceId: "0x1", model: "A100" }] }))).to.deep.equal({ "gpu.bytetrade.io/cuda-supported": "false" });
   });
 
   it("labels the Node from the agent and removes the labels when the GPU is gone", async () => {

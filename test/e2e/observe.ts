@@ -1,7 +1,8 @@
 // Reading the simulated cluster for assertions: the installation and its conditions, waits on store
 // changes, owned objects against the plan, duplicates and orphans, write requests per client.
 import { planFor } from "../../operator/src/cli/plan-model.js";
-import { API_GROUP, PLURAL } from "../../operator/src/contract/index.js";
+import { API_GROUP, PLURAL, SYSTEM_NAMESPACE } from "../../operator/src/contract/index.js";
+import { RELEASE_RANDOMS_SECRET } from "../../operator/src/render/releases/index.js";
 import { DEFAULT_OPERATOR_IMAGE } from "../../operator/src/render/images.js";
 import type { KubeObject } from "../../operator/src/contract/index.js";
 import type { Simulator } from "../sim/server.js";
@@ -53,6 +54,7 @@ export function ownerCompletesWizard(sim: Simulator): void {
     }
   };
   sim.store.subscribe("iam.kubesphere.io/users", () => setImmediate(activate));
+  activate();
 }
 
 /** Resolves when `check` returns a value other than undefined/false; re-checked on every store change. */
@@ -115,7 +117,9 @@ export const objectId = (o: { kind: string; metadata: { namespace?: string; name
 export function plannedObjects(cr: KObj, nodes: number): string[] {
   const plan = planFor(cr as unknown as KubeObject, { nodes, gpuNodes: 0, image: DEFAULT_OPERATOR_IMAGE });
   const secrets = plan.generated.map((g) => objectId({ kind: "Secret", metadata: { namespace: g.namespace, name: g.name } }));
-  return [...plan.desired.stages.flatMap((s) => s.objects.map(objectId)), ...secrets].sort();
+  // The Olares release's randoms (bfl/app keys, the launcher's *_rand16), generated once by the controller.
+  const releaseRandoms = objectId({ kind: "Secret", metadata: { namespace: SYSTEM_NAMESPACE, name: RELEASE_RANDOMS_SECRET } });
+  return [...plan.desired.stages.flatMap((s) => s.objects.map(objectId)), ...secrets, releaseRandoms].sort();
 }
 
 /**

@@ -22,9 +22,9 @@ let releaseCache: string | undefined;
  * cache shared by the run, and the fixture release (hack/fixture-release.ts) as the mirror that stands in
  * for the official CDN (no network here).
  */
-export function releaseRunOptions(): { helm: string; releaseCache: string; releaseMirror: string } {
+export function releaseRunOptions(): { helm: string; releaseCache: string; mirror: string } {
   releaseCache ??= mkdtempSync(join(tmpdir(), "olares-e2e-release-"));
-  return { helm: HELM, releaseCache, releaseMirror: fixtureAirgapDir() };
+  return { helm: HELM, releaseCache, mirror: fixtureAirgapDir() };
 }
 
 process.once("exit", () => {
@@ -80,7 +80,7 @@ export async function startOperatorProcess(opts: OperatorProcessOptions): Promis
   const args = [...program, "run", "--kubeconfig", opts.kubeconfig, "--metrics-addr", `127.0.0.1:${port}`, "--namespace", OPERATOR_NAMESPACE];
   if (opts.leaderElect) args.push("--leader-elect");
   const release = releaseRunOptions();
-  const releaseEnv = { OLARES_HELM: release.helm, OLARES_RELEASE_CACHE: release.releaseCache, OLARES_RELEASE_MIRROR: release.releaseMirror };
+  const releaseEnv = { OLARES_HELM: release.helm, OLARES_RELEASE_CACHE: release.releaseCache, OLARES_RELEASE_MIRROR: release.mirror };
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", fd, fd], env: { ...process.env, ...releaseEnv, POD_NAME: identity, ...opts.env } });
   closeSync(fd);
   const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")));

@@ -64,6 +64,15 @@ export class TemplateInstaller implements ReleaseInstaller {
     return { ok: true, code: 0, stdout: "", stderr: "", args };
   }
 
+  /** The record of the newest revision goes; the previous one is deployed again. */
+  async rollback(name: string, namespace: string): Promise<HelmRunResult> {
+    this.runs++;
+    const records = await this.cluster.list("v1", "Secret", { namespace, labelSelector: `owner=helm,name=${name}` });
+    const last = latestRecord(records, name, namespace);
+    if (last) await this.cluster.delete({ apiVersion: "v1", kind: "Secret", name: `sh.helm.release.v1.${name}.v${last.revision}`, namespace });
+    return { ok: true, code: 0, stdout: "", stderr: "", args: ["rollback", name, "--namespace", namespace] };
+  }
+
   /** Deletes what the release created (except helm.sh/resource-policy: keep) and its records. */
   async uninstall(name: string, namespace: string): Promise<HelmRunResult> {
     this.runs++;

@@ -3,6 +3,9 @@
 import { readdir } from "node:fs/promises";
 import type { Host } from "./host/types.js";
 import {
+  LABEL_BYTETRADE_GPU_CUDA,
+  LABEL_BYTETRADE_GPU_CUDA_SUPPORTED,
+  LABEL_BYTETRADE_GPU_DRIVER,
   LABEL_GPU_CUDA_VERSION,
   LABEL_GPU_DRIVER_VERSION,
   LABEL_GPU_MODEL,
@@ -96,7 +99,16 @@ export async function detectGpus(host: Host): Promise<GpuFacts> {
   return { devices, ...(driverVersion ? { driverVersion } : {}), ...(cudaVersion ? { cudaVersion } : {}) };
 }
 
-const GPU_LABELS = [LABEL_GPU_NVIDIA, LABEL_GPU_MODEL, LABEL_GPU_DRIVER_VERSION, LABEL_GPU_CUDA_VERSION];
+const GPU_LABELS = [LABEL_GPU_NVIDIA, LABEL_GPU_MODEL, LABEL_GPU_DRIVER_VERSION, LABEL_GPU_CUDA_VERSION, LABEL_BYTETRADE_GPU_DRIVER, LABEL_BYTETRADE_GPU_CUDA, LABEL_BYTETRADE_GPU_CUDA_SUPPORTED];
+
+/**
+ * CUDA the Olares release's GPU stack runs on: olares-cli verifies 13.1 and labels anything outside its
+ * supported set false (its set was not read); we accept CUDA 12 and later.
+ */
+export function cudaSupported(cudaVersion: string | undefined): boolean {
+  const major = Number(cudaVersion?.split(".")[0]);
+  return Number.isInteger(major) && major >= 12;
+}
 
 /** The GPU labels the node should carry: every GPU label key, null meaning "remove". */
 export function gpuLabels(facts: GpuFacts): Record<string, string | null> {
@@ -107,6 +119,10 @@ export function gpuLabels(facts: GpuFacts): Record<string, string | null> {
   out[LABEL_GPU_MODEL] = sanitizeLabelValue(first.model ?? `10de-${first.deviceId.replace(/^0x/, "")}`) ?? null;
   out[LABEL_GPU_DRIVER_VERSION] = facts.driverVersion ? (sanitizeLabelValue(facts.driverVersion) ?? null) : null;
   out[LABEL_GPU_CUDA_VERSION] = facts.cudaVersion ? (sanitizeLabelValue(facts.cudaVersion) ?? null) : null;
+  // Olares's own labels: HAMi's device plugin, os-gpu/gpu-scheduler and the UI select cuda-supported=true.
+  out[LABEL_BYTETRADE_GPU_DRIVER] = out[LABEL_GPU_DRIVER_VERSION] ?? null;
+  out[LABEL_BYTETRADE_GPU_CUDA] = out[LABEL_GPU_CUDA_VERSION] ?? null;
+  out[LABEL_BYTETRADE_GPU_CUDA_SUPPORTED] = cudaSupported(facts.cudaVersion) ? "true" : "false";
   return out;
 }
 

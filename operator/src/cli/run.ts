@@ -30,7 +30,7 @@ export function registerRunCommand(program: Command): Command {
     .option("--qps <n>", `API requests per second sustained by the client-side limiter (default ${DEFAULT_QPS}; 0 turns it off)`, parseQps)
     .option("--burst <n>", `API requests allowed at once above --qps (default ${DEFAULT_BURST})`, parseBurst)
     .option("--helm <path>", "the pinned helm binary that installs the Olares release (default $OLARES_HELM, else helm on PATH)")
-    .option("--release-mirror <url|dir>", "a mirror (https URL or directory) standing in for the official Olares CDN (default $OLARES_RELEASE_MIRROR)")
+    .option("--mirror <src>", "a mirror of the Olares CDN (https URL or directory) standing in for the official one (default $OLARES_RELEASE_MIRROR)")
     .option("--release-cache <dir>", "versioned cache of unpacked Olares releases (default $OLARES_RELEASE_CACHE, else /var/cache/olares-operator)")
     .action(async (opts: RunOptions) => {
       try {

@@ -60,6 +60,10 @@ export const ANNOTATION_CLEANUP_REQUESTED_AT = "olares.com/cleanup-requested-at"
 export const LABEL_GPU_MODEL = "olares.com/gpu.model";
 export const LABEL_GPU_DRIVER_VERSION = "olares.com/gpu.driver-version";
 export const LABEL_GPU_CUDA_VERSION = "olares.com/gpu.cuda-version";
+/** The labels Olares's own charts and UI select GPU nodes by (olares-cli cli/pkg/gpu/types.go@7a80d70b). */
+export const LABEL_BYTETRADE_GPU_DRIVER = "gpu.bytetrade.io/driver";
+export const LABEL_BYTETRADE_GPU_CUDA = "gpu.bytetrade.io/cuda";
+export const LABEL_BYTETRADE_GPU_CUDA_SUPPORTED = "gpu.bytetrade.io/cuda-supported";
 export const DEFAULT_SKIP_LABEL = "olares.com/skip-config";
 
 /** The desired-config value that asks the agent to undo everything it applied. */

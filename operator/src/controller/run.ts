@@ -30,7 +30,7 @@ export interface RunOptions {
   /** Versioned cache of unpacked Olares releases. */
   releaseCache?: string;
   /** A mirror URL or directory standing in for the official Olares CDN. */
-  releaseMirror?: string;
+  mirror?: string;
 }
 
 export interface RunDeps {
@@ -82,7 +82,7 @@ export async function runOperator(opts: RunOptions, deps: RunDeps = defaultRunDe
     release: {
       installer: new Helm({ bin: opts.helm ?? process.env["OLARES_HELM"] ?? "helm", ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), home: join(opts.releaseCache ?? DEFAULT_RELEASE_CACHE, "helm-home") }),
       cacheDir: opts.releaseCache ?? DEFAULT_RELEASE_CACHE,
-      ...((opts.releaseMirror ?? process.env["OLARES_RELEASE_MIRROR"]) ? { mirror: opts.releaseMirror ?? process.env["OLARES_RELEASE_MIRROR"] } : {}),
+      ...((opts.mirror ?? process.env["OLARES_RELEASE_MIRROR"]) ? { mirror: opts.mirror ?? process.env["OLARES_RELEASE_MIRROR"] } : {}),
     },
   });
   const server = await startHealthServer({

@@ -44,6 +44,8 @@ export interface ReleaseInstaller {
   upgradeInstall(release: ChartRelease, inputHash: string): Promise<HelmRunResult>;
   /** `helm uninstall` (resources marked helm.sh/resource-policy: keep stay, as with helm). */
   uninstall(name: string, namespace: string): Promise<HelmRunResult>;
+  /** `helm rollback` to the previous revision (clears a pending-upgrade left by an interrupted helm). */
+  rollback(name: string, namespace: string): Promise<HelmRunResult>;
 }
 
 export class Helm implements ReleaseInstaller {
@@ -107,6 +109,10 @@ export class Helm implements ReleaseInstaller {
 
   async uninstall(name: string, namespace: string): Promise<HelmRunResult> {
     return this.run(["uninstall", name, "--namespace", namespace, "--timeout", `${this.opts.timeoutSeconds ?? 300}s`, "--ignore-not-found"]);
+  }
+
+  async rollback(name: string, namespace: string): Promise<HelmRunResult> {
+    return this.run(["rollback", name, "--namespace", namespace, "--timeout", `${this.opts.timeoutSeconds ?? 300}s`]);
   }
 
   /** `helm template` of one release (plan --render), with the same values file. */

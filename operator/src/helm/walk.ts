@@ -43,7 +43,8 @@ export async function walkReleases(releases: readonly ChartRelease[], helm: Rele
       outcomes.push({ ...base, result: "pending" });
       return done();
     }
-    const record = latestRecord(await records.helmSecrets(release.namespace), release.name, release.namespace);
+    const secrets = await records.helmSecrets(release.namespace);
+    const record = latestRecord(secrets, release.name, release.namespace);
     if (!needsApply(release, record)) {
       outcomes.push({ ...base, result: "unchanged", revision: record!.revision });
       continue;
@@ -54,7 +55,26 @@ export async function walkReleases(releases: readonly ChartRelease[], helm: Rele
       outcomes.push({ ...base, result: "failed", error });
       return done({ ...base, error });
     }
-    const r = await helm.upgradeInstall(release, releaseInputHash(release));
+    // A helm that died (or lost the API) mid-operation leaves the release pending-*: helm refuses every
+    // later operation ("another operation is in progress"). Only this operator runs helm on these
+    // releases (one leader), so a pending record is stale: roll the upgrade back, or remove the install.
+    // Likewise a first install that failed: `upgrade --install` refuses a release with no deployed revision.
+    const everDeployed = secrets.some((s) => s.metadata.labels?.owner === "helm" && s.metadata.labels?.name === release.name && ["deployed", "superseded"].includes(s.metadata.labels?.status ?? ""));
+    if (record && (record.status.startsWith("pending-") || (record.status === "failed" && !everDeployed))) {
+      const recover = record.status === "pending-install" || !everDeployed ? await helm.uninstall(release.name, release.namespace) : await helm.rollback(release.name, release.namespace);
+      if (!recover.ok) {
+        const error = `recovering from ${record.status}: ${lastLines(recover.stderr)}`;
+        outcomes.push({ ...base, result: "failed", error });
+        return done({ ...base, error });
+      }
+    }
+    let r = await helm.upgradeInstall(release, releaseInputHash(release));
+    // Our records may lag helm's (a list served before helm's last write): helm itself says the release
+    // has no deployed revision (a failed first install) — remove it and install again, once.
+    if (!r.ok && /has no deployed releases/.test(r.stderr)) {
+      const removed = await helm.uninstall(release.name, release.namespace);
+      if (removed.ok) r = await helm.upgradeInstall(release, releaseInputHash(release));
+    }
     if (!r.ok) {
       const error = lastLines(r.stderr);
       outcomes.push({ ...base, result: "failed", error });
