@@ -98,8 +98,6 @@ describe("storage switch under faults (real redis-server, MinIO, JuiceFS FUSE, r
 
     it("resumes Swap after a reboot in the middle of it (units stopped and started again)", async () => {
       const fwd = node.plan("LocalFS", "JuiceFS", { id: "reboot-fwd" });
-      const before = await treeChecksums(rootfs).then(() => undefined);
-      void before;
       expect(await runAgent(node, fwd, "Swap:units")).to.match(/^killed at Swap after units/);
       await node.reboot();
       const done = JSON.parse(await runAgent(node, fwd)) as { phase: string; message: string };
