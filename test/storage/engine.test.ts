@@ -61,8 +61,12 @@ describe("storage engine parts (real rsync, getfattr/setfattr, data tree)", func
   });
 
   it("reports each kind of difference by path and field", async () => {
-    const src = path.join(base, "src");
-    const dst = path.join(base, "dst");
+    // Its own tree: it must not depend on another case having copied one.
+    const src = path.join(base, "diff-src");
+    const dst = path.join(base, "diff-dst");
+    await makeDataTree(src, { files: 400 });
+    const copied = await copyTree(host, src, dst, { delete: true, metadataPass: true });
+    expect(copied.exitCode).to.equal(0);
     const d0 = "apps/a1/ns-0/d1";
     const plain = (await fs.readdir(path.join(dst, d0))).filter((n) => /^f\d+\.bin$/.test(n)).sort();
     const [fa, fb, fc, fd] = plain as [string, string, string, string];
