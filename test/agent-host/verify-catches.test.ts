@@ -9,6 +9,18 @@ import { FakeSystem } from "./fake-system.js";
 
 const base = (kind: string, id: string) => ({ kind, id, description: `a ${kind} task`, disruption: "none" as const });
 
+const STORAGE_BACKEND = {
+  name: "rootfs",
+  storage: "minio" as const,
+  bucketUrl: "http://127.0.0.1:9000/olares",
+  metaUrl: "redis://127.0.0.1:6379/1",
+  cacheDir: "/olares/jfscache",
+  cacheSizeMiB: 1024,
+  managedRedis: { bind: "127.0.0.1", port: 6379 },
+  managedMinio: { address: "127.0.0.1", port: 9000, consolePort: 9001, rootUser: "minioadmin", bucket: "olares" },
+};
+const STORAGE_CREDENTIALS = { namespace: "olares-system", name: "olares-storage-credentials", hash: "0123456789abcdef" };
+
 /** One realistic task per kind, and the host it runs on. */
 const SAMPLES: Record<HostTaskKind, { task: HostTask; installed?: string[]; files?: Record<string, string> }> = {
   file: { task: { ...base("file", "t/file"), kind: "file", path: "/etc/olares/test.conf", content: "a = 1\n", mode: 0o644 } },
@@ -32,6 +44,10 @@ const SAMPLES: Record<HostTaskKind, { task: HostTask; installed?: string[]; file
   binary: { task: { ...base("binary", "t/binary"), kind: "binary", path: "/usr/local/bin/olares-test", url: "https://dl.example.com/olares-test", sha256: "a".repeat(64), mode: 0o755 } },
   nvidiaDriver: { task: { ...base("nvidiaDriver", "t/driver"), kind: "nvidiaDriver", version: "570" } },
   nvidiaToolkit: { task: { ...base("nvidiaToolkit", "t/toolkit"), kind: "nvidiaToolkit", version: "" } },
+  juicefsRootfs: { task: { ...base("juicefsRootfs", "t/juicefs"), kind: "juicefsRootfs", root: "/olares", role: "primary", backend: STORAGE_BACKEND, credentials: STORAGE_CREDENTIALS } },
+  storageMigration: {
+    task: { ...base("storageMigration", "t/migration"), kind: "storageMigration", migrationId: "m-1", root: "/olares", from: "LocalFS", to: "JuiceFS", backend: STORAGE_BACKEND, credentials: STORAGE_CREDENTIALS, retainPreviousData: true },
+  },
 };
 
 describe("verify catches an apply that changed nothing (every task kind)", () => {

@@ -1,5 +1,6 @@
 // Facts about the cluster that change what is rendered (gathered by the controller, given to render).
 import type { ReleaseFacts } from "./release/facts.js";
+import type { StorageKind } from "./storage-migration.js";
 
 export interface NodeFacts {
   name: string;
@@ -21,6 +22,12 @@ export interface ClusterFacts {
   clusterDNS?: ClusterDNSFacts;
   /** The Olares release for spec.version as the controller found it; absent offline (`plan` without a release). */
   release?: ReleaseFacts;
+  /** What serves <rootPath>/rootfs now (status.storage.activeType); absent before the first install. */
+  storage?: StorageFacts;
+}
+
+export interface StorageFacts {
+  activeType?: StorageKind;
 }
 
 /** Cluster DNS Services: in kube-system, labelled k8s-app=kube-dns or named kube-dns. */

@@ -11,4 +11,5 @@ export * from "./node-config.js";
 export * from "./handshake.js";
 export * from "./validators.js";
 export * from "./host-tasks/index.js";
+export * from "./storage-migration.js";
 export * from "./release/index.js";

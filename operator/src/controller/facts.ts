@@ -1,6 +1,6 @@
 // ClusterFacts for render, gathered from the observed cluster (never from memory).
 import type { DefaultedSpec } from "../api/index.js";
-import type { ClusterDNSFacts, ClusterFacts, KubeObject, ObservedState } from "../contract/index.js";
+import type { ClusterDNSFacts, ClusterFacts, KubeObject, ObservedState, StorageFacts } from "../contract/index.js";
 import { LABEL_INSTALLATION, LABEL_MANAGED_BY, MANAGED_BY } from "../contract/index.js";
 import { CLUSTER_DNS_NAMESPACE, CLUSTER_DNS_SERVICE, KUBE_DNS_LABEL_KEY, KUBE_DNS_LABEL_VALUE } from "../contract/index.js";
 
@@ -67,5 +67,12 @@ export function gatherFacts(cr: KubeObject, spec: DefaultedSpec, observed: Obser
     operatorImage,
     installationName: cr.metadata.name,
     clusterDNS: clusterDnsFacts(observed, cr.metadata.name),
+    storage: storageFacts(cr),
   };
+}
+
+/** The storage type recorded as serving the rootfs (the migration walk renders from it to the spec's). */
+export function storageFacts(cr: KubeObject): StorageFacts {
+  const active = (cr.status as { storage?: { activeType?: unknown } } | undefined)?.storage?.activeType;
+  return active === "LocalFS" || active === "JuiceFS" ? { activeType: active } : {};
 }

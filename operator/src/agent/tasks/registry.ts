@@ -17,6 +17,8 @@ import { timesyncTask } from "./timesync.js";
 import { timezoneTask } from "./timezone.js";
 import type { TaskModule } from "./types.js";
 import { unitTask } from "./unit.js";
+import { juicefsRootfsTask } from "./juicefs-rootfs.js";
+import { storageMigrationTask } from "./storage-migration.js";
 
 type ModuleMap = { [K in HostTaskKind]: TaskModule<Extract<HostTask, { kind: K }>> };
 
@@ -37,6 +39,8 @@ export const TASK_MODULES: ModuleMap = {
   binary: binaryTask,
   nvidiaDriver: nvidiaDriverTask,
   nvidiaToolkit: nvidiaToolkitTask,
+  juicefsRootfs: juicefsRootfsTask,
+  storageMigration: storageMigrationTask,
 };
 
 export function moduleFor<T extends HostTask>(task: T): TaskModule<T> {

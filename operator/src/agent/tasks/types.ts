@@ -1,6 +1,7 @@
 // The contract every host task module implements, and what applying a node config returns.
 import type { HostTask, Logger } from "../../contract/index.js";
 import type { Host } from "../host/types.js";
+import type { StorageTaskEnvironment } from "../storage/environment.js";
 
 /** What a task logs through: the operator-wide Logger, info and warnings only. */
 export type TaskLog = Pick<Logger, "info" | "warn">;
@@ -12,6 +13,8 @@ export interface TaskContext {
   log: TaskLog;
   /** Ids of tasks that changed something earlier in this apply (for restartOnChange). */
   changed: ReadonlySet<string>;
+  /** Set when the storage handshake runs the storage task kinds (services, secrets, workload gate). */
+  storage?: StorageTaskEnvironment;
 }
 
 export interface CheckResult {

@@ -20,6 +20,8 @@ import { sysctlKind, type SysctlTask } from "./sysctl.js";
 import { timesyncKind, type TimesyncTask } from "./timesync.js";
 import { timezoneKind, type TimezoneTask } from "./timezone.js";
 import { unitKind, type UnitTask } from "./unit.js";
+import { juicefsRootfsKind, type JuiceFSRootfsTask } from "./juicefs-rootfs.js";
+import { storageMigrationKind, type StorageMigrationTask } from "./storage-migration.js";
 
 export type HostTask =
   | FileTask
@@ -37,7 +39,9 @@ export type HostTask =
   | ContainerdNvidiaRuntimeTask
   | BinaryTask
   | NvidiaDriverTask
-  | NvidiaToolkitTask;
+  | NvidiaToolkitTask
+  | JuiceFSRootfsTask
+  | StorageMigrationTask;
 
 export type HostTaskKind = HostTask["kind"];
 
@@ -64,6 +68,8 @@ export const HOST_TASK_KIND_SPECS: KindMap = {
   binary: binaryKind,
   nvidiaDriver: nvidiaDriverKind,
   nvidiaToolkit: nvidiaToolkitKind,
+  juicefsRootfs: juicefsRootfsKind,
+  storageMigration: storageMigrationKind,
 };
 
 export const HOST_TASK_KINDS: readonly HostTaskKind[] = Object.keys(HOST_TASK_KIND_SPECS) as HostTaskKind[];
@@ -180,3 +186,5 @@ export type { SwapTask } from "./swap.js";
 export type { TimezoneTask } from "./timezone.js";
 export type { RegistryMirror, ContainerdMirrorsTask } from "./containerd-mirrors.js";
 export type { ContainerdNvidiaRuntimeTask } from "./containerd-nvidia-runtime.js";
+export type { JuiceFSRootfsTask } from "./juicefs-rootfs.js";
+export type { StorageMigrationTask } from "./storage-migration.js";

@@ -1,0 +1,40 @@
+// kind "storageMigration": runs (or resumes) the engine's migration for this task's id. Up to date when
+// the record says Succeeded and <root>/rootfs is served by the target type; a failed or rolled-back
+// record fails the task with the engine's message (the spec or the credentials must change for a retry).
+import type { StorageMigrationTask } from "../../contract/index.js";
+import { backupPath, mountedFsType, readMigrationState, storageLayout, StorageMigration, summary } from "../storage/index.js";
+import { migrationPlanFor, requireStorageEnvironment } from "../storage/task-plan.js";
+import type { TaskContext, TaskModule } from "./types.js";
+
+async function servedBy(ctx: TaskContext, root: string): Promise<"JuiceFS" | "LocalFS"> {
+  return (await mountedFsType(ctx.host, `${root}/rootfs`)) === "fuse.juicefs" ? "JuiceFS" : "LocalFS";
+}
+
+export const storageMigrationTask: TaskModule<StorageMigrationTask> = {
+  async check(ctx, task) {
+    const record = await readMigrationState(ctx.host, storageLayout(task.root).stateFile);
+    const served = await servedBy(ctx, task.root);
+    if (served === task.to && (!record || record.id !== task.migrationId || record.phase === "Succeeded")) return { upToDate: true };
+    const where = record?.id === task.migrationId ? ` (migration ${record.phase} at ${record.step})` : "";
+    return { upToDate: false, diff: `${task.root}/rootfs is on ${served}, want ${task.to}${where}` };
+  },
+  async apply(ctx, task) {
+    const env = requireStorageEnvironment(ctx.storage, task.id);
+    const plan = migrationPlanFor(task, await env.credentials(task.credentials), env);
+    const state = await new StorageMigration(ctx.host, plan, env.services, env.gate, env.hooks).run();
+    if (state.phase !== "Succeeded") throw new Error(`storage migration ${task.from} → ${task.to} ${state.phase}: ${state.message ?? "no message"}`);
+    if (!task.retainPreviousData && task.from === "LocalFS") {
+      const bak = backupPath(task.root, "LocalFS");
+      ctx.log.info("storage: removing the previous LocalFS tree (retainPreviousData is false)", { path: bak });
+      await ctx.host.runChecked(["rm", "-rf", "--one-file-system", bak], { timeoutMs: 60 * 60_000 });
+    }
+  },
+  async verify(ctx, task) {
+    const served = await servedBy(ctx, task.root);
+    if (served !== task.to) throw new Error(`verify: ${task.root}/rootfs is on ${served}, want ${task.to}`);
+    if (task.to === "JuiceFS") await summary(ctx.host, { binary: ctx.storage?.binaries.juicefs ?? "/usr/local/bin/juicefs" }, `${task.root}/rootfs`);
+  },
+  // The engine rolls itself back (before Swap to the old tree, after Swap to the kept one): nothing to undo here.
+  async undo() {},
+  managedFiles: async () => [],
+};

@@ -1,0 +1,180 @@
+// The storage switch as the layers share it: the step names, the per-node storage config the controller
+// hands a node (no secret in it: the agent reads them from one named Secret), what the agent reports
+// back, and the Quiesce/Resume gate handshake on the Node's annotations. Everything here survives an
+// operator or agent restart: the config and the acknowledgements live on the Node, the agent's
+// progress in its root-owned state file and the report annotation.
+import { canonicalJson, contentHash } from "./canonical.js";
+
+export const STORAGE_MIGRATION_STEPS = ["Precheck", "Prepare", "Sync", "Quiesce", "FinalSync", "Verify", "Swap", "Resume"] as const;
+export type StorageMigrationStep = (typeof STORAGE_MIGRATION_STEPS)[number];
+/** Running: walking the steps; RollingBack: undoing; then one of the three ends. */
+export type StorageMigrationPhase = "Running" | "RollingBack" | "Succeeded" | "RolledBack" | "Failed";
+export type StorageKind = "LocalFS" | "JuiceFS";
+
+/** Controller → agent: the node's storage config (JSON of StorageNodeConfig). */
+export const ANNOTATION_STORAGE_CONFIG = "olares.com/storage-config";
+/** Agent → controller: what the node runs and how far a migration is (JSON of StorageNodeReport). */
+export const ANNOTATION_STORAGE_REPORT = "olares.com/storage-report";
+/** Controller → agent: the gate's acknowledgement, "<configId>/Quiesced" or "<configId>/Resumed". */
+export const ANNOTATION_STORAGE_GATE = "olares.com/storage-gate";
+/** On a workload the controller scaled to zero for a migration: its replicas before, and which config did it. */
+export const ANNOTATION_QUIESCED_REPLICAS = "olares.com/storage-quiesced-replicas";
+export const ANNOTATION_QUIESCED_BY = "olares.com/storage-quiesced-by";
+
+/** The one Secret (in the agents' namespace) a node agent may read: RBAC names it, nothing else. */
+export const STORAGE_CREDENTIALS_SECRET = "olares-storage-credentials";
+/** The Secret the operator generates once (strict create) for the managed Redis and MinIO passwords. */
+export const STORAGE_GENERATED_SECRET = "olares-storage-generated";
+export const STORAGE_GENERATED_KEYS = ["redis-password", "minio-root-password"] as const;
+/** Keys of the credentials Secret the agent reads. */
+export const STORAGE_CREDENTIAL_KEYS = {
+  /** Managed Redis password, or the external URL's password when the URL carries none. */
+  metaPassword: "meta-password",
+  /** Full external metadata URL (may hold a password); absent with managed Redis. */
+  metaUrl: "meta-url",
+  accessKey: "access-key",
+  secretKey: "secret-key",
+  sessionToken: "session-token",
+  /** MinIO's root password (managed MinIO: the same as secret-key, its root user being the access key). */
+  minioRootPassword: "minio-root-password",
+} as const;
+
+export type JuiceFSStorage = "minio" | "s3" | "oss" | "cos";
+
+/** The JuiceFS volume and the services behind it, without a secret. */
+export interface JuiceFSBackend {
+  /** Volume name (`juicefs format`'s NAME). */
+  name: string;
+  storage: JuiceFSStorage;
+  /** Bucket URL as JuiceFS takes it, e.g. http://127.0.0.1:9000/olares. */
+  bucketUrl: string;
+  region?: string;
+  /** Metadata URL without a password; undefined when the whole URL comes from the credentials Secret (external). */
+  metaUrl?: string;
+  cacheDir: string;
+  cacheSizeMiB: number;
+  /** Redis on this node as a host unit (the control-plane node only). */
+  managedRedis?: { bind: string; port: number };
+  /** MinIO on this node as a host unit (the control-plane node only). */
+  managedMinio?: { address: string; port: number; consolePort: number; rootUser: string; bucket: string };
+}
+
+/** Where the agent reads the secrets, and a hash of their values so a change rolls out (the hash reveals nothing). */
+export interface StorageCredentialsRef {
+  namespace: string;
+  name: string;
+  hash: string;
+}
+
+/** One node's part of a migration, as `plan` shows it and the storageMigration host task carries it. */
+export interface StorageNodeMigrationPlan {
+  /** Identifies the migration; the agent's state file resumes only a record with this id. */
+  migrationId: string;
+  node: string;
+  /** primary: runs the managed services and moves the data; worker: mounts the shared volume. */
+  role: "primary" | "worker";
+  root: string;
+  from: StorageKind;
+  to: StorageKind;
+  backend: JuiceFSBackend;
+  /** Every step the node walks, in order (STORAGE_MIGRATION_STEPS). */
+  steps: readonly StorageMigrationStep[];
+  /** Where the old tree is kept after Swap. */
+  keepPreviousAt: string;
+  retainPreviousData: boolean;
+}
+
+/** The whole walk for a spec change, per node (render/stages/storage.ts renderStorageMigrationPlan). */
+export interface StorageMigrationPlan {
+  from: StorageKind;
+  to: StorageKind;
+  root: string;
+  nodes: StorageNodeMigrationPlan[];
+  /** What the controller scales to zero at Quiesce and back at Resume (the rule; the workloads are found live). */
+  quiesce: { namespacesExcluded: string[]; volumesUnder: string };
+}
+
+/** Controller → agent, on the Node: the storage host tasks for this node (kinds juicefsRootfs, storageMigration). */
+export interface StorageNodeConfig<T = unknown> {
+  /** Content hash of tasks. */
+  id: string;
+  tasks: T[];
+}
+
+export function storageNodeConfigId(tasks: readonly unknown[]): string {
+  return `s-${contentHash(tasks)}`;
+}
+
+export function encodeStorageNodeConfig<T>(tasks: T[]): string {
+  return canonicalJson({ id: storageNodeConfigId(tasks), tasks });
+}
+
+/** Parses and checks the annotation: the id must be the content hash (a hand-edited config is refused). */
+export function decodeStorageNodeConfig(raw: string): StorageNodeConfig {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch (e) {
+    throw new Error(`annotation ${ANNOTATION_STORAGE_CONFIG}: not JSON (${(e as Error).message})`);
+  }
+  const c = v as Partial<StorageNodeConfig>;
+  if (!c || typeof c.id !== "string" || !Array.isArray(c.tasks)) throw new Error(`annotation ${ANNOTATION_STORAGE_CONFIG}: must be {"id": string, "tasks": [...]}`);
+  const id = storageNodeConfigId(c.tasks);
+  if (id !== c.id) throw new Error(`annotation ${ANNOTATION_STORAGE_CONFIG}: id ${c.id} is not the content hash ${id}`);
+  return c as StorageNodeConfig;
+}
+
+export interface StorageProgress {
+  files: number;
+  bytes: number;
+  totalFiles: number;
+  totalBytes: number;
+}
+
+/** What the agent asks of the controller while a migration waits at a gate. */
+export type StorageGateRequest = "Quiesce" | "Resume";
+
+/** Agent → controller (annotation JSON). Never holds a secret. */
+export interface StorageNodeReport {
+  /** The storage config this report is about. */
+  configId: string;
+  /** Working on it, Done (applied and verified) or Degraded (message says why). */
+  state: "Working" | "Done" | "Degraded";
+  /** What serves <root>/rootfs on this node now. */
+  activeType: StorageKind;
+  migration?: {
+    migrationId: string;
+    from: StorageKind;
+    to: StorageKind;
+    phase: StorageMigrationPhase;
+    step: StorageMigrationStep | "Rollback";
+    percent: number;
+    progress: StorageProgress;
+    startedAt: string;
+    finishedAt?: string;
+    /** Set while the agent waits for the controller at a gate. */
+    gate?: StorageGateRequest;
+    previous?: { type: StorageKind; path: string; bytes: number; files: number };
+  };
+  message?: string;
+  updatedAt: string;
+}
+
+export function parseStorageNodeReport(raw: string | undefined): StorageNodeReport | undefined {
+  if (!raw) return undefined;
+  try {
+    const r = JSON.parse(raw) as StorageNodeReport;
+    return typeof r.configId === "string" && typeof r.state === "string" ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function gateAck(configId: string, done: "Quiesced" | "Resumed"): string {
+  return `${configId}/${done}`;
+}
+
+/** The reasons of the Events the controller records about the CR, one per migration step. */
+export function migrationEventReason(step: StorageMigrationStep | "Rollback" | "Succeeded" | "RolledBack" | "Failed"): string {
+  return `StorageMigration${step}`;
+}

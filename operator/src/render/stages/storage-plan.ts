@@ -1,0 +1,144 @@
+// The storage walk as data (pure): which storage host tasks each node gets, and — when the spec's
+// storage type differs from what serves <rootPath>/rootfs now — the whole migration per node, the same
+// thing `plan` prints and the controller's StorageMigration hook hands out.
+import type {
+  ClusterFacts,
+  JuiceFSBackend,
+  JuiceFSRootfsTask,
+  JuiceFSStorage,
+  StorageKind,
+  StorageMigrationPlan,
+  StorageMigrationTask,
+  StorageNodeMigrationPlan,
+} from "../../contract/index.js";
+import { STORAGE_CREDENTIALS_SECRET, STORAGE_MIGRATION_STEPS, SYSTEM_NAMESPACE, contentHash } from "../../contract/index.js";
+import type { DefaultedSpec } from "../../api/index.js";
+
+export const MANAGED_REDIS_PORT = 6379;
+export const MANAGED_MINIO_PORT = 9000;
+export const MANAGED_MINIO_CONSOLE_PORT = 9001;
+export const MANAGED_MINIO_ROOT_USER = "minioadmin";
+export const MANAGED_MINIO_BUCKET = "olares";
+const CONTROL_PLANE_LABELS = ["node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master"];
+/** Namespaces whose workloads are never quiesced (the cluster's own, and the operator's and agents'). */
+export const QUIESCE_EXCLUDED_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease", SYSTEM_NAMESPACE];
+
+const STORAGE_OF: Record<string, JuiceFSStorage> = { ManagedMinIO: "minio", MinIO: "minio", S3: "s3", OSS: "oss", COS: "cos" };
+
+function rootOf(spec: DefaultedSpec): string {
+  return (spec.storage?.rootPath ?? "/olares").replace(/\/+$/, "") || "/";
+}
+
+/** The node that runs the managed Redis/MinIO and moves the data: the first control-plane node by name, else the first node. */
+export function primaryNode(facts: ClusterFacts): string | undefined {
+  const cp = facts.nodes.filter((n) => CONTROL_PLANE_LABELS.some((l) => l in n.labels));
+  return (cp[0] ?? facts.nodes[0])?.name;
+}
+
+/** The JuiceFS volume and services the spec describes (undefined without spec.storage.juicefs). */
+export function juicefsBackend(spec: DefaultedSpec, role: "primary" | "worker"): JuiceFSBackend | undefined {
+  const jfs = spec.storage?.juicefs;
+  if (!jfs) return undefined;
+  const root = rootOf(spec);
+  const store = jfs.objectStore;
+  const managedMinio = store.type === "ManagedMinIO";
+  const managedRedis = (jfs.metadata?.type ?? "ManagedRedis") === "ManagedRedis";
+  // Single-address managed services: loopback on the node that runs them (workers of a multi-node cluster are not handed these).
+  const bucketUrl = managedMinio
+    ? `http://127.0.0.1:${MANAGED_MINIO_PORT}/${MANAGED_MINIO_BUCKET}`
+    : `${(store.endpoint ?? "").replace(/\/+$/, "")}/${store.bucket ?? ""}`;
+  return {
+    name: jfs.name ?? "rootfs",
+    storage: STORAGE_OF[store.type] ?? "s3",
+    bucketUrl,
+    ...(store.region ? { region: store.region } : {}),
+    ...(managedRedis ? { metaUrl: `redis://127.0.0.1:${MANAGED_REDIS_PORT}/1` } : {}),
+    cacheDir: jfs.cache?.dir ?? `${root}/jfscache`,
+    cacheSizeMiB: jfs.cache?.sizeMiB ?? 102400,
+    ...(managedRedis && role === "primary" ? { managedRedis: { bind: "127.0.0.1", port: MANAGED_REDIS_PORT } } : {}),
+    ...(managedMinio && role === "primary"
+      ? { managedMinio: { address: "127.0.0.1", port: MANAGED_MINIO_PORT, consolePort: MANAGED_MINIO_CONSOLE_PORT, rootUser: MANAGED_MINIO_ROOT_USER, bucket: MANAGED_MINIO_BUCKET } }
+      : {}),
+  };
+}
+
+/** The credentials reference; the hash is filled in by the controller from the live Secret ("" offline). */
+const credentialsRef = (hash = "") => ({ namespace: SYSTEM_NAMESPACE, name: STORAGE_CREDENTIALS_SECRET, hash });
+
+/** What serves the rootfs now: the recorded active type, else (first install) the spec's. */
+export function activeStorageType(spec: DefaultedSpec, facts: ClusterFacts): StorageKind {
+  return facts.storage?.activeType ?? ((spec.storage?.type ?? "LocalFS") as StorageKind);
+}
+
+/**
+ * The migration for this spec against what runs now, per node, or undefined when the types agree.
+ * `plan --from` calls this with facts.storage.activeType set to the current file's type.
+ */
+export function renderStorageMigrationPlan(spec: DefaultedSpec, facts: ClusterFacts): StorageMigrationPlan | undefined {
+  const from = activeStorageType(spec, facts);
+  const to = (spec.storage?.type ?? "LocalFS") as StorageKind;
+  if (from === to) return undefined;
+  const root = rootOf(spec);
+  const primary = primaryNode(facts);
+  const backend = juicefsBackend(spec, "primary");
+  if (!primary || !backend) return { from, to, root, nodes: [], quiesce: quiesceRule(root) };
+  const node: StorageNodeMigrationPlan = {
+    migrationId: migrationId(from, to, root, backend),
+    node: primary,
+    role: "primary",
+    root,
+    from,
+    to,
+    backend,
+    steps: STORAGE_MIGRATION_STEPS,
+    keepPreviousAt: `${root}/rootfs.${from === "LocalFS" ? "local" : "juicefs"}.bak`,
+    retainPreviousData: (spec.storage as { retainPreviousData?: boolean }).retainPreviousData ?? true,
+  };
+  return { from, to, root, nodes: [node], quiesce: quiesceRule(root) };
+}
+
+function quiesceRule(root: string): StorageMigrationPlan["quiesce"] {
+  return { namespacesExcluded: QUIESCE_EXCLUDED_NAMESPACES, volumesUnder: `${root}/rootfs` };
+}
+
+/** Same migration, same id (the agent resumes it); a different backend or direction is another migration. */
+function migrationId(from: StorageKind, to: StorageKind, root: string, b: JuiceFSBackend): string {
+  return `${from === "LocalFS" ? "l2j" : "j2l"}-${contentHash({ from, to, root, name: b.name, bucket: b.bucketUrl, meta: b.metaUrl ?? "external" })}`;
+}
+
+export type StorageHostTask = JuiceFSRootfsTask | StorageMigrationTask;
+
+/** The storage host tasks per node name: a migration on the primary, or the JuiceFS rootfs on every node; none on LocalFS. */
+export function renderStorageNodeTasks(spec: DefaultedSpec, facts: ClusterFacts): Map<string, StorageHostTask[]> {
+  const out = new Map<string, StorageHostTask[]>();
+  const migration = renderStorageMigrationPlan(spec, facts);
+  if (migration) {
+    for (const n of migration.nodes) {
+      out.set(n.node, [
+        {
+          kind: "storageMigration",
+          id: "storage/migration",
+          description: `move ${n.root}/rootfs from ${n.from} to ${n.to}`,
+          disruption: "none",
+          migrationId: n.migrationId,
+          root: n.root,
+          from: n.from,
+          to: n.to,
+          backend: n.backend,
+          credentials: credentialsRef(),
+          retainPreviousData: n.retainPreviousData,
+        },
+      ]);
+    }
+    return out;
+  }
+  if ((spec.storage?.type ?? "LocalFS") !== "JuiceFS") return out;
+  const primary = primaryNode(facts);
+  for (const n of facts.nodes) {
+    const role = n.name === primary ? "primary" : "worker";
+    const backend = juicefsBackend(spec, role);
+    if (!backend) continue;
+    out.set(n.name, [{ kind: "juicefsRootfs", id: "storage/juicefs", description: `${rootOf(spec)}/rootfs on JuiceFS volume ${backend.name}`, disruption: "none", root: rootOf(spec), role, backend, credentials: credentialsRef() }]);
+  }
+  return out;
+}
