@@ -134,6 +134,24 @@ export const CEL_CASES: Record<string, RuleCase> = {
     pass: (s) => { s.storage = { type: "JuiceFS", rootPath: "/data/olares", juicefs: { objectStore: { type: "ManagedMinIO" }, cache: { dir: "/data/cache" } } }; },
     fail: (s) => { s.storage = { type: "JuiceFS", rootPath: "/data/olares", juicefs: { objectStore: { type: "ManagedMinIO" }, cache: { dir: "/data" } } }; },
   },
+  // Transition rules (juicefs-backend-fixed): the stored object is on JuiceFS with an S3 bucket.
+  "spec.storage :: storage.juicefs.objectStore (type, endpoint, bucket, region) cannot change while storage.type is JuiceFS: the volume's data lives there; switch storage.type to LocalFS, wait for Ready, then change it and switch back (docs/storage.md)": {
+    old: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3 } } }; },
+    // Rotating the credentials (another Secret) and resizing the cache are fine.
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3, credentialsSecretRef: { name: "s3-rotated" } }, cache: { sizeMiB: 2048 } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3, bucket: "olares-other" } } }; },
+  },
+  "spec.storage :: storage.juicefs.metadata (type, urlSecretRef) cannot change while storage.type is JuiceFS: the volume's metadata lives there; switch storage.type to LocalFS, wait for Ready, then change it and switch back (docs/storage.md)": {
+    old: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { ...s3 } } }; },
+    // The way back to LocalFS keeps the backend it reads from.
+    pass: (s) => { s.storage = { type: "LocalFS", juicefs: { objectStore: { ...s3 } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { metadata: { type: "External", urlSecretRef: { name: "meta" } }, objectStore: { ...s3 } } }; },
+  },
+  "spec.storage :: storage.juicefs.name cannot change while storage.type is JuiceFS (it names the formatted volume); switch storage.type to LocalFS first": {
+    old: (s) => { s.storage = { type: "JuiceFS", juicefs: { name: "rootfs", objectStore: { type: "ManagedMinIO" } } }; },
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { name: "rootfs", objectStore: { type: "ManagedMinIO" } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { name: "rootfs2", objectStore: { type: "ManagedMinIO" } } }; },
+  },
   "spec.storage.rootPath :: storage.rootPath must not be inside a system directory (/bin /boot /dev /etc /lib /lib32 /lib64 /proc /run /sbin /sys /tmp /usr /var/run)": {
     pass: (s) => { s.storage = { rootPath: "/var/lib/olares" }; },
     fail: (s) => { s.storage = { rootPath: "/usr/olares" }; },

@@ -73,6 +73,23 @@ const CASES: Record<string, Cases> = {
     pass: (s) => { s.os = { timezone: "Europe/Berlin" }; },
     fail: (s) => { s.os = { timezone: "Europe/Atlantis" }; },
   },
+  "juicefs-bucket-name": {
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "olares.data-1", region: "us-east-1", credentialsSecretRef: { name: "s3" } } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "olares..data", region: "us-east-1", credentialsSecretRef: { name: "s3" } } } }; },
+  },
+  "juicefs-endpoint-url": {
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "MinIO", bucket: "olares", endpoint: "http://minio.lan:9000", credentialsSecretRef: { name: "m" } } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "MinIO", bucket: "olares", endpoint: "http://minio.lan:99999", credentialsSecretRef: { name: "m" } } } }; },
+  },
+  "secret-key-names": {
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "olares", region: "us-east-1", credentialsSecretRef: { name: "s3", accessKeyIdKey: "access.key" } } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "olares", region: "us-east-1", credentialsSecretRef: { name: "s3", accessKeyIdKey: ".." } } } }; },
+  },
+  "juicefs-backend-fixed": {
+    old: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "olares", region: "us-east-1", credentialsSecretRef: { name: "s3" } } } }; },
+    pass: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "olares", region: "us-east-1", credentialsSecretRef: { name: "s3-rotated" } } } }; },
+    fail: (s) => { s.storage = { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "olares", region: "eu-west-1", credentialsSecretRef: { name: "s3" } } } }; },
+  },
   "no-downgrade": {
     old: (s) => { s.version = "1.13.0"; },
     pass: (s) => { s.version = "1.13.1"; },

@@ -2,7 +2,7 @@
 // controller run these checks, and each rule names its twin in the CRD (an x-kubernetes-validations rule
 // the API server enforces at admission) or says why it has none. test/api/semantic-rules.test.ts checks
 // both sides agree on every rule's cases, so a rule cannot be added to one side only.
-import { hasDotSegment, isHostname, isIP, urlHasDotSegment } from "../contract/index.js";
+import { hasDotSegment, isHostname, isIP, isIPv4, urlHasDotSegment } from "../contract/index.js";
 import type { OlaresInstallationSpec } from "./types.generated.js";
 
 export interface ValidationProblem {
@@ -113,6 +113,50 @@ export function isDowngrade(from: string, to: string): boolean {
   }
   return b.pre && !a.pre;
 }
+
+/** The fields of a JuiceFS volume's backend that cannot change under it (see the juicefs-backend-fixed rule). */
+export const JUICEFS_OBJECT_STORE_FIXED = ["type", "endpoint", "bucket", "region"] as const;
+const BACKEND_CHANGE_HINT = "switch storage.type to LocalFS, wait for Ready, then change it and switch back (docs/storage.md)";
+
+/**
+ * S3's bucket naming rules beyond the schema's pattern (3-63 of a-z 0-9 . -, alphanumeric at both ends);
+ * OSS and COS allow no dots. Returns what is wrong, or undefined.
+ */
+export function bucketNameProblem(bucket: string, storeType: string | undefined): string | undefined {
+  if (storeType === "OSS" || storeType === "COS") {
+    if (bucket.includes(".")) return `${storeType} bucket names have no dots (letters, digits and hyphens only)`;
+  }
+  if (bucket.includes("..")) return "must not contain two adjacent dots";
+  if (/\.-|-\./.test(bucket)) return "must not have a dot next to a hyphen";
+  if (isIPv4(bucket)) return "must not be formatted as an IP address";
+  if (bucket.startsWith("xn--") || bucket.startsWith("sthree-")) return "must not start with xn-- or sthree- (reserved)";
+  if (/-s3alias$|--ol-s3$|\.mrap$|--x-s3$/.test(bucket)) return "must not end with -s3alias, --ol-s3, .mrap or --x-s3 (reserved)";
+  return undefined;
+}
+
+/** An object-store endpoint as JuiceFS dials it: http(s), a host, a port 1-65535, no credentials, query or fragment. */
+export function endpointProblem(endpoint: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return "must be an http or https URL";
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an http or https URL";
+  if (url.username || url.password) return "must not carry credentials (they go in credentialsSecretRef)";
+  if (url.search || url.hash) return "must not have a query or fragment";
+  const port = /^[a-z]+:\/\/[^/:]+:(\d+)/i.exec(endpoint)?.[1];
+  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) return `port ${port} is outside 1-65535`;
+  return undefined;
+}
+
+/** Kubernetes refuses "." and ".." as Secret data keys; the schema's pattern lets them through. */
+const SECRET_KEY_FIELDS = [
+  ["objectStore", "credentialsSecretRef", "accessKeyIdKey"],
+  ["objectStore", "credentialsSecretRef", "secretAccessKeyKey"],
+  ["objectStore", "credentialsSecretRef", "sessionTokenKey"],
+  ["metadata", "urlSecretRef", "key"],
+] as const;
 
 export const SEMANTIC_RULES: readonly SemanticRule[] = [
   {
@@ -279,6 +323,69 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
     },
   },
   {
+    id: "juicefs-bucket-name",
+    description: "Bucket names follow the object store's naming rules (no .., no dot next to a hyphen, not an IP address, no reserved prefix or suffix; no dots on OSS and COS)",
+    cel: { none: "the field's pattern checks length and characters; the rest depends on objectStore.type and is worded per case here" },
+    check(spec, add) {
+      const store = spec.storage?.juicefs?.objectStore;
+      if (!store?.bucket) return;
+      const why = bucketNameProblem(store.bucket, store.type);
+      if (why) add("spec.storage.juicefs.objectStore.bucket", `Invalid value: ${q(store.bucket)}: ${why}`);
+    },
+  },
+  {
+    id: "juicefs-endpoint-url",
+    description: "The object-store endpoint is an http(s) URL with a port in 1-65535 and no credentials, query or fragment",
+    cel: { none: "the field's pattern checks the shape; the port range and the URL parse need the CEL url() library, which the offline validator does not have" },
+    check(spec, add) {
+      const endpoint = spec.storage?.juicefs?.objectStore?.endpoint;
+      if (!endpoint) return;
+      const why = endpointProblem(endpoint);
+      if (why) add("spec.storage.juicefs.objectStore.endpoint", `Invalid value: ${q(endpoint)}: ${why}`);
+    },
+  },
+  {
+    id: "secret-key-names",
+    description: "Secret data keys named by a reference are valid keys (not . or ..)",
+    cel: { none: "the field's pattern checks the characters; . and .. are the only valid-looking keys Kubernetes refuses" },
+    check(spec, add) {
+      const jfs = spec.storage?.juicefs as Record<string, Record<string, Record<string, unknown> | undefined> | undefined> | undefined;
+      for (const [parent, ref, key] of SECRET_KEY_FIELDS) {
+        const value = jfs?.[parent]?.[ref]?.[key];
+        if (value === "." || value === "..") add(`spec.storage.juicefs.${parent}.${ref}.${key}`, `Invalid value: ${q(value)}: a Secret data key must not be . or ..`);
+      }
+    },
+  },
+  {
+    id: "juicefs-backend-fixed",
+    description: "While on JuiceFS, the volume's object store (type, endpoint, bucket, region), metadata engine (type, urlSecretRef) and name do not change: the data lives there. Credentials may rotate.",
+    cel: [
+      { path: "spec.storage", message: `storage.juicefs.objectStore (type, endpoint, bucket, region) cannot change while storage.type is JuiceFS: the volume's data lives there; ${BACKEND_CHANGE_HINT}` },
+      { path: "spec.storage", message: `storage.juicefs.metadata (type, urlSecretRef) cannot change while storage.type is JuiceFS: the volume's metadata lives there; ${BACKEND_CHANGE_HINT}` },
+      { path: "spec.storage", message: "storage.juicefs.name cannot change while storage.type is JuiceFS (it names the formatted volume); switch storage.type to LocalFS first" },
+    ],
+    check(spec, add, oldSpec) {
+      const before = oldSpec?.storage;
+      if (before?.type !== "JuiceFS" || !before.juicefs) return;
+      const after = spec.storage?.juicefs;
+      const onWay = spec.storage?.type === "JuiceFS" ? "while storage.type is JuiceFS" : "in the same edit that switches storage.type away from JuiceFS (the switch reads the data from it)";
+      if (!after) {
+        add("spec.storage.juicefs", `Forbidden: storage.juicefs cannot be removed ${onWay}; keep it until the switch to LocalFS is done`);
+        return;
+      }
+      for (const field of JUICEFS_OBJECT_STORE_FIXED) {
+        const was = before.juicefs.objectStore?.[field];
+        const now = after.objectStore?.[field];
+        if (was !== now) add(`spec.storage.juicefs.objectStore.${field}`, `Forbidden: changed from ${q(was ?? null)} to ${q(now ?? null)} ${onWay}: the volume's data lives in that object store; ${BACKEND_CHANGE_HINT}`);
+      }
+      const metaWas = before.juicefs.metadata;
+      const metaNow = after.metadata;
+      if (metaWas?.type !== metaNow?.type) add("spec.storage.juicefs.metadata.type", `Forbidden: changed from ${q(metaWas?.type ?? null)} to ${q(metaNow?.type ?? null)} ${onWay}: the volume's metadata lives in that engine; ${BACKEND_CHANGE_HINT}`);
+      else if (canonical(metaWas?.urlSecretRef) !== canonical(metaNow?.urlSecretRef)) add("spec.storage.juicefs.metadata.urlSecretRef", `Forbidden: changed from ${canonical(metaWas?.urlSecretRef)} to ${canonical(metaNow?.urlSecretRef)} ${onWay}: the volume's metadata lives in that engine; ${BACKEND_CHANGE_HINT}`);
+      if (before.juicefs.name !== after.name) add("spec.storage.juicefs.name", `Forbidden: changed from ${q(before.juicefs.name ?? null)} to ${q(after.name ?? null)} ${onWay}: it names the formatted volume; switch storage.type to LocalFS first`);
+    },
+  },
+  {
     id: "no-downgrade",
     description: "spec.version never goes back to an older release",
     cel: [{ path: "spec.version", message: "spec.version must not go back to an older release (downgrades are not supported)" }],
@@ -289,6 +396,12 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
     },
   },
 ];
+
+/** Key order does not matter when comparing references. */
+function canonical(value: unknown): string {
+  if (value === undefined) return "null";
+  return JSON.stringify(value, Object.keys(value as object).sort());
+}
 
 /** Every semantic problem of a spec (shape assumed sound: run after the schema checks). */
 export function semanticProblems(spec: OlaresInstallationSpec, oldSpec?: OlaresInstallationSpec): ValidationProblem[] {

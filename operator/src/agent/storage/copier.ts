@@ -1,5 +1,6 @@
 // The copier: rsync -aHAX --numeric-ids (what olares-cli's enable-juicefs runs), plus --sparse so
-// holes stay holes, streamed so progress (bytes, files) reaches the migration state as it goes.
+// holes stay holes, --modify-window=-1 so times compare to the nanosecond, streamed so progress
+// (bytes, files) reaches the migration state as it goes.
 import { execa, type ResultPromise } from "execa";
 import { hostArgv } from "../host/host.js";
 import { HOST_PATH } from "../host/exec.js";
@@ -68,6 +69,10 @@ export function rsyncArgv(source: string, destination: string, opts: Pick<CopyOp
     "rsync",
     "-aHAXS",
     "--numeric-ids",
+    // Compare mtimes to the nanosecond. The default (0) compares whole seconds: a symlink or directory
+    // created in the same second as its source is then "already right" and keeps its creation time, and
+    // a file rewritten at the same size within a second is skipped by the quick check (a lost write).
+    "--modify-window=-1",
     ...(opts.delete ? ["--delete"] : []),
     ...(opts.checksum ? ["--checksum"] : []),
     "--no-inc-recursive",
