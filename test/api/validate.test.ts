@@ -34,7 +34,7 @@ describe("validateInstallation", () => {
 
   it("reports unknown fields (a typo the apiserver would silently drop)", () => {
     expect(problems((d) => { d.spec.storage = { typ: "JuiceFS" }; })).to.deep.equal([
-      "spec.storage.typ: Forbidden: unknown field, not declared in the CRD (the apiserver would drop it)",
+      'spec.storage.typ: Forbidden: unknown field, not declared in the CRD (the apiserver would drop it); did you mean "type"?',
     ]);
     expect(validateInstallation({ ...base(), extra: 1 }, { strict: false }).valid).to.equal(true);
   });

@@ -136,6 +136,8 @@ export function bucketNameProblem(bucket: string, storeType: string | undefined)
 
 /** An object-store endpoint as JuiceFS dials it: http(s), a host, a port 1-65535, no credentials, query or fragment. */
 export function endpointProblem(endpoint: string): string | undefined {
+  const port = /^[a-z]+:\/\/[^/:@]+:(\d+)/i.exec(endpoint)?.[1];
+  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) return `port ${port} is outside 1-65535`;
   let url: URL;
   try {
     url = new URL(endpoint);
@@ -145,8 +147,6 @@ export function endpointProblem(endpoint: string): string | undefined {
   if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an http or https URL";
   if (url.username || url.password) return "must not carry credentials (they go in credentialsSecretRef)";
   if (url.search || url.hash) return "must not have a query or fragment";
-  const port = /^[a-z]+:\/\/[^/:]+:(\d+)/i.exec(endpoint)?.[1];
-  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) return `port ${port} is outside 1-65535`;
   return undefined;
 }
 
@@ -388,7 +388,7 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   {
     id: "no-downgrade",
     description: "spec.version never goes back to an older release",
-    cel: [{ path: "spec.version", message: "spec.version must not go back to an older release (downgrades are not supported)" }],
+    cel: [{ path: "", message: "spec.version must not go back to an older release than the one rolled out (downgrades are not supported)" }],
     check(spec, add, oldSpec) {
       if (oldSpec?.version && spec.version && isDowngrade(oldSpec.version, spec.version)) {
         add("spec.version", `Forbidden: downgrade from ${oldSpec.version} to ${spec.version} is not supported`);

@@ -5,6 +5,7 @@ import { isDns1123Subdomain } from "../contract/index.js";
 import { semanticProblemsByRule, type ValidationProblem } from "./semantic-rules.js";
 import { API_VERSION, KIND, loadSchema } from "./crd.js";
 import { applyCrdDefaults } from "./defaults.js";
+import { suggestField } from "./field-suggestions.js";
 import { CEL_SKIPPED_MESSAGE, findUnknownFields, pruneUnknownFields, validateAgainstSchema, type FieldError } from "./schema-validation.js";
 import type { OlaresInstallation, OlaresInstallationSpec } from "./types.generated.js";
 
@@ -46,7 +47,10 @@ export function validateInstallation(document: unknown, options: ValidateOptions
   if (metadata.namespace !== undefined) problems.push({ field: "metadata.namespace", rule: "Forbidden: OlaresInstallation is cluster-scoped and has no namespace" });
 
   if (options.strict !== false) {
-    for (const field of findUnknownFields(schema, document)) problems.push({ field, rule: "Forbidden: unknown field, not declared in the CRD (the apiserver would drop it)" });
+    for (const field of findUnknownFields(schema, document)) {
+      const meant = suggestField(schema, field);
+      problems.push({ field, rule: `Forbidden: unknown field, not declared in the CRD (the apiserver would drop it)${meant ? `; did you mean ${JSON.stringify(meant)}?` : ""}` });
+    }
   }
 
   const object = applyCrdDefaults(pruneUnknownFields(schema, document));
