@@ -22,8 +22,16 @@ function run(text: string): { code: number; out: string[]; err: string[] } {
 const HEADER = "apiVersion: olares.com/v1alpha1\nkind: OlaresInstallation\n";
 
 describe("validate CLI", () => {
-  it("has the four CR examples", () => {
-    expect(examples).to.have.members(["olares.yaml", "olares-juicefs-minio.yaml", "olares-juicefs-s3.yaml", "olares-gpu.yaml"]);
+  it("has the CR examples", () => {
+    expect(examples).to.have.members([
+      "olares.yaml",
+      "olares-juicefs-minio.yaml",
+      "olares-juicefs-s3.yaml",
+      "olares-juicefs-oss.yaml",
+      "olares-juicefs-cos.yaml",
+      "olares-juicefs-external-metadata.yaml",
+      "olares-gpu.yaml",
+    ]);
   });
 
   for (const example of examples) {

@@ -1,11 +1,12 @@
 // The offline plan: the same render() the controller uses, fed with synthetic cluster facts.
 import type { DefaultedSpec } from "../api/index.js";
 import { applyDefaults, formatProblem, validateInstallation } from "../api/index.js";
-import type { ClusterFacts, DesiredState, KubeObject, NodeConfig, StageName } from "../contract/index.js";
+import type { ClusterFacts, DesiredState, KubeObject, NodeConfig, StageName, StorageKind, StorageMigrationPlan } from "../contract/index.js";
 import { render } from "../render/index.js";
 import { DEFAULT_INSTALLATION_NAME, LABEL_GPU_NVIDIA, OFFLINE_OWNER_UID, stageHook } from "../contract/index.js";
 import { DEFAULT_OPERATOR_IMAGE } from "../render/images.js";
 import { configForNode } from "../controller/node-rollout-plan.js";
+import { renderStorageMigrationPlan, renderStorageNodeTasks, type StorageHostTask } from "../render/stages/storage-plan.js";
 
 export interface PlanOptions {
   nodes: number;
@@ -13,6 +14,8 @@ export interface PlanOptions {
   image: string;
   /** Owner uid for owner references; a placeholder offline (tests pass a real one for parity). */
   ownerUid?: string;
+  /** What serves <rootPath>/rootfs now (plan --from: the current file's type); absent: a first install. */
+  activeStorageType?: StorageKind;
 }
 
 export const DEFAULT_PLAN_OPTIONS: PlanOptions = { nodes: 1, gpuNodes: 0, image: DEFAULT_OPERATOR_IMAGE };
@@ -30,6 +33,10 @@ export interface Plan {
   /** Secrets the controller generates once (shown, never rendered with values). */
   generated: Array<{ stage: StageName; namespace: string; name: string; keys: readonly string[] }>;
   nodeConfigs: PlannedNodeConfig[];
+  /** The storage host tasks per node (JuiceFS rootfs or a migration; none on LocalFS), handed out by the Storage stage. */
+  storageTasks: Array<{ node: string; tasks: StorageHostTask[] }>;
+  /** The switch, when the spec's storage type differs from what serves the rootfs now. */
+  storageMigration?: StorageMigrationPlan;
   facts: ClusterFacts;
 }
 
@@ -55,7 +62,13 @@ export function offlineFacts(installationName: string, opts: PlanOptions, select
       allocatable: { cpu: "8", memory: "16Gi", ...(gpu ? { "nvidia.com/gpu": "1" } : {}) },
     });
   }
-  return { nodes, ownerUid: opts.ownerUid ?? OFFLINE_OWNER_UID, operatorImage: opts.image, installationName };
+  return {
+    nodes,
+    ownerUid: opts.ownerUid ?? OFFLINE_OWNER_UID,
+    operatorImage: opts.image,
+    installationName,
+    ...(opts.activeStorageType ? { storage: { activeType: opts.activeStorageType } } : {}),
+  };
 }
 
 /** Which synthetic nodes would run `config` (same group rule as the rollout). */
@@ -65,9 +78,9 @@ function nodesForConfig(facts: ClusterFacts, config: NodeConfig, all: NodeConfig
     .map((n) => n.name);
 }
 
-/** Validates, defaults and renders one OlaresInstallation document. */
-export function planFor(document: unknown, opts: PlanOptions = DEFAULT_PLAN_OPTIONS): Plan {
-  const validation = validateInstallation(document);
+/** Validates (against the stored object when given: transition rules), defaults and renders one OlaresInstallation document. */
+export function planFor(document: unknown, opts: PlanOptions = DEFAULT_PLAN_OPTIONS, oldObject?: unknown): Plan {
+  const validation = validateInstallation(document, oldObject === undefined ? {} : { oldObject });
   if (!validation.valid) {
     throw new PlanError(["the OlaresInstallation is invalid:", ...validation.problems.map((p) => `  ${formatProblem(p)}`)].join("\n"));
   }
@@ -85,7 +98,9 @@ export function planFor(document: unknown, opts: PlanOptions = DEFAULT_PLAN_OPTI
     const configs = stageHook(stage, "NodeRollout")?.configs ?? [];
     return configs.map((config) => ({ stage: stage.name, config, nodes: nodesForConfig(facts, config, configs) }));
   });
-  return { installationName, spec: defaulted.spec, desired, generated, nodeConfigs, facts };
+  const storageTasks = [...renderStorageNodeTasks(defaulted.spec, facts)].map(([node, tasks]) => ({ node, tasks }));
+  const storageMigration = renderStorageMigrationPlan(defaulted.spec, facts);
+  return { installationName, spec: defaulted.spec, desired, generated, nodeConfigs, storageTasks, ...(storageMigration ? { storageMigration } : {}), facts };
 }
 
 export function planObjects(plan: Plan): Array<{ stage: StageName; object: KubeObject }> {

@@ -104,6 +104,11 @@ export function formatPlanTable(plan: Plan): string {
     out.push(`  drain: ${drain ? "yes (skipped on single-node clusters)" : "no"}; reboot: ${reboot ? "yes (only with spec.nodes.rollout.allowReboot)" : "no"}`);
     for (const task of nc.config.tasks as HostTask[]) out.push(...describeTask(task).map((l) => `  ${l}`));
   }
+  for (const { node, tasks } of plan.storageTasks) {
+    out.push("");
+    out.push(`Storage on ${node} (${plan.spec.storage.type}; handed to the node by the Storage stage, secrets only from Secret references)`);
+    for (const task of tasks) out.push(...describeTask(task as HostTask).map((l) => `  ${l}`));
+  }
   return out.join("\n") + "\n";
 }
 

@@ -1,5 +1,6 @@
 // `olares-operator plan -f FILE`: every object the operator would apply, in stage order, and every
-// host change per node config — offline, with the same render() the controller uses.
+// host change per node config — offline, with the same render() the controller uses. With
+// `--from CURRENT`, what changes from CURRENT to FILE (plan-diff.ts).
 import { Command, InvalidArgumentError, Option } from "commander";
 import { yamlDocuments } from "./yaml-documents.js";
 import { KIND } from "../api/index.js";
@@ -8,6 +9,9 @@ import { RenderError } from "../render/index.js";
 import { planFor, PlanError } from "./plan-model.js";
 import { formatPlan, PLAN_FORMATS, type PlanFormat } from "./plan-output.js";
 import { processIO, type CliIO } from "./io.js";
+import { diffPlans } from "./plan-diff.js";
+import { formatPlanDiff } from "./plan-diff-output.js";
+import type { StorageKind } from "../contract/index.js";
 
 export interface PlanCommandOptions {
   file: string;
@@ -15,6 +19,8 @@ export interface PlanCommandOptions {
   nodes: number;
   gpuNodes: number;
   image: string;
+  /** The spec running now: plan shows what changes from it to `file`. */
+  from?: string;
 }
 
 function count(flag: string) {
@@ -40,20 +46,51 @@ export function installationDocuments(text: string, source: string): unknown[] {
 /** Runs the plan; returns the exit code. */
 export function runPlan(opts: PlanCommandOptions, io: CliIO = processIO): number {
   try {
-    const text = io.readFile(opts.file);
-    const [document] = installationDocuments(text, opts.file === "-" ? "stdin" : opts.file);
-    const plan = planFor(document, { nodes: opts.nodes, gpuNodes: opts.gpuNodes, image: opts.image });
-    io.stdout(formatPlan(plan, opts.output));
+    const planOptions = { nodes: opts.nodes, gpuNodes: opts.gpuNodes, image: opts.image };
+    const source = opts.file === "-" ? "stdin" : opts.file;
+    const [document] = installationDocuments(readNamed(io, opts.file), source);
+    if (opts.from === undefined) {
+      io.stdout(formatPlan(inFile(source, () => planFor(document, planOptions)), opts.output));
+      return 0;
+    }
+    if (opts.from === opts.file && opts.file === "-") throw new PlanError("--from and -f cannot both read stdin");
+    const fromSource = opts.from === "-" ? "stdin" : opts.from;
+    const [current] = installationDocuments(readNamed(io, opts.from), fromSource);
+    const before = inFile(fromSource, () => planFor(current, planOptions));
+    // The new spec is checked against the current one as the stored object (transition rules), and the
+    // storage type of the current one is what serves the rootfs: a different type is a migration.
+    const activeStorageType = before.spec.storage.type as StorageKind;
+    const after = inFile(source, () => planFor(document, { ...planOptions, activeStorageType }, current));
+    if (before.installationName !== after.installationName) {
+      throw new PlanError(`${source}: metadata.name: ${JSON.stringify(after.installationName)} is not the installation in ${fromSource} (${JSON.stringify(before.installationName)})`);
+    }
+    if (opts.output === "yaml") throw new PlanError("-o yaml lists objects; with --from use -o table or -o json");
+    io.stdout(formatPlanDiff(diffPlans(before, after, { from: fromSource, to: source }), after, opts.output));
     return 0;
   } catch (err) {
     if (err instanceof PlanError || err instanceof RenderError) {
       io.stderr(`${err.message}\n`);
       return 1;
     }
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-      io.stderr(`${opts.file}: no such file\n`);
-      return 1;
-    }
+    throw err;
+  }
+}
+
+function readNamed(io: CliIO, file: string): string {
+  try {
+    return io.readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new PlanError(`${file}: no such file`);
+    throw err;
+  }
+}
+
+/** Runs `make`, naming `source` in a validation or render error (two files are in play with --from). */
+function inFile<T>(source: string, make: () => T): T {
+  try {
+    return make();
+  } catch (err) {
+    if (err instanceof PlanError || err instanceof RenderError) throw new PlanError(`${source}: ${err.message}`);
     throw err;
   }
 }
@@ -63,6 +100,7 @@ export function registerPlanCommand(program: Command, io: CliIO = processIO): Co
     .command("plan")
     .description("Show, offline, every object the operator would apply (in stage order) and every host change per node config")
     .option("-f, --filename <file>", "OlaresInstallation YAML ('-' for stdin)")
+    .option("--from <file>", "the OlaresInstallation running now: show what changes from it to -f (objects per stage, host tasks per node, a storage switch step by step)")
     .addOption(new Option("--file <file>", "same as --filename").hideHelp())
     .addOption(new Option("-o, --output <format>", "output format").choices([...PLAN_FORMATS]).default("table"))
     .option("--nodes <n>", "number of simulated nodes", count("--nodes"), 1)
