@@ -52,6 +52,8 @@ export const TYPE_NAMES: Record<string, string> = {
   "status.nodes.degradedNodes[]": "DegradedNode",
   "status.storage": "StorageStatus",
   "status.storage.migration": "StorageMigrationStatus",
+  "status.storage.migration.nodes[]": "StorageMigrationNodeStatus",
+  "status.storage.previousData": "StoragePreviousDataStatus",
 };
 
 /** Object nodes that reuse a type named elsewhere (identical schema). */
@@ -95,6 +97,52 @@ function annotate(schema: JSONSchemaProps, path: string): JSONSchema {
   return object;
 }
 
+/** True when the node or any node below it carries a CRD default. */
+function hasDefaults(schema: JSONSchemaProps): boolean {
+  if (schema.default !== undefined) return true;
+  if (Object.values(schema.properties ?? {}).some(hasDefaults)) return true;
+  if (schema.items && hasDefaults(schema.items)) return true;
+  return typeof schema.additionalProperties === "object" && hasDefaults(schema.additionalProperties);
+}
+
+/** The type of a node after defaulting: its Defaulted<Name> when defaults live below it, else its own type. */
+function defaultedTypeOf(schema: JSONSchemaProps, path: string, owner: string, key: string, out: string[]): string {
+  if (schema.type === "object" && TYPE_NAMES[path] && Object.values(schema.properties ?? {}).some(hasDefaults)) return emitDefaulted(schema, path, out);
+  if (schema.type === "array" && schema.items && hasDefaults(schema.items)) {
+    return `Array<${defaultedTypeOf(schema.items, join(path, "[]"), `NonNullable<${owner}["${key}"]>[number]`, "", out)}>`;
+  }
+  if (schema.type === "object" && typeof schema.additionalProperties === "object" && hasDefaults(schema.additionalProperties)) {
+    return `Record<string, ${defaultedTypeOf(schema.additionalProperties, join(path, "{}"), `NonNullable<${owner}["${key}"]>[string]`, "", out)}>`;
+  }
+  return key ? `NonNullable<${owner}["${key}"]>` : owner;
+}
+
+/**
+ * Emits `Defaulted<Name> = <Name> & { … }` for an object node: a field with a CRD default is required,
+ * a field with defaults below it takes its own Defaulted type. Returns the emitted name.
+ */
+function emitDefaulted(schema: JSONSchemaProps, path: string, out: string[]): string {
+  const name = TYPE_NAMES[path]!;
+  const fields: string[] = [];
+  for (const [key, child] of Object.entries(schema.properties ?? {})) {
+    if (!hasDefaults(child)) continue;
+    const optional = child.default === undefined && !(schema.required ?? []).includes(key) ? "?" : "";
+    fields.push(`  ${key}${optional}: ${defaultedTypeOf(child, join(path, key), name, key, out)};`);
+  }
+  const replaced = Object.keys(schema.properties ?? {}).filter((k) => hasDefaults(schema.properties![k]!));
+  // Omit first: an intersection of two array types would keep the un-defaulted item type on map/filter.
+  const base = `Omit<${name}, ${replaced.map((k) => JSON.stringify(k)).join(" | ")}>`;
+  out.push(`/** ${name} after the CRD's defaults: every field with a default is set. */\nexport type Defaulted${name} = ${base} & {\n${fields.join("\n")}\n};`);
+  return `Defaulted${name}`;
+}
+
+/** The Defaulted* types: what the apiserver's structural defaulting guarantees, as required fields. */
+function defaultedTypes(spec: JSONSchemaProps): string {
+  const out: string[] = [];
+  emitDefaulted(spec, "spec", out);
+  return out.join("\n");
+}
+
 /** The whole content of operator/src/api/types.generated.ts for the given CRD YAML text. */
 export async function generateTypes(crdYaml: string): Promise<string> {
   const crd = parse(crdYaml) as { spec: { versions: Array<{ name: string; schema: { openAPIV3Schema: JSONSchemaProps } }> } };
@@ -110,5 +158,5 @@ export async function generateTypes(crdYaml: string): Promise<string> {
     format: true,
     style: { printWidth: 120, singleQuote: false, trailingComma: "all" },
   });
-  return code;
+  return `${code}${defaultedTypes(version.schema.openAPIV3Schema.properties!.spec!)}\n`;
 }

@@ -143,7 +143,7 @@ describe("node config rendering", () => {
 
   it("refuses hostile spec values, naming the task field", () => {
     const s = spec();
-    s.os = { dns: { nameservers: ["1.1.1.1; rm -rf /"] }, packages: ["curl$(reboot)"] };
+    s.os = { ...s.os, dns: { nameservers: ["1.1.1.1; rm -rf /"] }, packages: ["curl$(reboot)"] };
     expect(() => renderNodeConfigs(s, facts())).to.throw(/dns\/resolv-conf\.nameservers\[0\]: "1\.1\.1\.1; rm -rf \/" must be an IPv4 or IPv6 address/);
     expect(() => renderNodeConfigs(s, facts())).to.throw(/packages\/base\.names\[15\]: "curl\$\(reboot\)" must be a package name/);
   });

@@ -1,6 +1,8 @@
 // OlaresInstallation defaulting: CRD defaults as the apiserver applies them, plus operator-side defaults.
 import { expect } from "chai";
-import { applyCrdDefaults, applyDefaults, applyOperatorDefaults } from "../../operator/src/api/defaults.js";
+import { applyCrdDefaults, applyDefaults, applyOperatorDefaults, defaultSpec, type DefaultedSpec } from "../../operator/src/api/defaults.js";
+import { loadSchema } from "../../operator/src/api/crd.js";
+import type { JSONSchemaProps } from "../../operator/src/api/schema-validation.js";
 import { base } from "./helpers.js";
 
 describe("OlaresInstallation defaults", () => {
@@ -65,5 +67,28 @@ describe("OlaresInstallation defaults", () => {
     const once = applyDefaults(doc);
     expect(applyDefaults(once)).to.deep.equal(once);
     expect(JSON.stringify(doc)).to.equal(before);
+  });
+
+  // DefaultedSpec makes every defaulted field required (generated from the CRD's defaults); this proves the
+  // runtime agrees for every such field, so a renderer may read one without a fallback of its own.
+  it("sets every field DefaultedSpec declares required, wherever its parent exists", () => {
+    const specSchema = loadSchema().properties!.spec!;
+    const required: string[] = [];
+    const walk = (node: JSONSchemaProps, path: string, guaranteed: boolean) => {
+      for (const [k, child] of Object.entries(node.properties ?? {})) {
+        const here = guaranteed && child.default !== undefined;
+        if (here) required.push(`${path}.${k}`);
+        if (child.type === "object") walk(child, `${path}.${k}`, here);
+      }
+    };
+    walk(specSchema, "spec", true);
+    expect(required).to.include.members(["spec.paused", "spec.storage.rootPath", "spec.gpu.nvidia.driver.install", "spec.nodes.rollout.maxUnavailable"]);
+    const spec: DefaultedSpec = defaultSpec({ version: "1.12.1", owner: { username: "alice" } });
+    const at = (p: string) => p.split(".").slice(1).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], spec);
+    for (const p of required) expect(at(p), p).to.not.equal(undefined);
+    // Typed access with no optional chaining or fallback: these lines would not compile on a raw spec.
+    expect([spec.storage.rootPath, spec.gpu.sharing.mode, spec.os.ssh.port, spec.olaresd.version, spec.nodes.rollout.allowReboot]).to.deep.equal(["/olares", "None", 22, "1.12.1", false]);
+    const jfs = defaultSpec({ version: "1.12.1", owner: { username: "alice" }, storage: { type: "JuiceFS", juicefs: { objectStore: { type: "ManagedMinIO" } } } });
+    expect([jfs.storage.juicefs?.cache.dir, jfs.storage.juicefs?.cache.sizeMiB, jfs.storage.juicefs?.metadata.type]).to.deep.equal(["/olares/jfscache", 102400, "ManagedRedis"]);
   });
 });

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { buildFixtureRelease, type FixtureRelease } from "../../hack/fixture-release/build.js";
 import { DEFAULT_FIXTURE_VERSION } from "../../hack/fixture-release/version.js";
 import { defaultSpec } from "../../operator/src/api/defaults.js";
-import type { OlaresInstallationSpec } from "../../operator/src/api/index.js";
+import type { DefaultedSpec, OlaresInstallationSpec } from "../../operator/src/api/index.js";
 import { ensureWizard, loadRelease, type LoadedRelease } from "../../operator/src/helm/release-cache.js";
 import { missingRandoms } from "../../operator/src/render/releases/randoms.js";
 import { randomBytes } from "node:crypto";
@@ -39,7 +39,7 @@ export function copyCdn(version = VERSION): { dir: string; cleanup(): void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function aliceSpec(extra: Partial<OlaresInstallationSpec> = {}): OlaresInstallationSpec {
+export function aliceSpec(extra: Partial<OlaresInstallationSpec> = {}): DefaultedSpec {
   return defaultSpec({ version: VERSION, owner: { username: "alice", domain: "example.com", email: "alice@example.com" }, storage: { type: "LocalFS" }, gpu: { enabled: "false" }, ...extra });
 }
 

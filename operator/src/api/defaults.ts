@@ -2,7 +2,15 @@
 // operator-side defaults that depend on other fields and so cannot live in the schema.
 import { loadSchema } from "./crd.js";
 import { applySchemaDefaults } from "./schema-validation.js";
-import type { OlaresInstallation, OlaresInstallationSpec } from "./types.generated.js";
+import type {
+  DefaultedJuiceFSCacheSpec,
+  DefaultedJuiceFSSpec,
+  DefaultedOlaresdSpec,
+  DefaultedOlaresInstallationSpec,
+  DefaultedStorageSpec,
+  OlaresInstallation,
+  OlaresInstallationSpec,
+} from "./types.generated.js";
 
 export const DEFAULT_ROOT_PATH = "/olares";
 export const JUICEFS_CACHE_SUBDIR = "jfscache";
@@ -32,9 +40,14 @@ declare const DEFAULTED: unique symbol;
 
 /**
  * A spec with the CRD defaults and the operator defaults applied: what render/ and the controller work
- * from. Only applyDefaults makes one, so nothing downstream defaults a second time.
+ * from. Every defaulted field is required in the type (DefaultedOlaresInstallationSpec is generated from
+ * the CRD's defaults), so no renderer falls back to a default of its own. Only applyDefaults makes one.
  */
-export type DefaultedSpec = OlaresInstallationSpec & { readonly [DEFAULTED]: true };
+export type DefaultedSpec = DefaultedOlaresInstallationSpec & {
+  storage: DefaultedStorageSpec & { juicefs?: DefaultedJuiceFSSpec & { cache: DefaultedJuiceFSCacheSpec & { dir: string } } };
+  olaresd: DefaultedOlaresdSpec & { version: string };
+  readonly [DEFAULTED]: true;
+};
 
 export type DefaultedInstallation = Omit<OlaresInstallation, "spec"> & { spec: DefaultedSpec };
 

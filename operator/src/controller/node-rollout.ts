@@ -76,7 +76,7 @@ export const REBOOT_REQUIRED_PREFIX = "RebootRequired";
 type NodesSpec = NonNullable<DefaultedSpec["nodes"]>;
 
 function nodesSpec(ctx: RolloutContext): NodesSpec {
-  return (ctx.spec.nodes ?? {}) as NodesSpec;
+  return ctx.spec.nodes;
 }
 
 /** Immutable, content-addressed ConfigMaps `olares-node-config-<id>` (one per distinct config). */

@@ -12,7 +12,7 @@ export const GPU_TASK_IDS = {
 } as const;
 
 export function gpuTasks(spec: DefaultedSpec): HostTask[] {
-  const nvidia = spec.gpu?.nvidia ?? {};
+  const nvidia = spec.gpu.nvidia;
   const out: HostTask[] = [];
   if (nvidia.driver?.install !== false) {
     const version = nvidia.driver?.version || DEFAULT_NVIDIA_DRIVER_BRANCH;

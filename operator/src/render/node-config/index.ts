@@ -16,7 +16,7 @@ export { BASE_PACKAGES, BASE_SYSCTL, REMOVED_PACKAGES, OLARESD_DEFAULT_URL_PATTE
 export { DEFAULT_NVIDIA_DRIVER_BRANCH, GPU_TASK_IDS } from "./gpu-tasks.js";
 
 function gpuManaged(spec: DefaultedSpec): boolean {
-  return (spec.gpu?.enabled ?? "auto") !== "false";
+  return spec.gpu.enabled !== "false";
 }
 
 function config(group: string, tasks: HostTask[]): HostNodeConfig {

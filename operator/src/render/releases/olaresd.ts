@@ -2,7 +2,7 @@
 // manifest's `olaresd` component, unit /etc/systemd/system/olaresd.service and its env file
 // /etc/systemd/system/olaresd.service.env with the installer's keys. Its API listens on 18088
 // (daemon/cmd/terminusd/main.go@00294a5a).
-import type { OlaresInstallationSpec } from "../../api/index.js";
+import type { DefaultedSpec } from "../../api/index.js";
 import { findItem, type ManifestItem } from "../../contract/release/manifest.js";
 
 export const OLARESD_UNIT_PATH = "/etc/systemd/system/olaresd.service";
@@ -28,7 +28,7 @@ WantedBy=multi-user.target
 `;
 
 export interface OlaresdEnvInput {
-  spec: OlaresInstallationSpec;
+  spec: DefaultedSpec;
   /** The installer's base dir (OLARES_BASE_DIR); the operator's host cache of the release. */
   baseDir: string;
   /** Whether this node runs GPU workloads (LOCAL_GPU_ENABLE). */
@@ -38,10 +38,10 @@ export interface OlaresdEnvInput {
 /** The env file's keys, in the installer's order. */
 export function olaresdEnvFile({ spec, baseDir, gpu }: OlaresdEnvInput): string {
   // The installer's REGISTRY_MIRRORS are Docker Hub mirrors.
-  const mirrors = (spec.registry?.mirrors ?? []).filter((m) => (m.registry ?? "docker.io") === "docker.io").flatMap((m) => m.endpoints).join(",");
+  const mirrors = (spec.registry?.mirrors ?? []).filter((m) => m.registry === "docker.io").flatMap((m) => m.endpoints).join(",");
   return [
     `INSTALLED_VERSION=${spec.version}`,
-    `KUBE_TYPE=${spec.kubernetes?.distribution ?? "k3s"}`,
+    `KUBE_TYPE=${spec.kubernetes.distribution}`,
     `REGISTRY_MIRRORS=${mirrors}`,
     `BASE_DIR=${baseDir}`,
     `LOCAL_GPU_ENABLE=${gpu ? 1 : 0}`,

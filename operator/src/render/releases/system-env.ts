@@ -1,7 +1,7 @@
 // SystemEnv objects (create-only) and the user-env ConfigMap from the release's own files
 // (ApplySystemEnv and CreateUserEnvConfigMap, cli/pkg/terminus/ossystem.go@56aaf78b).
 import { stringify } from "yaml";
-import type { OlaresInstallationSpec } from "../../api/index.js";
+import type { DefaultedSpec } from "../../api/index.js";
 import type { KubeObject } from "../../contract/objects.js";
 import { DEFAULT_CDN } from "../../contract/release/layout.js";
 import { USER_ENV_CONFIGMAP, systemEnvObject, type SystemEnvFile, type UserEnvFile } from "../../contract/release/system-env.js";
@@ -12,7 +12,7 @@ import { fsTypeOf, rootPathOf } from "./values.js";
  * to use (OLARES_SYSTEM_CDN_SERVICE), the root path, the rootfs type (jfs after enable-juicefs) and the
  * CUDA version the GPU step found.
  */
-export function systemEnvOverrides(spec: OlaresInstallationSpec, facts: { cdn?: string; cudaVersion?: string } = {}): Record<string, string> {
+export function systemEnvOverrides(spec: DefaultedSpec, facts: { cdn?: string; cudaVersion?: string } = {}): Record<string, string> {
   return {
     OLARES_SYSTEM_CDN_SERVICE: facts.cdn ?? DEFAULT_CDN,
     OLARES_SYSTEM_ROOT_PATH: rootPathOf(spec),
