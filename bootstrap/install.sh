@@ -235,8 +235,8 @@ Olares (the OlaresInstallation):
   --email EMAIL           owner email (TERMINUS_OS_EMAIL)
                           the owner password is read from TERMINUS_OS_PASSWORD / OLARES_PASSWORD only
   --base-dir PATH         storage root path (OLARES_BASE_DIR; default /olares)
-  --juicefs               use JuiceFS for the root filesystem (JUICEFS=1)
-  --storage-type T        managed-minio|s3|oss|cos|minio (STORAGE_TYPE); other than managed-minio implies JuiceFS
+  --juicefs               use JuiceFS for the root filesystem (JUICEFS=1, or OLARES_SYSTEM_ROOTFS_TYPE=jfs)
+  --storage-type T        managed-minio|s3|oss|cos|minio (STORAGE_TYPE or STORAGE); other than managed-minio implies JuiceFS
   --s3-bucket B           bucket URL or name (S3_BUCKET); keys from AWS_ACCESS_KEY_ID_SETUP,
                           AWS_SECRET_ACCESS_KEY_SETUP, AWS_SESSION_TOKEN_SETUP (stored in a Secret)
   --s3-region R           bucket region (when the bucket is a plain name)
@@ -264,7 +264,7 @@ Install:
 Preflight:
   --force                 allow an unsupported OS
   --skip-check NAME       skip a preflight check, repeatable (os arch systemd root cpu memory disk ports
-                          container-runtime resolv-conf time-sync nouveau)
+                          container-runtime resolv-conf time-sync nouveau fuse)
   --min-disk-gib N        free disk required under the root path (default 150)
 
 Modes:
@@ -288,7 +288,10 @@ opt_email=${OLARES_EMAIL:-${TERMINUS_OS_EMAIL:-}}
 owner_password=${OLARES_PASSWORD:-${TERMINUS_OS_PASSWORD:-}}
 opt_base_dir=${OLARES_BASE_DIR:-}
 opt_juicefs=${OLARES_JUICEFS:-${JUICEFS:-0}}
-opt_storage_type=${OLARES_STORAGE_TYPE:-${STORAGE_TYPE:-}}
+# STORAGE is olares-cli's own name for it (managed-minio, s3, oss, cos, minio).
+opt_storage_type=${OLARES_STORAGE_TYPE:-${STORAGE_TYPE:-${STORAGE:-}}}
+# olares-cli's SystemEnv name for the rootfs type: jfs (JuiceFS) or fs (local); JUICEFS=1 wins over it.
+opt_rootfs_type=${OLARES_SYSTEM_ROOTFS_TYPE:-}
 opt_s3_bucket=${OLARES_S3_BUCKET:-${S3_BUCKET:-}}
 opt_s3_region=${OLARES_S3_REGION:-}
 opt_s3_endpoint=${OLARES_S3_ENDPOINT:-}
@@ -431,6 +434,19 @@ resolve_storage() {
     minio) OBJECT_STORE_TYPE=MinIO ;;
     *) bad "--storage-type/STORAGE_TYPE: '$opt_storage_type' must be one of managed-minio, s3, oss, cos, minio"; return 0 ;;
   esac
+  case "${opt_rootfs_type,,}" in
+    "" | fs) ;;
+    jfs)
+      if [[ -n ${OLARES_JUICEFS:-${JUICEFS:-}} ]] && ! truthy "$opt_juicefs"; then
+        bad "OLARES_SYSTEM_ROOTFS_TYPE=jfs conflicts with JUICEFS=${OLARES_JUICEFS:-${JUICEFS:-}}"
+      fi
+      opt_juicefs=1 ;;
+    *) bad "OLARES_SYSTEM_ROOTFS_TYPE: '$opt_rootfs_type' must be jfs (JuiceFS) or fs (local disk)" ;;
+  esac
+  if [[ ${opt_rootfs_type,,} == fs ]] && { truthy "$opt_juicefs" || [[ $OBJECT_STORE_TYPE != ManagedMinIO ]]; }; then
+    if truthy "$opt_juicefs"; then bad "OLARES_SYSTEM_ROOTFS_TYPE=fs conflicts with --juicefs/JUICEFS=1"
+    else bad "OLARES_SYSTEM_ROOTFS_TYPE=fs conflicts with STORAGE_TYPE=$opt_storage_type (an external object store means JuiceFS)"; fi
+  fi
   if truthy "$opt_juicefs" || [[ $OBJECT_STORE_TYPE != ManagedMinIO ]]; then STORAGE_KIND=JuiceFS; fi
   [[ $STORAGE_KIND == JuiceFS && $OBJECT_STORE_TYPE != ManagedMinIO ]] || return 0
 
@@ -454,6 +470,13 @@ resolve_storage() {
   [[ -n $BUCKET_NAME ]] || bad "--s3-bucket/S3_BUCKET is required with STORAGE_TYPE=$opt_storage_type"
   [[ -z $BUCKET_NAME || $BUCKET_NAME =~ ^[a-z0-9][-a-z0-9.]{1,61}[a-z0-9]$ ]] \
     || bad "--s3-bucket/S3_BUCKET: bucket name '$BUCKET_NAME' must be 3-63 lower-case letters, digits, dots or hyphens"
+  # The operator's bucket rules (api/semantic-rules.ts, juicefs-bucket-name), so the CR is not refused later.
+  if [[ $BUCKET_NAME == *..* || $BUCKET_NAME == *.-* || $BUCKET_NAME == *-.* ]]; then
+    bad "--s3-bucket/S3_BUCKET: bucket name '$BUCKET_NAME' must not have two dots in a row or a dot next to a hyphen"
+  fi
+  if [[ ($OBJECT_STORE_TYPE == OSS || $OBJECT_STORE_TYPE == COS) && $BUCKET_NAME == *.* ]]; then
+    bad "--s3-bucket/S3_BUCKET: $OBJECT_STORE_TYPE bucket names have no dots ('$BUCKET_NAME')"
+  fi
   [[ -z $BUCKET_ENDPOINT || $BUCKET_ENDPOINT =~ $http_url_re ]] || bad "--s3-endpoint: '$BUCKET_ENDPOINT' must be an http(s) URL"
   [[ -z $BUCKET_REGION || $BUCKET_REGION =~ ^[a-z0-9][-a-z0-9]*[a-z0-9]$ ]] || bad "--s3-region: '$BUCKET_REGION' is not a region name"
   if [[ $OBJECT_STORE_TYPE == MinIO && -z $BUCKET_ENDPOINT ]]; then bad "STORAGE_TYPE=minio needs an endpoint: S3_BUCKET=http://host:9000/bucket or --s3-endpoint"; fi
@@ -527,6 +550,31 @@ render_cr() {
     printf '  gpu:\n'
     if [[ -n $opt_gpu ]]; then printf '    enabled: "%s"\n' "$opt_gpu"; fi
     if truthy "$opt_gpu_share"; then printf '    sharing:\n      mode: HAMi\n'; fi
+  fi
+}
+
+# What the storage choice means on this host, for --dry-run (the operator's node agent does the work).
+describe_storage() {
+  local root=${opt_base_dir:-/olares}
+  if [[ $STORAGE_KIND != JuiceFS ]]; then
+    printf '      storage: LocalFS: %s/rootfs on this disk\n' "$root"
+    return 0
+  fi
+  local store
+  case "$OBJECT_STORE_TYPE" in
+    ManagedMinIO) store="MinIO managed on this node (minio.service, data in $root/data/minio/vol1)" ;;
+    *) store="$OBJECT_STORE_TYPE bucket $BUCKET_NAME${BUCKET_ENDPOINT:+ at $BUCKET_ENDPOINT}${BUCKET_REGION:+ in $BUCKET_REGION}" ;;
+  esac
+  printf '      storage: JuiceFS volume on %s, metadata in Redis managed on this node (redis-server.service, db 1)\n' "$store"
+  local files="$root/data/redis/etc/redis.conf"
+  if [[ $OBJECT_STORE_TYPE == ManagedMinIO ]]; then files+=", /etc/default/minio"; fi
+  printf '      the node agent then writes %s and /etc/olares/juicefs.env (0600), formats the volume,\n' "$files"
+  printf '      starts juicefs.service (mount at %s/rootfs, cache %s/jfscache) and a K3s drop-in After=juicefs.service;\n' "$root" "$root"
+  printf '      olares-operator plan -f <(install.sh --print-cr) lists every file and unit\n'
+  if [[ $OBJECT_STORE_TYPE != ManagedMinIO ]]; then
+    local keys="AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY"
+    if [[ -n ${AWS_SESSION_TOKEN_SETUP:-} ]]; then keys+=", AWS_SESSION_TOKEN"; fi
+    printf '      would create Secret %s/%s (keys %s; values never shown)\n' "$OPERATOR_NAMESPACE" "$OBJECT_STORE_SECRET" "$keys"
   fi
 }
 
@@ -621,6 +669,9 @@ preflight() {
   if check_enabled time-sync; then
     if ! have timedatectl; then fail_check time-sync "cannot check time sync: timedatectl missing"
     elif ! time_synchronized; then fail_check time-sync "system clock is not NTP-synchronized (timedatectl set-ntp true)"; fi
+  fi
+  if check_enabled fuse && [[ $STORAGE_KIND == JuiceFS ]]; then
+    [[ -e $(hp /dev/fuse) ]] || fail_check fuse "/dev/fuse is missing: JuiceFS mounts <rootPath>/rootfs through FUSE (modprobe fuse)"
   fi
   if check_enabled nouveau && [[ $opt_gpu != false ]] && grep -q '^nouveau ' "$(hp /proc/modules)" 2>/dev/null; then
     fail_check nouveau "the nouveau driver is loaded; blacklist it for the NVIDIA driver, or pass --gpu false"
@@ -1089,6 +1140,11 @@ apply_installation() {
   else
     manifest=$(render_cr)
     CR_NAME=$opt_name
+    if (( DRY_RUN )); then
+      printf '      the OlaresInstallation it applies (--print-cr):\n'
+      printf '%s\n' "$manifest" | sed 's/^/        /'
+      describe_storage
+    fi
     if [[ -n $owner_password ]]; then apply_secret "$OWNER_PASSWORD_SECRET" password "$owner_password"; fi
     if [[ $STORAGE_KIND == JuiceFS && $OBJECT_STORE_TYPE != ManagedMinIO ]]; then
       local keys=(AWS_ACCESS_KEY_ID "$AWS_ACCESS_KEY_ID_SETUP" AWS_SECRET_ACCESS_KEY "$AWS_SECRET_ACCESS_KEY_SETUP")

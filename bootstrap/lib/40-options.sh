@@ -17,8 +17,8 @@ Olares (the OlaresInstallation):
   --email EMAIL           owner email (TERMINUS_OS_EMAIL)
                           the owner password is read from TERMINUS_OS_PASSWORD / OLARES_PASSWORD only
   --base-dir PATH         storage root path (OLARES_BASE_DIR; default /olares)
-  --juicefs               use JuiceFS for the root filesystem (JUICEFS=1)
-  --storage-type T        managed-minio|s3|oss|cos|minio (STORAGE_TYPE); other than managed-minio implies JuiceFS
+  --juicefs               use JuiceFS for the root filesystem (JUICEFS=1, or OLARES_SYSTEM_ROOTFS_TYPE=jfs)
+  --storage-type T        managed-minio|s3|oss|cos|minio (STORAGE_TYPE or STORAGE); other than managed-minio implies JuiceFS
   --s3-bucket B           bucket URL or name (S3_BUCKET); keys from AWS_ACCESS_KEY_ID_SETUP,
                           AWS_SECRET_ACCESS_KEY_SETUP, AWS_SESSION_TOKEN_SETUP (stored in a Secret)
   --s3-region R           bucket region (when the bucket is a plain name)
@@ -46,7 +46,7 @@ Install:
 Preflight:
   --force                 allow an unsupported OS
   --skip-check NAME       skip a preflight check, repeatable (os arch systemd root cpu memory disk ports
-                          container-runtime resolv-conf time-sync nouveau)
+                          container-runtime resolv-conf time-sync nouveau fuse)
   --min-disk-gib N        free disk required under the root path (default 150)
 
 Modes:
@@ -70,7 +70,10 @@ opt_email=${OLARES_EMAIL:-${TERMINUS_OS_EMAIL:-}}
 owner_password=${OLARES_PASSWORD:-${TERMINUS_OS_PASSWORD:-}}
 opt_base_dir=${OLARES_BASE_DIR:-}
 opt_juicefs=${OLARES_JUICEFS:-${JUICEFS:-0}}
-opt_storage_type=${OLARES_STORAGE_TYPE:-${STORAGE_TYPE:-}}
+# STORAGE is olares-cli's own name for it (managed-minio, s3, oss, cos, minio).
+opt_storage_type=${OLARES_STORAGE_TYPE:-${STORAGE_TYPE:-${STORAGE:-}}}
+# olares-cli's SystemEnv name for the rootfs type: jfs (JuiceFS) or fs (local); JUICEFS=1 wins over it.
+opt_rootfs_type=${OLARES_SYSTEM_ROOTFS_TYPE:-}
 opt_s3_bucket=${OLARES_S3_BUCKET:-${S3_BUCKET:-}}
 opt_s3_region=${OLARES_S3_REGION:-}
 opt_s3_endpoint=${OLARES_S3_ENDPOINT:-}

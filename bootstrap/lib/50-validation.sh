@@ -63,6 +63,19 @@ resolve_storage() {
     minio) OBJECT_STORE_TYPE=MinIO ;;
     *) bad "--storage-type/STORAGE_TYPE: '$opt_storage_type' must be one of managed-minio, s3, oss, cos, minio"; return 0 ;;
   esac
+  case "${opt_rootfs_type,,}" in
+    "" | fs) ;;
+    jfs)
+      if [[ -n ${OLARES_JUICEFS:-${JUICEFS:-}} ]] && ! truthy "$opt_juicefs"; then
+        bad "OLARES_SYSTEM_ROOTFS_TYPE=jfs conflicts with JUICEFS=${OLARES_JUICEFS:-${JUICEFS:-}}"
+      fi
+      opt_juicefs=1 ;;
+    *) bad "OLARES_SYSTEM_ROOTFS_TYPE: '$opt_rootfs_type' must be jfs (JuiceFS) or fs (local disk)" ;;
+  esac
+  if [[ ${opt_rootfs_type,,} == fs ]] && { truthy "$opt_juicefs" || [[ $OBJECT_STORE_TYPE != ManagedMinIO ]]; }; then
+    if truthy "$opt_juicefs"; then bad "OLARES_SYSTEM_ROOTFS_TYPE=fs conflicts with --juicefs/JUICEFS=1"
+    else bad "OLARES_SYSTEM_ROOTFS_TYPE=fs conflicts with STORAGE_TYPE=$opt_storage_type (an external object store means JuiceFS)"; fi
+  fi
   if truthy "$opt_juicefs" || [[ $OBJECT_STORE_TYPE != ManagedMinIO ]]; then STORAGE_KIND=JuiceFS; fi
   [[ $STORAGE_KIND == JuiceFS && $OBJECT_STORE_TYPE != ManagedMinIO ]] || return 0
 
@@ -86,6 +99,13 @@ resolve_storage() {
   [[ -n $BUCKET_NAME ]] || bad "--s3-bucket/S3_BUCKET is required with STORAGE_TYPE=$opt_storage_type"
   [[ -z $BUCKET_NAME || $BUCKET_NAME =~ ^[a-z0-9][-a-z0-9.]{1,61}[a-z0-9]$ ]] \
     || bad "--s3-bucket/S3_BUCKET: bucket name '$BUCKET_NAME' must be 3-63 lower-case letters, digits, dots or hyphens"
+  # The operator's bucket rules (api/semantic-rules.ts, juicefs-bucket-name), so the CR is not refused later.
+  if [[ $BUCKET_NAME == *..* || $BUCKET_NAME == *.-* || $BUCKET_NAME == *-.* ]]; then
+    bad "--s3-bucket/S3_BUCKET: bucket name '$BUCKET_NAME' must not have two dots in a row or a dot next to a hyphen"
+  fi
+  if [[ ($OBJECT_STORE_TYPE == OSS || $OBJECT_STORE_TYPE == COS) && $BUCKET_NAME == *.* ]]; then
+    bad "--s3-bucket/S3_BUCKET: $OBJECT_STORE_TYPE bucket names have no dots ('$BUCKET_NAME')"
+  fi
   [[ -z $BUCKET_ENDPOINT || $BUCKET_ENDPOINT =~ $http_url_re ]] || bad "--s3-endpoint: '$BUCKET_ENDPOINT' must be an http(s) URL"
   [[ -z $BUCKET_REGION || $BUCKET_REGION =~ ^[a-z0-9][-a-z0-9]*[a-z0-9]$ ]] || bad "--s3-region: '$BUCKET_REGION' is not a region name"
   if [[ $OBJECT_STORE_TYPE == MinIO && -z $BUCKET_ENDPOINT ]]; then bad "STORAGE_TYPE=minio needs an endpoint: S3_BUCKET=http://host:9000/bucket or --s3-endpoint"; fi

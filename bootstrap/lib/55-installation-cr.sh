@@ -42,6 +42,31 @@ render_cr() {
   fi
 }
 
+# What the storage choice means on this host, for --dry-run (the operator's node agent does the work).
+describe_storage() {
+  local root=${opt_base_dir:-/olares}
+  if [[ $STORAGE_KIND != JuiceFS ]]; then
+    printf '      storage: LocalFS: %s/rootfs on this disk\n' "$root"
+    return 0
+  fi
+  local store
+  case "$OBJECT_STORE_TYPE" in
+    ManagedMinIO) store="MinIO managed on this node (minio.service, data in $root/data/minio/vol1)" ;;
+    *) store="$OBJECT_STORE_TYPE bucket $BUCKET_NAME${BUCKET_ENDPOINT:+ at $BUCKET_ENDPOINT}${BUCKET_REGION:+ in $BUCKET_REGION}" ;;
+  esac
+  printf '      storage: JuiceFS volume on %s, metadata in Redis managed on this node (redis-server.service, db 1)\n' "$store"
+  local files="$root/data/redis/etc/redis.conf"
+  if [[ $OBJECT_STORE_TYPE == ManagedMinIO ]]; then files+=", /etc/default/minio"; fi
+  printf '      the node agent then writes %s and /etc/olares/juicefs.env (0600), formats the volume,\n' "$files"
+  printf '      starts juicefs.service (mount at %s/rootfs, cache %s/jfscache) and a K3s drop-in After=juicefs.service;\n' "$root" "$root"
+  printf '      olares-operator plan -f <(install.sh --print-cr) lists every file and unit\n'
+  if [[ $OBJECT_STORE_TYPE != ManagedMinIO ]]; then
+    local keys="AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY"
+    if [[ -n ${AWS_SESSION_TOKEN_SETUP:-} ]]; then keys+=", AWS_SESSION_TOKEN"; fi
+    printf '      would create Secret %s/%s (keys %s; values never shown)\n' "$OPERATOR_NAMESPACE" "$OBJECT_STORE_SECRET" "$keys"
+  fi
+}
+
 # Secret manifest for stdin of kubectl; values base64-encoded so no quoting issue can arise.
 render_secret() {
   local name=$1

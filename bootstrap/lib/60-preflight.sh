@@ -80,6 +80,9 @@ preflight() {
     if ! have timedatectl; then fail_check time-sync "cannot check time sync: timedatectl missing"
     elif ! time_synchronized; then fail_check time-sync "system clock is not NTP-synchronized (timedatectl set-ntp true)"; fi
   fi
+  if check_enabled fuse && [[ $STORAGE_KIND == JuiceFS ]]; then
+    [[ -e $(hp /dev/fuse) ]] || fail_check fuse "/dev/fuse is missing: JuiceFS mounts <rootPath>/rootfs through FUSE (modprobe fuse)"
+  fi
   if check_enabled nouveau && [[ $opt_gpu != false ]] && grep -q '^nouveau ' "$(hp /proc/modules)" 2>/dev/null; then
     fail_check nouveau "the nouveau driver is loaded; blacklist it for the NVIDIA driver, or pass --gpu false"
   fi

@@ -33,6 +33,11 @@ apply_installation() {
   else
     manifest=$(render_cr)
     CR_NAME=$opt_name
+    if (( DRY_RUN )); then
+      printf '      the OlaresInstallation it applies (--print-cr):\n'
+      printf '%s\n' "$manifest" | sed 's/^/        /'
+      describe_storage
+    fi
     if [[ -n $owner_password ]]; then apply_secret "$OWNER_PASSWORD_SECRET" password "$owner_password"; fi
     if [[ $STORAGE_KIND == JuiceFS && $OBJECT_STORE_TYPE != ManagedMinIO ]]; then
       local keys=(AWS_ACCESS_KEY_ID "$AWS_ACCESS_KEY_ID_SETUP" AWS_SECRET_ACCESS_KEY "$AWS_SECRET_ACCESS_KEY_SETUP")

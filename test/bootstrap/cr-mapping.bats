@@ -81,6 +81,67 @@ spec:
   [[ $output == *"--kube-type/KUBE_TYPE: 'k0s' must be k3s or k8s"* ]]
 }
 
+# plan_cr: the operator's offline plan of the printed CR must show the real JuiceFS host steps.
+plan_cr() {
+  run bash -c "cd '$REPO_ROOT' && '$REPO_ROOT/node_modules/.bin/tsx' operator/src/cli/main.ts plan -f -" <<<"$1"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Storage on node-1 (JuiceFS;"* ]]
+  [[ $output == *"unit juicefs.service enabled, started: mount at "* ]]
+  [[ $output == *"k3s.service.d/10-olares-juicefs.conf (After=juicefs.service"* ]]
+}
+
+@test "--juicefs -> a CR that validates and plans Redis, MinIO, the JuiceFS mount and the K3s drop-in" {
+  run "$INSTALL" --juicefs --print-cr
+  [ "$status" -eq 0 ]
+  cr=$output
+  validate_cr "$cr"
+  plan_cr "$cr"
+  [[ $output == *"unit redis-server.service enabled, started"* ]]
+  [[ $output == *"unit minio.service enabled, started"* ]]
+}
+
+@test "OLARES_SYSTEM_ROOTFS_TYPE=jfs (olares-cli's rootfs type) -> JuiceFS; fs keeps LocalFS; anything else is refused" {
+  OLARES_SYSTEM_ROOTFS_TYPE=jfs run "$INSTALL" --print-cr
+  [ "$status" -eq 0 ]
+  [[ $output == *'    type: JuiceFS
+    juicefs:
+      objectStore:
+        type: ManagedMinIO'* ]]
+  validate_cr "$output"
+  OLARES_SYSTEM_ROOTFS_TYPE=fs run "$INSTALL" --print-cr
+  [[ $output == *'    type: LocalFS'* ]]
+  OLARES_SYSTEM_ROOTFS_TYPE=xfs run "$INSTALL" --print-cr
+  [ "$status" -eq 2 ]
+  [[ $output == *"OLARES_SYSTEM_ROOTFS_TYPE: 'xfs' must be jfs (JuiceFS) or fs (local disk)"* ]]
+  OLARES_SYSTEM_ROOTFS_TYPE=fs run "$INSTALL" --juicefs --print-cr
+  [ "$status" -eq 2 ]
+  [[ $output == *"OLARES_SYSTEM_ROOTFS_TYPE=fs conflicts with --juicefs/JUICEFS=1"* ]]
+  OLARES_SYSTEM_ROOTFS_TYPE=jfs JUICEFS=0 run "$INSTALL" --print-cr
+  [ "$status" -eq 2 ]
+  [[ $output == *"OLARES_SYSTEM_ROOTFS_TYPE=jfs conflicts with JUICEFS=0"* ]]
+}
+
+@test "STORAGE (olares-cli's name for the store) -> objectStore.type; STORAGE_TYPE wins over it" {
+  STORAGE=oss S3_BUCKET=https://olares1.oss-cn-hangzhou.aliyuncs.com AWS_ACCESS_KEY_ID_SETUP=a AWS_SECRET_ACCESS_KEY_SETUP=b run "$INSTALL" --print-cr
+  [ "$status" -eq 0 ]
+  [[ $output == *'        type: OSS'* ]]
+  cr=$output
+  validate_cr "$cr"
+  plan_cr "$cr"
+  STORAGE=oss STORAGE_TYPE=s3 S3_BUCKET=https://olares1.s3.us-east-1.amazonaws.com AWS_ACCESS_KEY_ID_SETUP=a AWS_SECRET_ACCESS_KEY_SETUP=b run "$INSTALL" --print-cr
+  [[ $output == *'        type: S3'* ]]
+}
+
+@test "bucket names the operator would refuse are refused here, naming the variable" {
+  STORAGE_TYPE=s3 S3_BUCKET=olares..data AWS_ACCESS_KEY_ID_SETUP=a AWS_SECRET_ACCESS_KEY_SETUP=b run "$INSTALL" --print-cr --s3-region us-east-1
+  [ "$status" -eq 2 ]
+  [[ $output == *"--s3-bucket/S3_BUCKET: bucket name 'olares..data' must not have two dots in a row or a dot next to a hyphen"* ]]
+  STORAGE_TYPE=oss S3_BUCKET=olares.data AWS_ACCESS_KEY_ID_SETUP=a AWS_SECRET_ACCESS_KEY_SETUP=b run "$INSTALL" --print-cr --s3-region oss-cn-hangzhou
+  [ "$status" -eq 2 ]
+  [[ $output == *"--s3-bucket/S3_BUCKET: OSS bucket names have no dots ('olares.data')"* ]]
+}
+
 @test "JUICEFS=1 -> JuiceFS on managed MinIO" {
   JUICEFS=1 run "$INSTALL" --print-cr
   [[ $output == *'  storage:

@@ -11,7 +11,7 @@ STUB_COMMANDS=(uname id nproc df ss timedatectl modprobe sysctl systemctl apt-ge
 # Variables a developer's or CI's environment might carry into install.sh.
 clear_install_env() {
   local var
-  for var in $(compgen -e | grep -E '^(OLARES_|TERMINUS_OS_|AWS_.*_SETUP$|K3S_|KUBECONFIG$|KUBE_TYPE$|JUICEFS$|STORAGE_TYPE$|S3_BUCKET$|CLUSTER_ID$|REGISTRY_MIRRORS$|LOCAL_GPU_|PREINSTALL$)' || true); do
+  for var in $(compgen -e | grep -E '^(OLARES_|TERMINUS_OS_|AWS_.*_SETUP$|K3S_|KUBECONFIG$|KUBE_TYPE$|JUICEFS$|STORAGE_TYPE$|STORAGE$|S3_BUCKET$|CLUSTER_ID$|REGISTRY_MIRRORS$|LOCAL_GPU_|PREINSTALL$)' || true); do
     unset "$var"
   done
 }
@@ -22,7 +22,8 @@ setup_fake_host() {
   STUB_BIN="$BATS_TEST_TMPDIR/bin"
   export STUB_STATE="$BATS_TEST_TMPDIR/stub-state"
   export STUB_CALLS="$BATS_TEST_TMPDIR/calls.log"
-  mkdir -p "$FAKE_ROOT"/{etc,proc/1,run/systemd/system,var/log,var/lib} "$STUB_BIN" "$STUB_STATE"
+  mkdir -p "$FAKE_ROOT"/{dev,etc,proc/1,run/systemd/system,var/log,var/lib} "$STUB_BIN" "$STUB_STATE"
+  : >"$FAKE_ROOT/dev/fuse" # stands for the FUSE device JuiceFS needs (preflight checks it exists)
   : >"$STUB_CALLS"
   local cmd
   for cmd in "${STUB_COMMANDS[@]}"; do ln -s "$STUBS/fake-cmd" "$STUB_BIN/$cmd"; done

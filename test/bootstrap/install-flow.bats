@@ -69,6 +69,31 @@ setup() {
   [ -z "$(mutating_calls)" ]
 }
 
+@test "--juicefs --dry-run shows the CR, what the node agent will set up, the Secret without its values, and checks /dev/fuse" {
+  before=$(snapshot_root)
+  STORAGE_TYPE=s3 S3_BUCKET=https://bucket1.s3.us-east-1.amazonaws.com AWS_ACCESS_KEY_ID_SETUP=AKIADRYRUN \
+    AWS_SECRET_ACCESS_KEY_SETUP=drysecret1 run "$INSTALL" --dry-run --chart-url "$CHART"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"the OlaresInstallation it applies (--print-cr):"* ]]
+  [[ $output == *'            type: JuiceFS'* ]]
+  [[ $output == *'                bucket: "bucket1"'* ]]
+  [[ $output == *"storage: JuiceFS volume on S3 bucket bucket1 at https://s3.us-east-1.amazonaws.com, metadata in Redis managed on this node"* ]]
+  [[ $output == *"starts juicefs.service (mount at /olares/rootfs, cache /olares/jfscache) and a K3s drop-in After=juicefs.service"* ]]
+  [[ $output == *"would create Secret olares-operator/olares-object-store-credentials (keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; values never shown)"* ]]
+  [[ $output != *AKIADRYRUN* && $output != *drysecret1* ]]
+  ! grep -q -e AKIADRYRUN -e drysecret1 "$LOG"
+  [ "$(snapshot_root | grep -v olares-bootstrap.log)" == "$(echo "$before" | grep -v olares-bootstrap.log)" ]
+  [ -z "$(mutating_calls)" ]
+  # Without /dev/fuse, JuiceFS cannot mount: preflight says so (and LocalFS does not care).
+  rm "$FAKE_ROOT/dev/fuse"
+  run "$INSTALL" --juicefs --chart-url "$CHART"
+  [ "$status" -ne 0 ]
+  [[ $output == *"FAIL fuse: /dev/fuse is missing: JuiceFS mounts <rootPath>/rootfs through FUSE (modprobe fuse)"* ]]
+  run "$INSTALL" --dry-run --chart-url "$CHART"
+  [[ $output != *"FAIL fuse"* ]]
+}
+
 @test "a second run performs no mutating command" {
   export TERMINUS_OS_PASSWORD=correct-horse STORAGE_TYPE=s3 S3_BUCKET=https://bucket1.s3.us-east-1.amazonaws.com \
     AWS_ACCESS_KEY_ID_SETUP=AKIAFIRST AWS_SECRET_ACCESS_KEY_SETUP=secretkey1 REGISTRY_MIRRORS=https://mirror.example.com
