@@ -87,11 +87,18 @@ describe("status", () => {
     expect(computeStatus({ ...blocked, stages: [{ name: "Storage" as const, readiness: { ready: false, reason: "Copying", message: "rsync" } }] }).phase).to.equal("Migrating");
   });
 
-  it("statusUnchanged ignores fields owned by others (storage migration progress)", () => {
-    const s = computeStatus({ ...base, stages: [{ name: "Storage", readiness: { ready: true, reason: "Ready", message: "ok" } }] });
-    const withMigration = { ...s, storage: { ...s.storage, migration: { from: "LocalFS", to: "JuiceFS", phase: "Copying" } } };
-    expect(statusUnchanged(withMigration, s)).to.equal(true);
-    expect(statusUnchanged({ ...s, phase: "Degraded" }, s)).to.equal(false);
+  it("status.storage carries the Storage hook's migration progress and kept previous data; a progress change is a change", () => {
+    const migration = { from: "LocalFS" as const, to: "JuiceFS" as const, phase: "Running" as const, step: "Sync" as const, progressPercent: 10, progress: "10%", filesCopied: 1, filesTotal: 10, bytesCopied: 5, bytesTotal: 50, nodes: [] };
+    const running = { ...base, previous: { storage: { activeType: "LocalFS" } }, specStorageType: "JuiceFS", stages: [{ name: "Storage" as const, readiness: { ready: false, reason: "Migrating", message: "Sync 10%" } }] };
+    const s = computeStatus({ ...running, storage: { activeType: "LocalFS", migration } });
+    expect(s.phase).to.equal("Migrating");
+    expect(s.storage).to.deep.include({ activeType: "LocalFS", migration });
+    const later = computeStatus({ ...running, storage: { activeType: "LocalFS", migration: { ...migration, progressPercent: 40, progress: "40%" } } });
+    expect(statusUnchanged(s, later)).to.equal(false);
+    const previousData = { type: "LocalFS" as const, path: "/olares/rootfs.local.bak", node: "n1", bytes: 50, files: 10 };
+    const done = computeStatus({ ...base, previous: s, specStorageType: "JuiceFS", stages: [{ name: "Storage", readiness: { ready: true, reason: "Ready", message: "ok" } }], storage: { activeType: "JuiceFS", previousData } });
+    expect(done.storage).to.deep.equal({ activeType: "JuiceFS", rootPath: "/olares", previousData });
+    expect(statusUnchanged({ ...done, phase: "Degraded" }, done)).to.equal(false);
   });
 });
 

@@ -26,6 +26,8 @@ export interface InProcessAgentOptions {
   /** Timing and drain knobs (defaults are production values; simulations shorten them). */
   tuning?: Pick<AgentOptions, "driftIntervalMs" | "resyncMs" | "retryBaseMs" | "retryMaxMs" | "rebootTimeoutMs" | "drain">;
   onSync?: (outcome: SyncOutcome) => void;
+  /** The storage engine's tools and service manager (the unit runner in tests). */
+  storage?: AgentOptions["storage"];
 }
 
 export interface InProcessAgent {
@@ -52,6 +54,7 @@ export function startAgentInProcess(opts: InProcessAgentOptions): InProcessAgent
     signal: controller.signal,
     ...opts.tuning,
     ...(opts.onSync ? { onSync: opts.onSync } : {}),
+    ...(opts.storage ? { storage: opts.storage } : {}),
   });
   const done = agent.run();
   return {

@@ -37,6 +37,7 @@ import { cordonNode, cordonRelease, drainNode, releaseCordon, sleep, type DrainO
 import { detectGpus, gpuLabelPatch, gpuLabels } from "./gpu-detect.js";
 import { currentBootId, loadAgentState, saveAgentState, type AgentStateFile } from "./agent-state.js";
 import { watchOwnNode } from "./node-watch.js";
+import { NodeStorage, type NodeStorageEnvironment } from "./storage/node-storage.js";
 
 /** The agent's log: the operator-wide Logger (contract/logger.ts). */
 export type AgentLog = Logger;
@@ -63,6 +64,8 @@ export interface AgentOptions {
   logger?: Logger;
   /** Called after every sync (health endpoint, tests). */
   onSync?: (outcome: SyncOutcome) => void;
+  /** Storage tools and service manager (default: a real host's systemd and /usr/local/bin). */
+  storage?: NodeStorageEnvironment;
 }
 
 export type SyncOutcome =
@@ -105,6 +108,8 @@ export class NodeAgent {
   private readonly events: EventRecorder;
   /** The Node as last read: the involvedObject (with its uid) of our Events. */
   private node: KubeObject | undefined;
+  /** The storage handshake (runs beside the node-config one, in the background). */
+  readonly storage: NodeStorage;
 
   constructor(private readonly opts: AgentOptions) {
     this.driftIntervalMs = opts.driftIntervalMs ?? 5 * 60 * 1000;
@@ -113,6 +118,15 @@ export class NodeAgent {
       component: "olares-node-agent",
       instance: opts.nodeName,
       ...(opts.logger ? { logger: opts.logger } : {}),
+    });
+    this.storage = new NodeStorage({
+      client: opts.client,
+      host: opts.host,
+      nodeName: opts.nodeName,
+      log: opts.log,
+      signal: opts.signal,
+      ...(opts.storage ? { environment: opts.storage } : {}),
+      event: (type, reason, message) => this.event(type, reason, message),
     });
   }
 
@@ -246,6 +260,7 @@ export class NodeAgent {
     const node = await this.client.get(this.nodeRef());
     if (!node) return "no-node";
     this.node = node;
+    this.storage.sync(node);
     await this.refreshGpuLabels(node);
     const hs = readHandshake(node);
     const state = await loadAgentState(this.host);

@@ -3,6 +3,7 @@ import type { KubeObject, ObservedState, OwnerReference } from "./objects.js";
 import type { NodeConfig } from "./node-config.js";
 import type { ChartRelease } from "./chart-release.js";
 import type { ReleaseStep } from "./release/plan.js";
+import type { StorageHookData } from "./storage-migration.js";
 
 export type StageName =
   | "Prerequisites"
@@ -66,7 +67,9 @@ export type StageHook =
   /** Roll these node configs out to the selected Nodes once the stage's objects are ready. */
   | { kind: "NodeRollout"; configs: NodeConfig[] }
   /** Install the Olares release: its steps in order (helm releases only when their input changed). */
-  | { kind: "OlaresRelease"; steps: ReleaseStep[] };
+  | { kind: "OlaresRelease"; steps: ReleaseStep[] }
+  /** Hand the nodes their storage config (JuiceFS rootfs, or a migration) and run the cluster's half of a migration. */
+  | { kind: "StorageMigration"; storage: StorageHookData };
 
 export type StageHookKind = StageHook["kind"];
 

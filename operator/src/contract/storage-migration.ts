@@ -3,6 +3,7 @@
 // back, and the Quiesce/Resume gate handshake on the Node's annotations. Everything here survives an
 // operator or agent restart: the config and the acknowledgements live on the Node, the agent's
 // progress in its root-owned state file and the report annotation.
+import { createHash } from "node:crypto";
 import { canonicalJson, contentHash } from "./canonical.js";
 
 export const STORAGE_MIGRATION_STEPS = ["Precheck", "Prepare", "Sync", "Quiesce", "FinalSync", "Verify", "Swap", "Resume"] as const;
@@ -177,4 +178,88 @@ export function gateAck(configId: string, done: "Quiesced" | "Resumed"): string 
 /** The reasons of the Events the controller records about the CR, one per migration step. */
 export function migrationEventReason(step: StorageMigrationStep | "Rollback" | "Succeeded" | "RolledBack" | "Failed"): string {
   return `StorageMigration${step}`;
+}
+
+/** Hash of the credentials Secret's values (sha256, 16 hex): in the task so a change rolls out; reveals nothing. */
+export function storageCredentialsHash(data: Readonly<Record<string, string>>): string {
+  return createHash("sha256").update(canonicalJson(data)).digest("hex").slice(0, 16);
+}
+
+/** A user Secret key the controller copies into the credentials Secret. */
+export interface StorageSecretKeyRef {
+  /** The spec field, for messages. */
+  field: string;
+  namespace?: string;
+  name: string;
+  key: string;
+}
+
+/** How the controller builds the credentials Secret: generated values and the user's referenced keys. */
+export interface StorageCredentialsSource {
+  /** The generated Secret (redis-password, minio-root-password) in the agents' namespace. */
+  generated: { namespace: string; name: string };
+  managedRedis: boolean;
+  /** Managed MinIO: access key = its root user, secret key = the generated root password. */
+  managedMinioRootUser?: string;
+  metaUrl?: StorageSecretKeyRef;
+  accessKey?: StorageSecretKeyRef;
+  secretKey?: StorageSecretKeyRef;
+  sessionToken?: StorageSecretKeyRef;
+}
+
+/** Data of the StorageMigration stage hook (render → controller). */
+export interface StorageHookData {
+  root: string;
+  /** What serves the rootfs now and what the spec wants. */
+  activeType: StorageKind;
+  specType: StorageKind;
+  /** The storage host tasks per node; their credentials.hash is filled in by the controller. */
+  nodes: Array<{ node: string; tasks: unknown[] }>;
+  migration?: StorageMigrationPlan;
+  credentials?: StorageCredentialsSource;
+  /** Labels and owner of the credentials Secret. */
+  labels: Record<string, string>;
+  ownerReferences: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }>;
+}
+
+/** The tasks with the live credentials hash in place (what the Node gets). */
+export function withCredentialsHash(tasks: readonly unknown[], hash: string): unknown[] {
+  return tasks.map((t) => {
+    const task = t as { credentials?: StorageCredentialsRef };
+    return task.credentials ? { ...task, credentials: { ...task.credentials, hash } } : task;
+  });
+}
+
+/** status.storage.migration as the controller writes it (the CRD's schema). */
+export interface StorageMigrationStatus {
+  from: StorageKind;
+  to: StorageKind;
+  phase: StorageMigrationPhase | "Pending";
+  step?: StorageMigrationStep | "Rollback";
+  progressPercent: number;
+  /** "42%", for the printer column. */
+  progress: string;
+  filesCopied: number;
+  filesTotal: number;
+  bytesCopied: number;
+  bytesTotal: number;
+  startedAt?: string;
+  finishedAt?: string;
+  message?: string;
+  nodes: Array<{ name: string; phase: string; step?: string; progressPercent: number; message?: string }>;
+}
+
+/** status.storage.previousData: where the tree from before the last migration is kept, and its size. */
+export interface StoragePreviousData {
+  type: StorageKind;
+  path: string;
+  node: string;
+  bytes: number;
+  files: number;
+}
+
+export interface StorageStatusReport {
+  activeType?: StorageKind;
+  migration?: StorageMigrationStatus;
+  previousData?: StoragePreviousData;
 }

@@ -26,6 +26,7 @@ import {
   type ObservedState,
   type Readiness,
   type Stage,
+  type StorageStatusReport,
 } from "../contract/index.js";
 import { allObjects, render, STAGE_REGISTRY } from "../render/index.js";
 import { needsApply } from "./diff.js";
@@ -168,12 +169,13 @@ export class Reconciler {
     const results: StageResult[] = [];
     let blocking: Stage["name"] | undefined;
     let nodes: NodesStatus | undefined;
+    let storage: StorageStatusReport | undefined;
     for (const stage of desired.stages) {
       if (blocking) {
         results.push({ name: stage.name, readiness: waitingReadiness(blocking, stage.ready(view)) });
         continue;
       }
-      const readiness = await this.measure(stage.name, () => this.reconcileStage(cr, spec, stage, paused, view, (n) => (nodes = n), release));
+      const readiness = await this.measure(stage.name, () => this.reconcileStage(cr, spec, stage, paused, view, (n) => (nodes = n), release, (s) => (storage = s)));
       results.push({ name: stage.name, readiness });
       if (!readiness.ready) blocking = stage.name;
     }
@@ -190,12 +192,13 @@ export class Reconciler {
       generation: cr.metadata.generation ?? 0,
       previous,
       specVersion: spec.version,
-      specStorageType: spec.storage?.type ?? "LocalFS",
-      rootPath: spec.storage?.rootPath ?? "/olares",
+      specStorageType: spec.storage.type,
+      rootPath: spec.storage.rootPath,
       stages: stageResults,
       paused,
       anythingApplied: ownedObjects(this.observed, name).length > 0,
       ...(nodes ? { nodes } : {}),
+      ...(storage ? { storage } : {}),
       now: timestamp(this.now()),
     });
     const deferredMs = await this.writeStatus(cr, status, { coalesce: true }).then((r) => r.deferredMs);
@@ -211,7 +214,16 @@ export class Reconciler {
   }
 
   /** Applies one stage's objects (unless paused), reads its readiness back and runs its hooks. */
-  private async reconcileStage(cr: KubeObject, spec: DefaultedSpec, stage: Stage, paused: boolean, view: ObservedState, reportNodes: (n: NodesStatus) => void, release?: ReleaseObservation): Promise<Readiness> {
+  private async reconcileStage(
+    cr: KubeObject,
+    spec: DefaultedSpec,
+    stage: Stage,
+    paused: boolean,
+    view: ObservedState,
+    reportNodes: (n: NodesStatus) => void,
+    release?: ReleaseObservation,
+    reportStorage?: (s: StorageStatusReport) => void,
+  ): Promise<Readiness> {
     if (!paused) await this.applyObjects(stage);
     const hookContext: HookContext = {
       client: this.client,
@@ -223,6 +235,10 @@ export class Reconciler {
       ...(this.opts.operatorNamespace ? { operatorNamespace: this.opts.operatorNamespace } : {}),
       rollout: () => this.rolloutContext(cr, spec, view),
       reportNodes,
+      ...(reportStorage ? { reportStorage } : {}),
+      event: (type, reason, message) => {
+        this.events.emit(cr, type, reason, message).catch((err: unknown) => this.log.warn("could not record event", { reason, error: (err as Error).message }));
+      },
       view,
       ...(release && this.release ? { release: { installer: this.release.installer, records: release.records } } : {}),
     };

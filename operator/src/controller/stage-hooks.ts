@@ -2,13 +2,14 @@
 // (objects applied and read back) and returns the stage's readiness; the walker never looks at a stage's
 // name. Adding a side effect = a hook kind in contract/stage.ts, its data in render, a runner here.
 import type { DefaultedSpec } from "../api/index.js";
-import type { KubeObject, Logger, ObservedState, Readiness, StageHook, StageHookKind } from "../contract/index.js";
+import type { KubeObject, Logger, ObservedState, Readiness, StageHook, StageHookKind, StorageStatusReport } from "../contract/index.js";
 import type { NodesStatus } from "./status.js";
 import { ensureGeneratedSecrets } from "./generated-secrets.js";
 import { secretPreconditions } from "./preconditions.js";
 import { rolloutNodeConfigs, type RolloutContext, type RolloutStatus } from "./node-rollout.js";
 import type { ReconcileClient } from "./reconciler.js";
 import { runReleaseSteps, type ReleaseHookRuntime } from "./release-steps.js";
+import { runStorageMigration } from "./storage-migration.js";
 
 export interface HookContext {
   client: ReconcileClient;
@@ -26,6 +27,10 @@ export interface HookContext {
   view?: ObservedState;
   /** helm and the release records; absent when the operator runs without a release runtime. */
   release?: ReleaseHookRuntime;
+  /** An Event about the CR (never throws). */
+  event?(type: "Normal" | "Warning", reason: string, message: string): void;
+  /** What serves the rootfs and how a migration goes, for status.storage. */
+  reportStorage?(report: StorageStatusReport): void;
 }
 
 type HookRunner<H extends StageHook> = (ctx: HookContext, hook: H, readiness: Readiness) => Promise<Readiness>;
@@ -51,6 +56,10 @@ export const STAGE_HOOKS: HookRunners = {
 
   async OlaresRelease(ctx, hook, readiness) {
     return runReleaseSteps(ctx, hook.steps, readiness);
+  },
+
+  async StorageMigration(ctx, hook, readiness) {
+    return runStorageMigration(ctx, hook.storage, readiness);
   },
 
   async NodeRollout(ctx, hook, readiness) {

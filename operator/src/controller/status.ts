@@ -1,7 +1,7 @@
 // Status of the OlaresInstallation, computed only from observations (the stage readiness results and
 // the CR's previous status), so a restarted operator computes the same status and writes nothing.
 import { isDeepStrictEqual } from "node:util";
-import type { ComponentStatus, Readiness, StageName } from "../contract/index.js";
+import type { ComponentStatus, Readiness, StageName, StorageMigrationStatus, StoragePreviousData, StorageStatusReport } from "../contract/index.js";
 import type { NodesStatus } from "../api/index.js";
 
 export type { NodesStatus };
@@ -26,7 +26,7 @@ export interface InstallationStatus {
   conditions?: Condition[];
   components?: ComponentStatus[];
   nodes?: NodesStatus;
-  storage?: { activeType?: string; rootPath?: string; migration?: unknown };
+  storage?: { activeType?: string; rootPath?: string; migration?: StorageMigrationStatus; previousData?: StoragePreviousData };
 }
 
 export interface StageResult {
@@ -60,6 +60,8 @@ export interface StatusInput {
   /** Whether any object of ours exists yet (Pending until something does). */
   anythingApplied: boolean;
   nodes?: NodesStatus;
+  /** What the Storage stage's hook observed (active type, a migration's progress, the kept previous data). */
+  storage?: StorageStatusReport;
   now: string;
 }
 
@@ -97,7 +99,7 @@ export function computeStatus(input: StatusInput): InstallationStatus {
   const degradedStage = input.stages.find((s) => s.readiness.degraded);
   const degraded = degradedStage !== undefined;
   const storageReady = input.stages.find((s) => s.name === "Storage")?.readiness.ready === true;
-  const activeType = input.previous?.storage?.activeType ?? (storageReady ? input.specStorageType : undefined);
+  const activeType = input.storage?.activeType ?? input.previous?.storage?.activeType ?? (storageReady ? input.specStorageType : undefined);
   const phase = phaseFor(input, allReady, degraded, activeType);
   const version = allReady ? input.specVersion : input.previous?.version;
   const message = allReady
@@ -134,9 +136,21 @@ export function computeStatus(input: StatusInput): InstallationStatus {
     ...(version ? { version } : {}),
     ...(components.length ? { components } : {}),
     ...(input.nodes ? { nodes: input.nodes } : {}),
-    ...(activeType ? { storage: { activeType, rootPath: input.previous?.storage?.rootPath ?? input.rootPath } } : {}),
+    ...(activeType ? { storage: storageStatus(input, activeType) } : {}),
   };
   return sortKeysDeep(status);
+}
+
+/** status.storage: a migration while one is reported (or its last report), and the kept previous data once there is some. */
+function storageStatus(input: StatusInput, activeType: string): NonNullable<InstallationStatus["storage"]> {
+  const migration = input.storage ? input.storage.migration : input.previous?.storage?.migration;
+  const previousData = input.storage?.previousData ?? input.previous?.storage?.previousData;
+  return {
+    activeType,
+    rootPath: input.previous?.storage?.rootPath ?? input.rootPath,
+    ...(migration ? { migration } : {}),
+    ...(previousData ? { previousData } : {}),
+  };
 }
 
 /** Readiness reported for stages behind the first not-ready one: their turn has not come. */
@@ -149,7 +163,7 @@ export function waitingReadiness(blocking: StageName, own: Readiness): Readiness
   };
 }
 
-/** Fields this operator owns in status; others (e.g. storage migration progress) are left alone. */
+/** Fields this operator owns in status (storage includes the migration's progress, from the Storage hook). */
 const OWNED_FIELDS = ["observedGeneration", "phase", "message", "version", "conditions", "components", "nodes", "storage"] as const;
 
 export function statusUnchanged(current: InstallationStatus | undefined, next: InstallationStatus): boolean {
@@ -157,8 +171,7 @@ export function statusUnchanged(current: InstallationStatus | undefined, next: I
     sortKeysDeep(
       Object.fromEntries(
         OWNED_FIELDS.filter((f) => s?.[f] !== undefined).map((f) =>
-          // storage.migration belongs to the storage migration, not to this status computation
-          f === "storage" ? [f, { activeType: s!.storage!.activeType, rootPath: s!.storage!.rootPath }] : [f, s![f]],
+          [f, s![f]],
         ),
       ),
     );

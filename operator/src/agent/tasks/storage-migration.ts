@@ -10,6 +10,24 @@ async function servedBy(ctx: TaskContext, root: string): Promise<"JuiceFS" | "Lo
   return (await mountedFsType(ctx.host, `${root}/rootfs`)) === "fuse.juicefs" ? "JuiceFS" : "LocalFS";
 }
 
+/**
+ * A migration that ended RolledBack or Failed is not run again for the same storage config (the engine
+ * returns its record); once the config changed (spec or credentials), its record is archived and the
+ * migration starts over from Precheck.
+ */
+async function retryAfterChange(ctx: TaskContext, task: StorageMigrationTask): Promise<void> {
+  const layout = storageLayout(task.root);
+  const marker = `${layout.stateFile}.config`;
+  const record = await readMigrationState(ctx.host, layout.stateFile);
+  const lastConfig = (await ctx.host.readText(marker))?.trim();
+  if (record && record.id === task.migrationId && (record.phase === "RolledBack" || record.phase === "Failed") && lastConfig !== ctx.configId) {
+    const archived = `${layout.stateFile}.${record.phase.toLowerCase()}-${Date.parse(record.startedAt)}`;
+    ctx.log.info("storage: the config changed since the migration ended; starting it again", { previous: record.phase, archived });
+    await ctx.host.runChecked(["mv", "-f", layout.stateFile, archived]);
+  }
+  await ctx.host.writeFile(marker, `${ctx.configId}\n`, { mode: 0o600, owner: { uid: 0, gid: 0 } });
+}
+
 export const storageMigrationTask: TaskModule<StorageMigrationTask> = {
   async check(ctx, task) {
     const record = await readMigrationState(ctx.host, storageLayout(task.root).stateFile);
@@ -21,6 +39,7 @@ export const storageMigrationTask: TaskModule<StorageMigrationTask> = {
   async apply(ctx, task) {
     const env = requireStorageEnvironment(ctx.storage, task.id);
     const plan = migrationPlanFor(task, await env.credentials(task.credentials), env);
+    await retryAfterChange(ctx, task);
     const state = await new StorageMigration(ctx.host, plan, env.services, env.gate, env.hooks).run();
     if (state.phase !== "Succeeded") throw new Error(`storage migration ${task.from} → ${task.to} ${state.phase}: ${state.message ?? "no message"}`);
     if (!task.retainPreviousData && task.from === "LocalFS") {

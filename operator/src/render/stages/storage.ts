@@ -1,12 +1,33 @@
-// Storage: the layout the host side follows (ConfigMap olares-storage) and the local-path
-// provisioner that turns <rootPath>/rootfs (a local directory, or the JuiceFS mount) into volumes.
+// Storage: the layout the host side follows (ConfigMap olares-storage), the local-path provisioner that
+// turns <rootPath>/rootfs (a local directory, or the JuiceFS mount) into volumes, and the storage walk:
+// JuiceFS on every node, or a live migration between the types (storage-plan.ts), run by the
+// StorageMigration hook with the agents.
 import type { KubeObject, Stage } from "../../contract/index.js";
 import { configHash, makeObject, selectorLabels, standardLabels, type RenderContext } from "../context.js";
 import { objectsReadiness } from "../readiness.js";
 import { secretReferencesHook } from "../hooks.js";
 import { canonicalJson } from "../../contract/index.js";
 import { BUSYBOX_IMAGE, LOCAL_PATH_PROVISIONER_IMAGE } from "../images.js";
-import { ANNOTATION_CONFIG_HASH, SYSTEM_NAMESPACE } from "../../contract/index.js";
+import {
+  ANNOTATION_CONFIG_HASH,
+  LABEL_INSTALLATION,
+  LABEL_MANAGED_BY,
+  LABEL_NAME,
+  LABEL_PART_OF,
+  MANAGED_BY,
+  NODE_AGENT_NAME,
+  STORAGE_CREDENTIALS_SECRET,
+  STORAGE_GENERATED_KEYS,
+  STORAGE_GENERATED_SECRET,
+  SYSTEM_NAMESPACE,
+  type GeneratedSecret,
+  type StageHook,
+  type StorageCredentialsSource,
+  type StorageKind,
+  type StorageSecretKeyRef,
+} from "../../contract/index.js";
+import { ownerReference } from "../context.js";
+import { MANAGED_MINIO_ROOT_USER, activeStorageType, renderStorageMigrationPlan, renderStorageNodeTasks } from "./storage-plan.js";
 
 const STAGE = "Storage" as const;
 export const STORAGE_CONFIGMAP = "olares-storage";
@@ -15,13 +36,13 @@ export const LOCAL_PATH_CONFIGMAP = "local-path-config";
 export const LOCAL_PATH_STORAGE_CLASS = "local-path";
 
 export function rootPathOf(ctx: RenderContext): string {
-  return (ctx.spec.storage?.rootPath ?? "/olares").replace(/\/+$/, "") || "/";
+  return ctx.spec.storage.rootPath.replace(/\/+$/, "") || "/";
 }
 
 /** The directories Olares uses under the root path (same names as olares-cli). */
 export function storageLayout(ctx: RenderContext): Record<string, unknown> {
   const root = rootPathOf(ctx);
-  const type = ctx.spec.storage?.type ?? "LocalFS";
+  const type = ctx.spec.storage.type;
   const layout: Record<string, unknown> = {
     type,
     rootPath: root,
@@ -40,7 +61,7 @@ export function storageLayout(ctx: RenderContext): Record<string, unknown> {
     layout.juicefs = {
       name: jfs?.name ?? "rootfs",
       mountPoint: `${root}/rootfs`,
-      cache: { dir: jfs?.cache?.dir ?? `${root}/jfscache`, sizeMiB: jfs?.cache?.sizeMiB ?? 102400 },
+      cache: { dir: jfs!.cache.dir, sizeMiB: jfs!.cache.sizeMiB },
       metadata: managedRedis
         ? { type: "ManagedRedis", dataDir: `${root}/data/redis` }
         : { type: "External", urlSecretRef: jfs?.metadata?.urlSecretRef },
@@ -188,6 +209,94 @@ function localPathObjects(ctx: RenderContext, volumesDir: string): KubeObject[] 
   ];
 }
 
+/** Lets the node agents read the one storage credentials Secret, by name, and nothing else. */
+function credentialsReaderObjects(ctx: RenderContext): KubeObject[] {
+  const name = "olares-node-agent-storage-credentials";
+  return [
+    makeObject(ctx, STAGE, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      name,
+      namespace: SYSTEM_NAMESPACE,
+      component: "olares-storage",
+      body: { rules: [{ apiGroups: [""], resources: ["secrets"], resourceNames: [STORAGE_CREDENTIALS_SECRET], verbs: ["get"] }] },
+    }),
+    makeObject(ctx, STAGE, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      name,
+      namespace: SYSTEM_NAMESPACE,
+      component: "olares-storage",
+      body: {
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+        subjects: [{ kind: "ServiceAccount", name: NODE_AGENT_NAME, namespace: SYSTEM_NAMESPACE }],
+      },
+    }),
+  ];
+}
+
+function keyRef(field: string, ref: { name: string; namespace?: string }, key: string): StorageSecretKeyRef {
+  return { field, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}), key };
+}
+
+/** Where the credentials Secret's values come from (generated Secret, the spec's references). */
+function credentialsSource(ctx: RenderContext): StorageCredentialsSource | undefined {
+  const jfs = ctx.spec.storage?.juicefs;
+  if (!jfs) return undefined;
+  const store = jfs.objectStore;
+  const meta = jfs.metadata;
+  const creds = store.type === "ManagedMinIO" ? undefined : store.credentialsSecretRef;
+  const f = "spec.storage.juicefs.objectStore.credentialsSecretRef";
+  return {
+    generated: { namespace: SYSTEM_NAMESPACE, name: STORAGE_GENERATED_SECRET },
+    managedRedis: (meta?.type ?? "ManagedRedis") === "ManagedRedis",
+    ...(store.type === "ManagedMinIO" ? { managedMinioRootUser: MANAGED_MINIO_ROOT_USER } : {}),
+    ...(meta?.type === "External" && meta.urlSecretRef ? { metaUrl: keyRef("spec.storage.juicefs.metadata.urlSecretRef", meta.urlSecretRef, meta.urlSecretRef.key ?? "url") } : {}),
+    ...(creds
+      ? {
+          accessKey: keyRef(`${f}.accessKeyIdKey`, creds, creds.accessKeyIdKey ?? "AWS_ACCESS_KEY_ID"),
+          secretKey: keyRef(`${f}.secretAccessKeyKey`, creds, creds.secretAccessKeyKey ?? "AWS_SECRET_ACCESS_KEY"),
+          ...(creds.sessionTokenKey ? { sessionToken: keyRef(`${f}.sessionTokenKey`, creds, creds.sessionTokenKey) } : {}),
+        }
+      : {}),
+  };
+}
+
+/** The StorageMigration hook's data, and the generated Secret JuiceFS needs. */
+function storageHooks(ctx: RenderContext): StageHook[] {
+  const nodeTasks = renderStorageNodeTasks(ctx.spec, ctx.facts);
+  const migration = renderStorageMigrationPlan(ctx.spec, ctx.facts);
+  const activeType = activeStorageType(ctx.spec, ctx.facts);
+  const specType = (ctx.spec.storage?.type ?? "LocalFS") as StorageKind;
+  const hooks: StageHook[] = [];
+  const juicefsInvolved = specType === "JuiceFS" || activeType === "JuiceFS";
+  if (juicefsInvolved && ctx.spec.storage?.juicefs) {
+    const secret: GeneratedSecret = {
+      namespace: SYSTEM_NAMESPACE,
+      name: STORAGE_GENERATED_SECRET,
+      component: "olares-storage",
+      keys: STORAGE_GENERATED_KEYS,
+      labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_PART_OF]: "olares", [LABEL_NAME]: "olares-storage", [LABEL_INSTALLATION]: ctx.installationName, "olares.com/generated": "true" },
+    };
+    hooks.push({ kind: "GeneratedSecrets", secrets: [secret], ownerReferences: [ownerReference(ctx)] });
+  }
+  const credentials = credentialsSource(ctx);
+  hooks.push({
+    kind: "StorageMigration",
+    storage: {
+      root: rootPathOf(ctx),
+      activeType,
+      specType,
+      nodes: [...nodeTasks.entries()].map(([node, tasks]) => ({ node, tasks })),
+      ...(migration ? { migration } : {}),
+      ...(credentials ? { credentials } : {}),
+      labels: { [LABEL_PART_OF]: "olares", [LABEL_NAME]: "olares-storage", [LABEL_INSTALLATION]: ctx.installationName },
+      ownerReferences: [ownerReference(ctx)],
+    },
+  });
+  return hooks;
+}
+
 export function renderStorage(ctx: RenderContext): Stage {
   const layout = storageLayout(ctx);
   const paths = layout.paths as { localVolumes: string };
@@ -201,22 +310,8 @@ export function renderStorage(ctx: RenderContext): Stage {
       body: { data: { "layout.json": canonicalJson(layout), type: String(layout.type), rootPath: String(layout.rootPath) } },
     }),
     ...localPathObjects(ctx, paths.localVolumes),
+    ...(layout.type === "JuiceFS" || activeStorageType(ctx.spec, ctx.facts) === "JuiceFS" ? credentialsReaderObjects(ctx) : []),
   ];
-  const hooks = secretReferencesHook(ctx, STAGE);
-  if (layout.type === "JuiceFS") return { name: STAGE, objects, hooks, ready: () => JUICEFS_NOT_AVAILABLE };
+  const hooks = [...secretReferencesHook(ctx, STAGE), ...storageHooks(ctx)];
   return { name: STAGE, objects, hooks, ready: (observed) => objectsReadiness(STAGE, objects, observed) };
 }
-
-/**
- * The API accepts JuiceFS (the CRD is the contract), but the host side (managed Redis/MinIO, format,
- * mount, data migration) is not in this release. Say so instead of reporting Ready with data on local
- * disk: the walk stops here, nothing on the hosts' storage is touched, and earlier objects stay.
- */
-export const JUICEFS_NOT_AVAILABLE = {
-  ready: false,
-  degraded: true,
-  reason: "JuiceFSNotAvailable",
-  message:
-    "storage.type JuiceFS is accepted by the API, but this operator release does not yet set up JuiceFS on hosts " +
-    "(Redis, MinIO, juicefs mount) or migrate data; nothing was changed on the hosts' storage. Use storage.type LocalFS.",
-} as const;

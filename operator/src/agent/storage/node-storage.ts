@@ -1,0 +1,235 @@
+// The agent's half of the storage handshake. The controller puts this node's storage config (host tasks
+// of kinds juicefsRootfs / storageMigration, no secrets) on the Node; the agent runs it in the background
+// (a migration takes minutes, the node-config loop goes on), reading the secrets from the one Secret the
+// task names, and reports progress on the Node. At Quiesce and Resume the engine waits here until the
+// controller has scaled the workloads and acknowledged on the Node. All of it is level-triggered: after
+// a restart the agent sees a config it has not reported Done and runs it again; the engine resumes from
+// its state file, and a gate already acknowledged passes at once.
+import type { ClusterClient } from "../../kube/types.js";
+import {
+  ANNOTATION_STORAGE_CONFIG,
+  ANNOTATION_STORAGE_GATE,
+  ANNOTATION_STORAGE_REPORT,
+  STORAGE_CREDENTIAL_KEYS,
+  decodeStorageNodeConfig,
+  gateAck,
+  migrationEventReason,
+  parseStorageNodeReport,
+  storageCredentialsHash,
+  validateHostTasks,
+  type HostTask,
+  type KubeObject,
+  type Logger,
+  type StorageCredentialsRef,
+  type StorageGateRequest,
+  type StorageKind,
+  type StorageNodeConfig,
+  type StorageNodeReport,
+} from "../../contract/index.js";
+import type { Host } from "../host/types.js";
+import { moduleFor } from "../tasks/registry.js";
+import type { TaskContext } from "../tasks/types.js";
+import type { StorageCredentials, StorageTaskEnvironment } from "./environment.js";
+import { systemdServices, type ServiceControl } from "./migration.js";
+import { mountedFsType } from "./mounts.js";
+import { storageLayout } from "./layout.js";
+import { migrationPercent, readMigrationState, type MigrationState } from "./state.js";
+import { DEFAULT_BINARIES, DEFAULT_SERVICE_PATHS, type Binaries, type ServicePaths } from "./units.js";
+
+/** Where the tools are and what starts units; defaults are a real host's (systemd, /usr/local/bin). */
+export interface NodeStorageEnvironment {
+  services?: ServiceControl;
+  binaries?: Binaries;
+  servicePaths?: ServicePaths;
+  /** Gate and report polling (default 1 s). */
+  pollMs?: number;
+}
+
+export interface NodeStorageOptions {
+  client: Pick<ClusterClient, "get" | "patch">;
+  host: Host;
+  nodeName: string;
+  log: Logger;
+  signal: AbortSignal;
+  environment?: NodeStorageEnvironment;
+  /** Records an Event about the Node (never throws). */
+  event(type: "Normal" | "Warning", reason: string, message: string): void;
+}
+
+const STORAGE_KINDS = new Set(["juicefsRootfs", "storageMigration"]);
+const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export class NodeStorage {
+  private running: Promise<void> | undefined;
+  private failedConfig: { id: string; retryAt: number; count: number } | undefined;
+  private lastReportAt = 0;
+
+  constructor(private readonly opts: NodeStorageOptions) {}
+
+  private get pollMs(): number {
+    return this.opts.environment?.pollMs ?? 1000;
+  }
+
+  /** Starts the node's storage config when it is not done yet; returns at once. */
+  sync(node: KubeObject): void {
+    if (this.running || this.opts.signal.aborted) return;
+    const raw = node.metadata.annotations?.[ANNOTATION_STORAGE_CONFIG];
+    if (!raw) return;
+    let config: StorageNodeConfig;
+    try {
+      config = decodeStorageNodeConfig(raw);
+    } catch (e) {
+      this.running = this.report({ configId: "invalid", state: "Degraded", activeType: "LocalFS", message: errMessage(e), updatedAt: now() }).finally(() => (this.running = undefined));
+      return;
+    }
+    const report = parseStorageNodeReport(node.metadata.annotations?.[ANNOTATION_STORAGE_REPORT]);
+    if (report?.configId === config.id && report.state === "Done") return;
+    if (this.failedConfig?.id === config.id && Date.now() < this.failedConfig.retryAt) return;
+    this.running = this.run(config).finally(() => (this.running = undefined));
+  }
+
+  /** Settles when the config in progress (if any) has finished. */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
+  private async run(config: StorageNodeConfig): Promise<void> {
+    const tasks = config.tasks as HostTask[];
+    const root = (tasks[0] as { root?: string } | undefined)?.root;
+    let migration: StorageNodeReport["migration"];
+    let gate: StorageGateRequest | undefined;
+    const base = async (): Promise<Pick<StorageNodeReport, "configId" | "activeType">> => ({ configId: config.id, activeType: await this.activeType(root) });
+    const publish = async (state: StorageNodeReport["state"], message?: string, force = true) => {
+      if (!force && Date.now() - this.lastReportAt < 2000) return;
+      this.lastReportAt = Date.now();
+      await this.report({ ...(await base()), state, ...(migration ? { migration: { ...migration, ...(gate ? { gate } : {}) } } : {}), ...(message ? { message } : {}), updatedAt: now() });
+    };
+    try {
+      const errors = validateHostTasks(tasks);
+      const foreign = tasks.filter((t) => !STORAGE_KINDS.has(t.kind)).map((t) => `${t.id}: kind ${t.kind} is not a storage task`);
+      if (errors.length || foreign.length) throw new Error(`storage config ${config.id} is invalid: ${[...errors, ...foreign].join("; ")}`);
+      await publish("Working", `applying storage config ${config.id}`);
+      const track = (s: Readonly<MigrationState>) => {
+        migration = {
+          migrationId: s.id,
+          from: s.from,
+          to: s.to,
+          phase: s.phase,
+          step: s.phase === "RollingBack" ? "Rollback" : s.step,
+          percent: migrationPercent(s),
+          progress: { ...s.progress },
+          startedAt: s.startedAt,
+          ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
+          ...(s.previous ? { previous: { ...s.previous } } : {}),
+        };
+      };
+      const environment: StorageTaskEnvironment = {
+        services: this.opts.environment?.services ?? systemdServices(this.opts.host),
+        binaries: this.opts.environment?.binaries ?? DEFAULT_BINARIES,
+        servicePaths: this.opts.environment?.servicePaths ?? DEFAULT_SERVICE_PATHS,
+        credentials: (ref) => this.credentials(ref),
+        gate: {
+          quiesce: async () => {
+            gate = "Quiesce";
+            await publish("Working", "waiting for the controller to quiesce the workloads using the rootfs");
+            await this.awaitGate(gateAck(config.id, "Quiesced"));
+            gate = undefined;
+          },
+          resume: async () => {
+            gate = "Resume";
+            await publish("Working", "waiting for the controller to resume the workloads");
+            await this.awaitGate(gateAck(config.id, "Resumed"));
+            gate = undefined;
+          },
+        },
+        hooks: {
+          onStep: async (step, s) => {
+            track(s);
+            this.opts.log.info("storage: migration step", { step, migration: s.id });
+            this.opts.event("Normal", migrationEventReason(step), `storage migration ${s.from} → ${s.to}: ${step}`);
+            await publish("Working", `${step === "Rollback" ? "rolling back" : step}`);
+          },
+          onProgress: (s) => {
+            track(s);
+            void publish("Working", `${s.step} ${migrationPercent(s)}%`, false).catch(() => undefined);
+          },
+          onSwapStep: (name, s) => {
+            track(s);
+            this.opts.log.info("storage: swap step done", { name });
+          },
+          log: (m) => this.opts.log.info(`storage: ${m}`),
+        },
+      };
+      const ctx: TaskContext = { host: this.opts.host, configId: config.id, log: this.opts.log, changed: new Set(), storage: environment };
+      for (const task of tasks) {
+        const mod = moduleFor(task);
+        const check = await mod.check(ctx, task);
+        if (check.upToDate) continue;
+        this.opts.log.info("storage: applying", { task: task.id, diff: check.diff });
+        try {
+          await mod.apply(ctx, task);
+        } finally {
+          // the last recorded state (Succeeded, RolledBack, Failed) goes into the report either way
+          if (task.kind === "storageMigration" && root) {
+            const s = await readMigrationState(this.opts.host, storageLayout(root).stateFile).catch(() => undefined);
+            if (s && s.id === task.migrationId) track(s);
+          }
+        }
+        await mod.verify(ctx, task);
+      }
+      this.failedConfig = undefined;
+      await publish("Done", migration ? `storage migration ${migration.from} → ${migration.to} done` : undefined);
+      this.opts.event("Normal", migration ? migrationEventReason("Succeeded") : "StorageConfigApplied", migration ? `storage migration ${migration.from} → ${migration.to} succeeded` : `storage config ${config.id} applied`);
+    } catch (e) {
+      if (this.opts.signal.aborted) return;
+      const message = errMessage(e);
+      const count = this.failedConfig?.id === config.id ? this.failedConfig.count + 1 : 1;
+      this.failedConfig = { id: config.id, count, retryAt: Date.now() + Math.min(10_000 * 2 ** (count - 1), 5 * 60_000) };
+      this.opts.log.warn("storage: config failed", { config: config.id, error: message });
+      const end = migration?.phase === "RolledBack" ? "RolledBack" : "Failed";
+      this.opts.event("Warning", migrationEventReason(migration ? end : "Failed"), message);
+      await publish("Degraded", message).catch(() => undefined);
+    }
+  }
+
+  private async activeType(root: string | undefined): Promise<StorageKind> {
+    if (!root) return "LocalFS";
+    return (await mountedFsType(this.opts.host, `${root}/rootfs`).catch(() => undefined)) === "fuse.juicefs" ? "JuiceFS" : "LocalFS";
+  }
+
+  private async report(r: StorageNodeReport): Promise<void> {
+    await this.opts.client.patch({ apiVersion: "v1", kind: "Node", name: this.opts.nodeName }, { metadata: { annotations: { [ANNOTATION_STORAGE_REPORT]: JSON.stringify(r) } } }, "merge");
+  }
+
+  /** Waits until the controller acknowledges on the Node. On shutdown it never settles (the state file resumes here). */
+  private async awaitGate(ack: string): Promise<void> {
+    for (;;) {
+      if (this.opts.signal.aborted) return new Promise<void>(() => undefined);
+      const node = await this.opts.client.get({ apiVersion: "v1", kind: "Node", name: this.opts.nodeName }).catch(() => undefined);
+      if (node?.metadata.annotations?.[ANNOTATION_STORAGE_GATE] === ack) return;
+      await new Promise((r) => setTimeout(r, this.pollMs));
+    }
+  }
+
+  /** The Secret the task names, checked against the task's hash (a changed Secret waits for its new config). */
+  private async credentials(ref: StorageCredentialsRef): Promise<StorageCredentials> {
+    const secret = await this.opts.client.get({ apiVersion: "v1", kind: "Secret", namespace: ref.namespace, name: ref.name });
+    if (!secret) throw new Error(`Secret ${ref.namespace}/${ref.name} not found (the controller creates it from the generated and referenced Secrets)`);
+    const encoded = (secret["data"] ?? {}) as Record<string, string>;
+    const data = Object.fromEntries(Object.entries(encoded).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+    const hash = storageCredentialsHash(data);
+    if (hash !== ref.hash) throw new Error(`Secret ${ref.namespace}/${ref.name} changed since this storage config was made (hash ${hash}, config has ${ref.hash}); waiting for the new config`);
+    const k = STORAGE_CREDENTIAL_KEYS;
+    if (!data[k.accessKey] || !data[k.secretKey]) throw new Error(`Secret ${ref.namespace}/${ref.name}: keys ${k.accessKey} and ${k.secretKey} are required`);
+    return {
+      accessKey: data[k.accessKey]!,
+      secretKey: data[k.secretKey]!,
+      ...(data[k.metaPassword] ? { metaPassword: data[k.metaPassword] } : {}),
+      ...(data[k.metaUrl] ? { metaUrl: data[k.metaUrl] } : {}),
+      ...(data[k.sessionToken] ? { sessionToken: data[k.sessionToken] } : {}),
+      ...(data[k.minioRootPassword] ? { minioRootPassword: data[k.minioRootPassword] } : {}),
+    };
+  }
+}
+
+const now = () => new Date().toISOString();
