@@ -73,14 +73,18 @@ for (const helm of HELMS) {
           "ClusterRole/olares-operator-crd-upgrade",
           "ClusterRoleBinding/olares-operator",
           "ClusterRoleBinding/olares-operator-crd-upgrade",
+          "ClusterRoleBinding/olares-operator-installer",
           "CustomResourceDefinition/olaresinstallations.olares.com",
           "Deployment/olares-operator",
           "Job/olares-operator-crd-upgrade",
+          "Role/olares-operator-impersonate-installer",
           "Role/olares-operator-leader-election",
+          "RoleBinding/olares-operator-impersonate-installer",
           "RoleBinding/olares-operator-leader-election",
           "Service/olares-operator-metrics",
           "ServiceAccount/olares-operator",
           "ServiceAccount/olares-operator-crd-upgrade",
+          "ServiceAccount/olares-operator-installer",
         ].sort(),
       );
     });
@@ -108,14 +112,28 @@ for (const helm of HELMS) {
       const crb = only(defaults, "ClusterRoleBinding", (o) => o.metadata.name === "olares-operator");
       expect(crb.subjects).to.deep.equal([{ kind: "ServiceAccount", name: sa, namespace: "olares-operator" }]);
       expect(crb.roleRef.name).to.equal("olares-operator");
-      const role = only(defaults, "Role");
+      const role = only(defaults, "Role", (o) => o.metadata.name === "olares-operator-leader-election");
       expect(role.metadata.namespace).to.equal("olares-operator");
       expect(role.rules).to.deep.equal([
         { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
         { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["olares-operator"], verbs: ["get", "update"] },
       ]);
-      const rb = only(defaults, "RoleBinding");
+      const rb = only(defaults, "RoleBinding", (o) => o.metadata.name === "olares-operator-leader-election");
       expect(rb.subjects[0].name).to.equal(sa);
+    });
+
+    it("lets the operator impersonate only the installer ServiceAccount, which helm runs as (--helm-as)", () => {
+      const sa = podSpecOf(only(defaults, "Deployment")).serviceAccountName;
+      const installer = only(defaults, "ServiceAccount", (o) => o.metadata.name === "olares-operator-installer");
+      expect(installer.automountServiceAccountToken, "nothing runs as it").to.equal(false);
+      const crb = only(defaults, "ClusterRoleBinding", (o) => o.metadata.name === "olares-operator-installer");
+      expect(crb.roleRef.name).to.equal("cluster-admin");
+      expect(crb.subjects).to.deep.equal([{ kind: "ServiceAccount", name: "olares-operator-installer", namespace: "olares-operator" }]);
+      const role = only(defaults, "Role", (o) => o.metadata.name === "olares-operator-impersonate-installer");
+      expect(role.rules).to.deep.equal([{ apiGroups: [""], resources: ["serviceaccounts"], resourceNames: ["olares-operator-installer"], verbs: ["impersonate"] }]);
+      const rb = only(defaults, "RoleBinding", (o) => o.metadata.name === "olares-operator-impersonate-installer");
+      expect(rb.subjects).to.deep.equal([{ kind: "ServiceAccount", name: sa, namespace: "olares-operator" }]);
+      expect(podSpecOf(only(defaults, "Deployment")).containers[0].args).to.include("--helm-as=system:serviceaccount:olares-operator:olares-operator-installer");
     });
 
     it("leaves the node agent's ServiceAccount and RBAC to the operator (no duplicates)", () => {
@@ -134,7 +152,7 @@ for (const helm of HELMS) {
 
     it("probes /healthz and /readyz on the metrics port it passes to `run`", () => {
       const c = podSpecOf(only(defaults, "Deployment")).containers[0];
-      expect(c.args).to.deep.equal(["run", "--metrics-addr=:8080", "--image=ghcr.io/olares-operator/olares-operator:v0.1.0", "--leader-elect", "--qps=50", "--burst=100"]);
+      expect(c.args).to.deep.equal(["run", "--metrics-addr=:8080", "--image=ghcr.io/olares-operator/olares-operator:v0.1.0", "--leader-elect", "--qps=50", "--burst=100", "--helm-as=system:serviceaccount:olares-operator:olares-operator-installer"]);
       expect(c.ports).to.deep.equal([{ name: "metrics", containerPort: 8080, protocol: "TCP" }]);
       expect(c.livenessProbe.httpGet).to.deep.equal({ path: "/healthz", port: "metrics" });
       expect(c.readinessProbe.httpGet).to.deep.equal({ path: "/readyz", port: "metrics" });

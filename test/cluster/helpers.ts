@@ -13,6 +13,9 @@ export const CR_PATH = `/apis/${API_GROUP}/v1alpha1/${PLURAL}`;
 export const CHART_DIR = join(ROOT, "charts/olares-operator");
 export const EXAMPLE = join(ROOT, "examples/olares.yaml");
 export const OPERATOR_NAMESPACE = "olares-operator";
+/** The ServiceAccount the chart's operator has helm impersonate (charts/olares-operator/templates/installer-rbac.yaml). */
+export const INSTALLER_SERVICE_ACCOUNT = "olares-operator-installer";
+export const INSTALLER_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:${INSTALLER_SERVICE_ACCOUNT}`;
 export const TOOLS_DIR = process.env["TOOLS_DIR"] ?? join(ROOT, ".cache/tools");
 export const HELMS = [
   { label: "Helm 4.1", bin: join(TOOLS_DIR, "helm4/helm") },

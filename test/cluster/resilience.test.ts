@@ -4,15 +4,19 @@
 // the node agents alike. The installation converges, stays Ready, and no object is duplicated.
 import { expect } from "chai";
 import { join } from "node:path";
-import { FRAMEWORK_NAMESPACE } from "../../operator/src/contract/names.js";
 import { operatorBundle, startOperatorInProcess, startOperatorProcess, waitOperatorReady, type InProcessOperator, type OperatorProcess } from "../e2e/operator.js";
 import { ensureTools } from "../e2e/tools.js";
 import { ON_KUBE, forbiddenRequests, requireControlPlane, serviceAccountUser, startControlPlane, type ControlPlane } from "../support/controlplane.js";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy.js";
-import { CHART_DIR, EXAMPLE, HELMS, OPERATOR_NAMESPACE, getJson, helm, installation, sleep, until, waitReady } from "./helpers.js";
+import { CHART_DIR, EXAMPLE, HELMS, INSTALLER_USER, OPERATOR_NAMESPACE, getJson, helm, installation, sleep, until, waitReady } from "./helpers.js";
 import { attachKwokAgents, type KwokAgents } from "./kwok-agents.js";
+import { ownerCompletesWizard, type Owner } from "./owner.js";
 import { startLocalPathStandIn, type Provisioner } from "./volumes.js";
 
+const FRAMEWORK = "os-framework";
+/** An os-framework Deployment of the fixture release whose template no values edit below touches. */
+const WORKLOAD = "authelia-backend";
+const bucketEdit = (bucket: string) => JSON.stringify({ spec: { coreServices: { "os-framework": { values: { backup: { bucket } } } } } });
 const LEASE = `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/leases/olares-operator`;
 
 describe(`resilience on ${ON_KUBE}: leader failover and injected API faults`, function () {
@@ -21,6 +25,7 @@ describe(`resilience on ${ON_KUBE}: leader failover and injected API faults`, fu
   let proxy: FaultProxy;
   let agents: KwokAgents | undefined;
   let volumes: Provisioner | undefined;
+  let owner: Owner | undefined;
   let operatorKubeconfig: string;
   let replicas: OperatorProcess[] = [];
   let faulty: InProcessOperator | undefined;
@@ -35,10 +40,12 @@ describe(`resilience on ${ON_KUBE}: leader failover and injected API faults`, fu
     operatorKubeconfig = await cp.serviceAccountKubeconfig(OPERATOR_NAMESPACE, "olares-operator");
     agents = attachKwokAgents(cp, { rewriteKubeconfig: (file) => proxy.kubeconfigFor(file, `${file}.proxied`) });
     volumes = startLocalPathStandIn(cp);
+    owner = ownerCompletesWizard(cp);
   });
 
   after(async () => {
     proxy?.reset();
+    await owner?.stop();
     await Promise.all(replicas.map((r) => r.stop()));
     await faulty?.stop();
     await agents?.stop();
@@ -47,9 +54,9 @@ describe(`resilience on ${ON_KUBE}: leader failover and injected API faults`, fu
     await cp?.stop();
   });
 
-  it.skip("PENDING (issue #10 follow-up): since the real Olares release walk replaced the hand-made catalog, apply → Ready does not converge on kube-apiserver — the operator's helm runs as the chart's least-privilege ServiceAccount and the owner's activation is not played on this tier — two replicas: one holds the real Lease and reconciles to Ready; SIGKILL it and the standby takes over", async () => {
+  it("two replicas: one holds the real Lease and reconciles to Ready; SIGKILL it and the standby takes over", async () => {
     const entry = operatorBundle();
-    replicas = await Promise.all(["replica-a", "replica-b"].map((identity) => startOperatorProcess({ kubeconfig: operatorKubeconfig, entry, leaderElect: true, identity, logFile: join(cp.dir, "logs", `${identity}.log`) })));
+    replicas = await Promise.all(["replica-a", "replica-b"].map((identity) => startOperatorProcess({ kubeconfig: operatorKubeconfig, entry, leaderElect: true, identity, logFile: join(cp.dir, "logs", `${identity}.log`), env: { OLARES_HELM_AS: INSTALLER_USER } })));
     await Promise.all(replicas.map((r) => waitOperatorReady(r, 60_000)));
     const holder = async () => (await getJson(cp, LEASE))?.spec?.holderIdentity as string | undefined;
     const leaderId = await until(holder, 30_000, "a Lease holder");
@@ -64,19 +71,22 @@ describe(`resilience on ${ON_KUBE}: leader failover and injected API faults`, fu
     const failoverMs = Date.now() - killedAt;
     expect(failoverMs, "failover within the lease duration (15 s) plus a few retry periods").to.be.lessThan(30_000);
 
-    await cp.kubectlOk(["patch", "olaresinstallation", "olares", "--type", "merge", "-p", JSON.stringify({ spec: { coreServices: { bfl: { replicas: 2 } } } })]);
-    await waitReady(cp, "Ready after the edit, reconciled by the new leader");
-    expect((await getJson(cp, `/apis/apps/v1/namespaces/${FRAMEWORK_NAMESPACE}/deployments/bfl`)).status.readyReplicas).to.equal(2);
+    await cp.kubectlOk(["patch", "olaresinstallation", "olares", "--type", "merge", "-p", bucketEdit("after-failover")]);
+    const cr = await waitReady(cp, "Ready after the edit, reconciled by the new leader");
+    const values = await getJson(cp, `/api/v1/namespaces/${FRAMEWORK}/configmaps/os-framework-values`);
+    expect(JSON.parse(values.data["backup.bucket"]), "the new leader's helm upgraded os-framework").to.equal("after-failover");
+    expect(cr.status.components.find((c: { kind: string; name: string }) => c.kind === "HelmRelease" && c.name === "os-framework").message).to.equal("revision 2 deployed");
     await standby.stop();
     expect(forbiddenRequests(cp.audit(), serviceAccountUser(OPERATOR_NAMESPACE, "olares-operator"))).to.deep.equal([]);
   });
 
-  it.skip("PENDING (issue #10 follow-up): since the real Olares release walk replaced the hand-made catalog, apply → Ready does not converge on kube-apiserver — the operator's helm runs as the chart's least-privilege ServiceAccount and the owner's activation is not played on this tier — 10% API errors and watches cut every 5 s: an edit converges to Ready, stays Ready, nothing duplicated", async () => {
+  it("10% API errors and watches cut every 5 s: an edit converges to Ready, stays Ready, nothing duplicated", async () => {
     proxy.errorRate = 0.1;
     proxy.dropWatchesAfterSeconds = 5;
-    faulty = await startOperatorInProcess(proxy.kubeconfigFor(operatorKubeconfig, join(cp.dir, "operator-proxied.kubeconfig")));
+    // helm goes through the proxy too: its kubeconfig is the operator's (proxied), impersonating the installer
+    faulty = await startOperatorInProcess(proxy.kubeconfigFor(operatorKubeconfig, join(cp.dir, "operator-proxied.kubeconfig")), { helmAs: INSTALLER_USER });
     const started = Date.now();
-    await cp.kubectlOk(["patch", "olaresinstallation", "olares", "--type", "merge", "-p", JSON.stringify({ spec: { coreServices: { bfl: { replicas: 3 } } } })]);
+    await cp.kubectlOk(["patch", "olaresinstallation", "olares", "--type", "merge", "-p", bucketEdit("under-faults")]);
     await waitReady(cp, "Ready under faults", 180_000);
     await sleep(Math.max(0, 6_000 - (Date.now() - started)) + 5_500);
     const cr = await installation(cp);
@@ -85,9 +95,14 @@ describe(`resilience on ${ON_KUBE}: leader failover and injected API faults`, fu
     expect(proxy.injected.watchDrops, "watches were cut").to.be.greaterThan(0);
     proxy.reset();
 
-    const bfl = await getJson(cp, `/apis/apps/v1/namespaces/${FRAMEWORK_NAMESPACE}/deployments/bfl`);
-    expect(bfl.status.readyReplicas).to.equal(3);
-    const rs = (await getJson(cp, `/apis/apps/v1/namespaces/${FRAMEWORK_NAMESPACE}/replicasets`)).items.filter((r: any) => r.metadata.ownerReferences?.[0]?.name === "bfl"); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const values = await getJson(cp, `/api/v1/namespaces/${FRAMEWORK}/configmaps/os-framework-values`);
+    expect(JSON.parse(values.data["backup.bucket"])).to.equal("under-faults");
+    const releases = (await getJson(cp, `/api/v1/namespaces/${FRAMEWORK}/secrets?labelSelector=${encodeURIComponent("owner=helm,name=os-framework")}`)).items;
+    expect(releases.filter((r: any) => r.metadata.labels.status === "deployed"), "exactly one deployed os-framework revision").to.have.length(1); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(releases.filter((r: any) => /^pending-/.test(r.metadata.labels.status)), "no release left pending by a cut request").to.deep.equal([]); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const workload = await getJson(cp, `/apis/apps/v1/namespaces/${FRAMEWORK}/deployments/${WORKLOAD}`);
+    expect(workload.status.readyReplicas).to.equal(workload.spec.replicas);
+    const rs = (await getJson(cp, `/apis/apps/v1/namespaces/${FRAMEWORK}/replicasets`)).items.filter((r: any) => r.metadata.ownerReferences?.[0]?.name === WORKLOAD); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(rs.length, "one ReplicaSet: the template never changed under faults").to.equal(1);
     const agentPods = (await getJson(cp, "/api/v1/namespaces/olares-system/pods")).items.filter((p: any) => p.metadata.name.startsWith("olares-node-agent-")); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(agentPods).to.have.length(2);

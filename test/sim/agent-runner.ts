@@ -19,6 +19,8 @@ import type { Simulator } from "./server.js";
 import type { KObj } from "./types.js";
 
 export const SIM_DRIVER_VERSION = "570.133.20";
+/** The CUDA version the 570 driver's nvidia-smi reports. */
+export const SIM_CUDA_VERSION = "12.8";
 const TOOLKIT_VERSION = "1.17.5-1";
 
 export interface SimulatedHost {
@@ -105,6 +107,10 @@ export async function createSimulatedHost(nodeName: string, gpu: boolean): Promi
     await system.file(`${slot}/device`, "0x2204\n");
     await system.file("/proc/driver/nvidia/gpus/0000:01:00.0/information", "Model: \t\t NVIDIA GeForce RTX 3090\n");
     await system.file("/proc/driver/nvidia/version", `NVRM version: NVIDIA UNIX x86_64 Kernel Module  ${SIM_DRIVER_VERSION}  Release Build\n`);
+    // nvidia-smi as the 570 driver ships it: the CUDA version it reports is what the agent labels
+    // gpu.bytetrade.io/cuda-supported from (and what the release's hami device plugin selects).
+    await system.file("/usr/bin/nvidia-smi", "#!/bin/sh\n", 0o755);
+    system.exec.use((argv) => (argv[0] === "nvidia-smi" ? { exitCode: 0, stdout: `| NVIDIA-SMI ${SIM_DRIVER_VERSION}    Driver Version: ${SIM_DRIVER_VERSION}    CUDA Version: ${SIM_CUDA_VERSION}     |\n` } : undefined));
     system.packageVersions.set(`nvidia-driver-${SIM_DRIVER_VERSION.split(".")[0]}`, `${SIM_DRIVER_VERSION}-0ubuntu1`);
     system.aptVersions.set(`nvidia-driver-${SIM_DRIVER_VERSION.split(".")[0]}`, [`${SIM_DRIVER_VERSION}-0ubuntu1`]);
     system.aptVersions.set("nvidia-container-toolkit", [TOOLKIT_VERSION]);

@@ -164,10 +164,14 @@ export interface AuditEvent {
   verb: string;
   requestURI: string;
   user: { username: string; groups?: string[] };
+  /** Set when the request impersonated someone (helm as the installer ServiceAccount). */
+  impersonatedUser?: { username: string; groups?: string[] };
   userAgent?: string;
   objectRef?: { resource?: string; namespace?: string; name?: string; apiGroup?: string; subresource?: string };
   responseStatus?: { code?: number; reason?: string; message?: string };
   requestReceivedTimestamp?: string;
+  /** e.g. "authorization.k8s.io/decision": "forbid" when RBAC refused the request. */
+  annotations?: Record<string, string>;
 }
 
 export const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "deletecollection"]);
@@ -179,17 +183,21 @@ export function describeRequest(e: AuditEvent): string {
   return `${e.verb} ${what} ${r.namespace ? `${r.namespace}/` : ""}${r.name ?? ""}`.trim();
 }
 
+/** Whose permissions a request used: the impersonated user when there is one, else the authenticated one. */
+export const actingUser = (e: AuditEvent): string => e.impersonatedUser?.username ?? e.user.username;
+
 /**
- * Requests by `username` the apiserver refused with 403 Forbidden (RBAC said no). kubectl's requests are
- * left out: tests use kubectl with the same token to probe what RBAC refuses.
+ * Requests acting as `username` that RBAC refused (authorization decision "forbid"; a 403 from admission,
+ * e.g. an eviction in a namespace being terminated, is not RBAC's). kubectl's requests are left out: tests
+ * use kubectl with the same token to probe what RBAC refuses.
  */
 export function forbiddenRequests(events: AuditEvent[], username: string): string[] {
-  return events.filter((e) => e.user.username === username && e.responseStatus?.code === 403 && !(e.userAgent ?? "").startsWith("kubectl")).map((e) => `${describeRequest(e)}: ${e.responseStatus?.message ?? "forbidden"}`);
+  return events.filter((e) => actingUser(e) === username && e.responseStatus?.code === 403 && e.annotations?.["authorization.k8s.io/decision"] !== "allow" && !(e.userAgent ?? "").startsWith("kubectl")).map((e) => `${describeRequest(e)}: ${e.responseStatus?.message ?? "forbidden"}`);
 }
 
-/** Write requests by `username` (any outcome). */
+/** Write requests acting as `username` (any outcome): the operator's own, or helm's as the installer. */
 export function writeRequests(events: AuditEvent[], username: string): AuditEvent[] {
-  return events.filter((e) => e.user.username === username && WRITE_VERBS.has(e.verb));
+  return events.filter((e) => actingUser(e) === username && WRITE_VERBS.has(e.verb));
 }
 
 export const serviceAccountUser = (namespace: string, name: string): string => `system:serviceaccount:${namespace}:${name}`;

@@ -50,3 +50,8 @@ app.kubernetes.io/part-of: olares
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 {{- end }}
+
+{{/* The ServiceAccount helm impersonates to install the Olares release. */}}
+{{- define "olares-operator.installerName" -}}
+{{- printf "%s-installer" (include "olares-operator.fullname" . | trunc 53 | trimSuffix "-") }}
+{{- end }}

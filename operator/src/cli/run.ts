@@ -31,6 +31,7 @@ export function registerRunCommand(program: Command): Command {
     .option("--burst <n>", `API requests allowed at once above --qps (default ${DEFAULT_BURST})`, parseBurst)
     .option("--helm <path>", "the pinned helm binary that installs the Olares release (default $OLARES_HELM, else helm on PATH)")
     .option("--mirror <src>", "a mirror of the Olares CDN (https URL or directory) standing in for the official one (default $OLARES_RELEASE_MIRROR)")
+    .option("--helm-as <user>", "the user helm impersonates to install the release, e.g. system:serviceaccount:olares-operator:olares-operator-installer (default $OLARES_HELM_AS; unset: the operator's own credentials)")
     .option("--release-cache <dir>", "versioned cache of unpacked Olares releases (default $OLARES_RELEASE_CACHE, else /var/cache/olares-operator)")
     .action(async (opts: RunOptions) => {
       try {

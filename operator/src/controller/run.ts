@@ -31,6 +31,8 @@ export interface RunOptions {
   releaseCache?: string;
   /** A mirror URL or directory standing in for the official Olares CDN. */
   mirror?: string;
+  /** The user helm impersonates to install the release (the chart's installer ServiceAccount). */
+  helmAs?: string;
 }
 
 export interface RunDeps {
@@ -72,6 +74,7 @@ export async function runOperator(opts: RunOptions, deps: RunDeps = defaultRunDe
   const client = deps.connect(opts, metrics);
   const identity = opts.identity ?? process.env["POD_NAME"] ?? process.env["HOSTNAME"] ?? hostname();
   warmUpValidation();
+  const helmAs = opts.helmAs ?? process.env["OLARES_HELM_AS"];
   const manager = new Manager({
     client,
     operatorImage: opts.image,
@@ -80,7 +83,7 @@ export async function runOperator(opts: RunOptions, deps: RunDeps = defaultRunDe
     metrics,
     ...(opts.leaderElect ? { leaderElection: { identity } } : {}),
     release: {
-      installer: new Helm({ bin: opts.helm ?? process.env["OLARES_HELM"] ?? "helm", ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), home: join(opts.releaseCache ?? DEFAULT_RELEASE_CACHE, "helm-home") }),
+      installer: new Helm({ bin: opts.helm ?? process.env["OLARES_HELM"] ?? "helm", ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), ...(helmAs ? { kubeAsUser: helmAs } : {}), home: join(opts.releaseCache ?? DEFAULT_RELEASE_CACHE, "helm-home") }),
       cacheDir: opts.releaseCache ?? DEFAULT_RELEASE_CACHE,
       ...((opts.mirror ?? process.env["OLARES_RELEASE_MIRROR"]) ? { mirror: opts.mirror ?? process.env["OLARES_RELEASE_MIRROR"] } : {}),
     },
@@ -93,7 +96,7 @@ export async function runOperator(opts: RunOptions, deps: RunDeps = defaultRunDe
     readiness: [informersSyncedCheck(manager.cache)],
     logger: log,
   });
-  log.info("olares-operator starting", { namespace: opts.namespace, image: opts.image, leaderElect: opts.leaderElect, identity, metricsAddr: opts.metricsAddr });
+  log.info("olares-operator starting", { namespace: opts.namespace, image: opts.image, leaderElect: opts.leaderElect, identity, metricsAddr: opts.metricsAddr, helmAs: helmAs ?? "(the operator's own credentials)" });
   const signal = deps.stopSignal();
   const stopRequested = new Promise<"stop">((resolve) => {
     if (signal.aborted) resolve("stop");

@@ -16,6 +16,11 @@ export interface HelmOptions {
   home?: string;
   /** Per-operation timeout, as the installer's 300s (utils.UpgradeCharts). */
   timeoutSeconds?: number;
+  /**
+   * The user helm impersonates (`--kube-as-user`), e.g. the chart's installer ServiceAccount: the release's
+   * charts create CRDs, RuntimeClasses and ClusterRoles the operator's own least-privilege role must not hold.
+   */
+  kubeAsUser?: string;
 }
 
 export interface HelmRunResult {
@@ -66,7 +71,8 @@ export class Helm implements ReleaseInstaller {
 
   async run(args: string[], input?: string): Promise<HelmRunResult> {
     this.runs++;
-    const r = await execa(this.opts.bin, args, {
+    const argv = this.opts.kubeAsUser ? [...args, "--kube-as-user", this.opts.kubeAsUser] : args;
+    const r = await execa(this.opts.bin, argv, {
       env: this.env(),
       extendEnv: true,
       reject: false,
