@@ -100,11 +100,16 @@ describe("plan --from: what changes between two specs (offline render)", () => {
     expect(table).to.include("old data kept at /olares/rootfs.juicefs.bak");
   });
 
-  it("the example files: LocalFS → each JuiceFS example is a migration", () => {
+  it("the example files: LocalFS → each JuiceFS example is a migration, and no Secret value of the file is printed", () => {
     for (const f of ["olares-juicefs-minio.yaml", "olares-juicefs-s3.yaml", "olares-juicefs-oss.yaml", "olares-juicefs-cos.yaml", "olares-juicefs-external-metadata.yaml"]) {
-      const r = run({ from: example("olares.yaml"), file: example(f) });
-      expect(r.code, `${f}: ${r.stderr}`).to.equal(0);
-      expect(r.stdout, f).to.include("Storage switch LocalFS → JuiceFS");
+      const secretValues = [...readFileSync(example(f), "utf8").matchAll(/^ {2}[A-Za-z_]+: (\S{8,})$/gm)].map((m) => m[1]!).filter((v) => /EXAMPLE|redis:\/\//.test(v));
+      expect(secretValues.length > 0, `${f}: the secret values it checks`).to.equal(f !== "olares-juicefs-minio.yaml");
+      for (const output of ["table", "json"] as const) {
+        const r = run({ from: example("olares.yaml"), file: example(f), output });
+        expect(r.code, `${f}: ${r.stderr}`).to.equal(0);
+        if (output === "table") expect(r.stdout, f).to.include("Storage switch LocalFS → JuiceFS");
+        for (const v of secretValues) expect(r.stdout, `${f} (${output}) shows ${v}`).to.not.include(v);
+      }
     }
   });
 
