@@ -48,6 +48,25 @@ const SAMPLES: Record<HostTaskKind, { task: HostTask; installed?: string[]; file
   storageMigration: {
     task: { ...base("storageMigration", "t/migration"), kind: "storageMigration", migrationId: "m-1", root: "/olares", from: "LocalFS", to: "JuiceFS", backend: STORAGE_BACKEND, credentials: STORAGE_CREDENTIALS, retainPreviousData: true },
   },
+  releaseComponent: {
+    task: {
+      ...base("releaseComponent", "t/component"),
+      kind: "releaseComponent",
+      component: "olaresd",
+      file: { filename: "olaresd-v1.12.1-linux-amd64.tar.gz", path: "pkg/components", amd64: { url: "https://cdn.example.com/0a1b", md5: "a".repeat(32) }, arm64: { url: "https://cdn.example.com/arm64/0a1b", md5: "a".repeat(32) } },
+      baseDir: "/var/lib/olares-agent/release",
+      install: [{ member: "olaresd", path: "/usr/local/bin/olaresd", mode: 0o755 }],
+    },
+  },
+  imageImport: {
+    task: {
+      ...base("imageImport", "t/images"),
+      kind: "imageImport",
+      images: [{ ref: "beclab/app-service:v0.1.0", file: { filename: `${"b".repeat(32)}.tar.gz`, path: "images", amd64: { url: "https://cdn.example.com/img", md5: "c".repeat(32) }, arm64: { url: "https://cdn.example.com/arm64/img", md5: "c".repeat(32) } } }],
+      baseDir: "/var/lib/olares-agent/release",
+      namespace: "k8s.io",
+    },
+  },
 };
 
 describe("verify catches an apply that changed nothing (every task kind)", () => {

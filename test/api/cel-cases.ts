@@ -116,7 +116,8 @@ export const CEL_CASES: Record<string, RuleCase> = {
     pass: (s) => { s.nodes = { rollout: { maxUnavailable: 2 } }; },
     fail: (s) => { s.nodes = { rollout: { maxUnavailable: 0 } }; },
   },
-  "spec.version :: spec.version must not go back to an older release (downgrades are not supported)": {
+  " :: spec.version must not go back to an older release than the one rolled out (downgrades are not supported)": {
+    field: "spec.version",
     old: (s) => { s.version = "1.12.1"; },
     pass: (s) => { s.version = "1.13.0-rc.1"; },
     fail: (s) => { s.version = "1.12.1-rc.2"; },

@@ -37,7 +37,7 @@ describe("plan", () => {
     expect(lines[header]).to.match(/^STAGE\s+KIND\s+NAMESPACE\/NAME\s+NOTE$/);
     const rows = lines.slice(header + 1).filter((l) => /^[A-Z]\w+\s{2,}/.test(l));
     const stages = rows.map((r) => r.split(/\s+/)[0]);
-    const order = ["Prerequisites", "NodeAgent", "NodeConfig", "ClusterDNS", "Storage", "GPU", "Olaresd", "CoreServices"];
+    const order = ["Prerequisites", "NodeAgent", "NodeConfig", "ClusterDNS", "Storage", "GPU", "CoreServices"];
     expect([...stages].sort((a, b) => order.indexOf(a!) - order.indexOf(b!))).to.deep.equal(stages);
     expect(stdout).to.match(/NodeAgent\s+DaemonSet\s+olares-system\/olares-node-agent\s+\S+ on all selected nodes \(privileged\)/);
     expect(stdout).to.match(/Prerequisites\s+Secret\s+olares-system\/olares-owner-password\s+generated once/);

@@ -45,10 +45,11 @@ describe("Manager", function () {
     await manager.start();
     try {
       await until("Ready", () => phase(h.cr()) === "Ready", () => (h.rollOutWorkloads(), h.activateOwner()));
-      const plugin = { apiVersion: "apps/v1", kind: "DaemonSet", name: "nvidia-device-plugin", namespace: "olares-system" };
+      const gpuStage = () => ((h.cr().status as { conditions?: Array<{ type: string }> } | undefined)?.conditions ?? []).some((c) => c.type === "GPUReady");
+      expect(gpuStage()).to.equal(true);
       h.cluster.seed({ ...h.cr(), spec: { ...(h.cr().spec as object), gpu: { enabled: "false" } } });
-      await until("device plugin pruned", () => h.cluster.peek(plugin) === undefined);
-      const cm = { apiVersion: "v1", kind: "ConfigMap", name: "olaresd-config", namespace: "olares-system" };
+      await until("the GPU stage dropped", () => !gpuStage());
+      const cm = { apiVersion: "v1", kind: "ConfigMap", name: "olares-storage", namespace: "olares-system" };
       await h.cluster.delete(cm);
       await until("ConfigMap re-created", () => h.cluster.peek(cm) !== undefined);
     } finally {
@@ -71,10 +72,8 @@ describe("Manager", function () {
       expect((lease?.spec as { holderIdentity?: string }).holderIdentity).to.equal("a");
       await a.stop();
       await until("b leads", () => b.isLeader());
-      h.cluster.seed({ ...h.cr(), spec: { ...(h.cr().spec as object), olaresd: { enabled: false } } });
-      await until("b reconciles", () =>
-        h.cluster.peek({ apiVersion: "v1", kind: "ConfigMap", name: "olaresd-config", namespace: "olares-system" }) === undefined,
-      );
+      h.cluster.seed({ ...h.cr(), spec: { ...(h.cr().spec as object), gpu: { enabled: "false" } } });
+      await until("b reconciles", () => !((h.cr().status as { conditions?: Array<{ type: string }> } | undefined)?.conditions ?? []).some((c) => c.type === "GPUReady"));
     } finally {
       await a.stop();
       await b.stop();

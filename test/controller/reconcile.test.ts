@@ -89,7 +89,6 @@ describe("Reconciler", () => {
       "ClusterDNSReady",
       "StorageReady",
       "GPUReady",
-      "OlaresdReady",
       "CoreServicesReady",
     ]);
     for (const c of s.conditions!) {

@@ -92,11 +92,11 @@ describe("what the golden plans show, one behaviour at a time", () => {
       ]);
     });
 
-    it("NodeAgent: one DaemonSet; NodeConfig: one ConfigMap for a cluster without GPUs; Olaresd: its ConfigMap", () => {
+    it("NodeAgent: one DaemonSet; NodeConfig: one ConfigMap for a cluster without GPUs; no Olaresd stage (olaresd is host tasks)", () => {
       const d = desired();
       expect(inventory(stage(d, "NodeAgent").objects)).to.deep.equal(["DaemonSet/olares-system/olares-node-agent"]);
       expect(stage(d, "NodeConfig").objects.map((o) => o.kind)).to.deep.equal(["ConfigMap"]);
-      expect(inventory(stage(d, "Olaresd").objects)).to.deep.equal(["ConfigMap/olares-system/olaresd-config"]);
+      expect(d.stages.map((s) => s.name)).to.not.include("Olaresd");
     });
 
     it("Storage: the layout ConfigMap and the local-path provisioner with its StorageClass", () => {
@@ -123,8 +123,8 @@ describe("what the golden plans show, one behaviour at a time", () => {
       }
     });
 
-    it("gpu.enabled auto: only the device plugin DaemonSet, no sharing config", () => {
-      expect(inventory(stage(desired(), "GPU").objects)).to.deep.equal(["DaemonSet/olares-system/nvidia-device-plugin"]);
+    it("gpu.enabled auto: the GPU stage renders nothing (the release's hami is the device plugin)", () => {
+      expect(inventory(stage(desired(), "GPU").objects)).to.deep.equal([]);
     });
   });
 
@@ -214,19 +214,18 @@ describe("what the golden plans show, one behaviour at a time", () => {
   });
 
   describe("olaresd on the host", () => {
-    it("JuiceFS examples: the env and release record name the owner, the root path and STORAGE_TYPE=JuiceFS", () => {
+    it("JuiceFS examples: the release record names the owner and the root path; olaresd.service.env has the installer's keys", () => {
       const [def] = shippedConfigs(render(input("examples/olares-juicefs-minio.yaml"), FACTS));
-      for (const id of ["olaresd/env", "olaresd/release"]) {
-        const content = task(def, id).content as string;
-        expect(content, id).to.include("STORAGE_TYPE=JuiceFS\n").and.include("OLARES_NAME=alice@olares.com\n").and.include("OLARES_BASE_DIR=/olares\n");
-      }
+      expect(task(def, "olaresd/release").content).to.equal("OLARES_BASE_DIR=/olares\nOLARES_VERSION=1.12.1\nOLARES_NAME=alice@olares.com\n");
+      expect(task(def, "olaresd/service-env").content).to.equal("INSTALLED_VERSION=1.12.1\nKUBE_TYPE=k3s\nREGISTRY_MIRRORS=\nBASE_DIR=/var/lib/olares-agent/release\nLOCAL_GPU_ENABLE=1\n");
     });
 
-    it("hami-overrides: olaresd pinned below the Olares version downloads that version", () => {
+    it("hami-overrides: olaresd pinned below the Olares version downloads that version; the env says the installed Olares version", () => {
       const [def] = shippedConfigs(render(input("test/golden/inputs/hami-overrides.yaml"), FACTS));
       expect(task(def, "olaresd/binary").url).to.include("olaresd-v1.12.1-");
-      const env = task(def, "olaresd/env").content as string;
-      expect(env).to.include("OLARESD_VERSION=1.12.1\n").and.include("OLARES_VERSION=1.12.2\n").and.include("OLARES_NAME=bob@example.org\n");
+      const env = task(def, "olaresd/service-env").content as string;
+      expect(env).to.include("INSTALLED_VERSION=1.12.2\n");
+      expect(task(def, "olaresd/release").content).to.include("OLARES_NAME=bob@example.org\n");
     });
 
     it("minimal-no-gpu: olaresd disabled leaves no olaresd task and no Olaresd stage", () => {

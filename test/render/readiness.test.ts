@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { KubeObject, ObservedState } from "../../operator/src/contract/index.js";
 import { daemonSetVerdict, deploymentVerdict, namespaceVerdict, objectsReadiness, statefulSetVerdict } from "../../operator/src/render/readiness.js";
 import { render } from "../../operator/src/render/index.js";
-import { gpuNodesReadiness } from "../../operator/src/render/stages/gpu.js";
+import { gpuLabelsReadiness } from "../../operator/src/render/stages/gpu.js";
 import { FACTS, spec } from "./fixtures.js";
 
 function workload(kind: string, status: Record<string, unknown>, opts: { generation?: number; replicas?: number } = {}): KubeObject {
@@ -101,19 +101,23 @@ describe("readiness", () => {
   });
 
   describe("GPU nodes", () => {
-    const gpuNode = (name: string, gpus?: string): KubeObject => ({
+    const gpuNode = (name: string, cudaSupported?: "true" | "false"): KubeObject => ({
       apiVersion: "v1",
       kind: "Node",
-      metadata: { name, labels: { "olares.com/gpu.nvidia": "true" } },
-      status: { allocatable: gpus ? { "nvidia.com/gpu": gpus } : {} },
+      metadata: { name, labels: { "olares.com/gpu.nvidia": "true", ...(cudaSupported ? { "gpu.bytetrade.io/cuda-supported": cudaSupported } : {}) } },
     });
-    it("waits until every labelled node advertises nvidia.com/gpu", () => {
-      expect(gpuNodesReadiness(observedOf([gpuNode("a", "1"), gpuNode("b")]), false)).to.include({ ready: false, reason: "GPUNotAllocatable" });
-      expect(gpuNodesReadiness(observedOf([gpuNode("a", "1"), gpuNode("b", "4")]), false).ready).to.equal(true);
+    it("waits until every NVIDIA node carries gpu.bytetrade.io/cuda-supported (what the release's hami selects)", () => {
+      expect(gpuLabelsReadiness(observedOf([gpuNode("a", "true"), gpuNode("b")]), false)).to.include({ ready: false, reason: "GPULabelsPending" });
+      const r = gpuLabelsReadiness(observedOf([gpuNode("a", "true"), gpuNode("b", "false")]), false);
+      expect(r).to.include({ ready: true, reason: "GPUNodesLabelled" });
+      expect(r.message).to.equal("1 GPU node(s) labelled for the release's hami: a; b gpu.bytetrade.io/cuda-supported=false (hami skips them)");
+    });
+    it("gpu.enabled=true with no node whose CUDA is supported is Degraded", () => {
+      expect(gpuLabelsReadiness(observedOf([gpuNode("b", "false")]), true)).to.include({ ready: false, reason: "CUDANotSupported", degraded: true });
     });
     it("without GPU nodes: fine for auto, not ready for enabled=true", () => {
-      expect(gpuNodesReadiness(observedOf([]), false).ready).to.equal(true);
-      expect(gpuNodesReadiness(observedOf([]), true)).to.include({ ready: false, reason: "NoGPUNodes" });
+      expect(gpuLabelsReadiness(observedOf([]), false).ready).to.equal(true);
+      expect(gpuLabelsReadiness(observedOf([]), true)).to.include({ ready: false, reason: "NoGPUNodes" });
     });
   });
 });

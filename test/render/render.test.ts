@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { render, allObjects, RenderError } from "../../operator/src/render/index.js";
 import { canonicalJson } from "../../operator/src/contract/index.js";
-import type { KubeObject } from "../../operator/src/contract/index.js";
+import type { HostTask, KubeObject } from "../../operator/src/contract/index.js";
 import { ANNOTATION_CONFIG_HASH, ANNOTATION_RENDER_HASH } from "../../operator/src/contract/index.js";
 import { FACTS, spec } from "./fixtures.js";
 import { stageHook, type ReleaseFacts, type Stage } from "../../operator/src/contract/index.js";
@@ -20,7 +20,7 @@ function container(o: KubeObject, index = 0): any {
 describe("render", () => {
   it("renders the stages in mission order", () => {
     const names = render(spec(), FACTS).stages.map((s) => s.name);
-    expect(names).to.deep.equal(["Prerequisites", "NodeAgent", "NodeConfig", "ClusterDNS", "Storage", "GPU", "Olaresd", "CoreServices"]);
+    expect(names).to.deep.equal(["Prerequisites", "NodeAgent", "NodeConfig", "ClusterDNS", "Storage", "GPU", "CoreServices"]);
   });
 
   it("leaves disabled stages out instead of faking them", () => {
@@ -144,33 +144,14 @@ describe("render", () => {
   });
 
   describe("GPU", () => {
-    it("runs the pinned NVIDIA device plugin on labelled nodes", () => {
-      const objects = render(spec({ gpu: { enabled: "auto" } }), FACTS).stages.find((s) => s.name === "GPU")!.objects;
-      expect(objects.map((o) => o.kind)).to.deep.equal(["DaemonSet"]);
-      const ds = objects[0] as any;
-      expect(container(ds).image).to.match(/^nvcr\.io\/nvidia\/k8s-device-plugin:v\d+\.\d+\.\d+$/);
-      expect(ds.spec.template.spec.nodeSelector).to.deep.equal({ "olares.com/gpu.nvidia": "true" });
-    });
-
-    it("adds a time-slicing config with the requested replicas and rolls the plugin when it changes", () => {
-      const gpu = (replicas: number) =>
-        render(spec({ gpu: { enabled: "true", sharing: { mode: "TimeSlicing", replicas } } }), FACTS).stages.find((s) => s.name === "GPU")!.objects;
-      const four = gpu(4);
-      const cm = find(four, "ConfigMap", "nvidia-device-plugin-config") as any;
-      expect(cm.data["config.yaml"]).to.include("replicas: 4").and.include("name: nvidia.com/gpu");
-      const ds = find(four, "DaemonSet", "nvidia-device-plugin") as any;
-      expect(container(ds).env).to.deep.include({ name: "CONFIG_FILE", value: "/config/config.yaml" });
-      const hash4 = ds.spec.template.metadata.annotations[ANNOTATION_CONFIG_HASH];
-      const hash8 = (find(gpu(8), "DaemonSet", "nvidia-device-plugin") as any).spec.template.metadata.annotations[ANNOTATION_CONFIG_HASH];
-      expect(hash4).to.not.equal(hash8);
-    });
-
-    it("renders HAMi's scheduler and device plugin instead of NVIDIA's for HAMi sharing", () => {
-      const objects = render(spec({ gpu: { enabled: "true", sharing: { mode: "HAMi" } } }), FACTS).stages.find((s) => s.name === "GPU")!.objects;
-      const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`);
-      expect(kinds).to.include.members(["Deployment/hami-scheduler", "DaemonSet/hami-device-plugin", "ConfigMap/hami-scheduler"]);
-      expect(kinds).to.not.include("DaemonSet/nvidia-device-plugin");
-      expect((find(objects, "ConfigMap", "hami-scheduler") as any).data["config.yaml"]).to.include("schedulerName: hami-scheduler");
+    it("deploys no device plugin of its own for any sharing mode: the release's hami (CoreServices, kube-system) is the only one", () => {
+      for (const sharing of [{ mode: "None" }, { mode: "TimeSlicing", replicas: 4 }, { mode: "HAMi" }] as const) {
+        const d = render(spec({ gpu: { enabled: "true", sharing } }), FACTS);
+        expect(d.stages.find((s) => s.name === "GPU")!.objects, sharing.mode).to.deep.equal([]);
+        const kinds = allObjects(d).map((o) => `${o.kind}/${o.metadata.name}`);
+        expect(kinds.filter((k) => /device-plugin|hami/.test(k)), sharing.mode).to.deep.equal([]);
+        expect(d.stages.find((s) => s.name === "CoreServices")!.releases?.map((r) => `${r.namespace}/${r.name}`)).to.include("kube-system/hami");
+      }
     });
 
     it("is absent when gpu.enabled is false", () => {
@@ -178,22 +159,46 @@ describe("render", () => {
     });
   });
 
-  describe("Olaresd", () => {
-    it("publishes version and environment for the node agent", () => {
-      const cm = find(allObjects(render(spec({ owner: { username: "alice", domain: "example.org" } }), FACTS)), "ConfigMap", "olaresd-config") as any;
-      expect(cm.data.version).to.equal("1.12.1");
-      expect(cm.data["olaresd.env"]).to.include("OLARES_NAME=alice@example.org\n").and.include("OLARES_BASE_DIR=/olares\n");
-      expect(cm.data.url).to.include("olaresd-v1.12.1-linux-{arch}.tar.gz");
+  describe("olaresd (host tasks of every node config, as olares-cli's prepare installs it)", () => {
+    let rel: Unpacked;
+    before(async () => {
+      rel = await unpackFixture();
+    });
+    after(() => rel?.cleanup());
+    const tasksOf = (sp: ReturnType<typeof spec>, release?: Partial<ReleaseFacts>) => {
+      const facts = release ? { ...FACTS, release: { cdn: "https://cdn.olares.com", passwordLocation: "", source: { installerDir: rel.installerDir, charts: rel.charts }, manifest: rel.manifest, ...release } as ReleaseFacts } : FACTS;
+      const d = render(sp, facts);
+      expect(d.stages.map((x) => x.name)).to.not.include("Olaresd");
+      const hook = d.stages.find((x) => x.name === "NodeConfig")!.hooks!.find((h) => h.kind === "NodeRollout") as { configs: Array<{ tasks: HostTask[] }> };
+      return hook.configs[0]!.tasks;
+    };
+    const byId = (tasks: HostTask[], id: string) => tasks.find((t) => t.id === id) as any;
+
+    it("from the manifest's olaresd component (MD5 per arch), the installer's unit and olaresd.service.env keys; images imported first", () => {
+      const tasks = tasksOf(spec({ owner: { username: "alice", domain: "example.org" } }), { filesBase: "https://cdn.olares.com" });
+      const bin = byId(tasks, "olaresd/binary");
+      expect(bin.kind).to.equal("releaseComponent");
+      expect(bin.file.filename).to.equal("olaresd-v1.12.1-linux-amd64.tar.gz");
+      expect(bin.file.amd64.url).to.match(/^https:\/\/cdn\.olares\.com\/[0-9a-f]{32}$/);
+      expect(bin.file.amd64.md5).to.match(/^[0-9a-f]{32}$/);
+      expect(bin.install).to.deep.equal([{ member: "olaresd", path: "/usr/local/bin/olaresd", mode: 0o755 }]);
+      const env = byId(tasks, "olaresd/service-env");
+      expect(env.path).to.equal("/etc/systemd/system/olaresd.service.env");
+      expect(env.content.split("\n").map((l: string) => l.split("=")[0]).filter(Boolean)).to.deep.equal(["INSTALLED_VERSION", "KUBE_TYPE", "REGISTRY_MIRRORS", "BASE_DIR", "LOCAL_GPU_ENABLE"]);
+      expect(byId(tasks, "olaresd/unit").content).to.include("EnvironmentFile=/etc/systemd/system/olaresd.service.env").and.include("LimitNOFILE=40000");
+      expect(byId(tasks, "olaresd/release").content).to.equal("OLARES_BASE_DIR=/olares\nOLARES_VERSION=1.12.1\nOLARES_NAME=alice@example.org\n");
+      const ids = tasks.map((t) => t.id);
+      expect(ids.indexOf("release/images")).to.be.greaterThan(-1).and.lessThan(ids.indexOf("olaresd/binary"));
+      expect(byId(tasks, "release/images").images.length).to.equal(rel.manifest.filter((i) => i.type === "images.mf").length);
     });
 
-    it("follows an explicit olaresd version, url and checksum", () => {
+    it("spec.olaresd.url/sha256 override the manifest; without a reachable manifest (airgap dir, plan) the release host's archive", () => {
       const sha = "a".repeat(64);
-      const cm = find(
-        allObjects(render(spec({ olaresd: { version: "1.12.2", url: "https://example.com/olaresd.tgz", sha256: sha } }), FACTS)),
-        "ConfigMap",
-        "olaresd-config",
-      ) as any;
-      expect(cm.data).to.deep.include({ version: "1.12.2", url: "https://example.com/olaresd.tgz", sha256: sha });
+      const pinned = byId(tasksOf(spec({ olaresd: { url: "https://example.com/olaresd.tgz", sha256: sha } }), { filesBase: "https://cdn.olares.com" }), "olaresd/binary");
+      expect(pinned).to.deep.include({ kind: "binary", url: "https://example.com/olaresd.tgz", sha256: sha });
+      const airgap = tasksOf(spec(), {});
+      expect(byId(airgap, "olaresd/binary").url).to.include("olaresd-v1.12.1-linux-{arch}.tar.gz");
+      expect(airgap.map((t) => t.id)).to.not.include("release/images");
     });
   });
 

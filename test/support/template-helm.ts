@@ -96,6 +96,8 @@ export function templateReleaseRuntime(cluster: FakeCluster): ReleaseRuntime {
   sharedCache ??= mkdtempSync(join(tmpdir(), "olares-release-cache-"));
   // The User CRD the account chart needs comes with the K3s phase (ks-core), not the release.
   cluster.registerClusterScoped("iam.kubesphere.io/v1alpha2", "User");
+  // The settings chart's Terminus (cluster-scoped): the controller reads it before that chart installs its CRD.
+  cluster.registerClusterScoped("sys.bytetrade.io/v1alpha1", "Terminus");
   return { installer: new TemplateInstaller(cluster), cacheDir: sharedCache };
 }
 

@@ -145,11 +145,17 @@ export interface RegistryMirror {
  */
 export interface StorageSpec {
   /**
-   * LocalFS keeps data on the node's disk; JuiceFS puts it on a JuiceFS filesystem mounted at <rootPath>/rootfs. This release sets up LocalFS only: with JuiceFS the Storage stage reports Degraded (JuiceFSNotAvailable) and leaves the hosts' storage untouched.
+   * LocalFS keeps data on the node's disk; JuiceFS puts it on a JuiceFS filesystem mounted at <rootPath>/rootfs. Changing it on a running installation migrates the data (Precheck, Prepare, Sync, Quiesce, FinalSync, Verify, Swap, Resume), visible in status.storage.migration.
    *
    * @default "LocalFS"
    */
   type?: "LocalFS" | "JuiceFS";
+  /**
+   * Keep the tree from before a storage migration (<rootPath>/rootfs.local.bak or the JuiceFS volume) after it succeeded; status.storage.previousData says where and how big. false removes a kept local tree once the workloads are back (a JuiceFS volume is never destroyed).
+   *
+   * @default true
+   */
+  retainPreviousData?: boolean;
   /**
    * Absolute base directory of Olares on every node (OLARES_BASE_DIR). Immutable.
    *
@@ -770,33 +776,217 @@ export interface StorageStatus {
    */
   rootPath?: string;
   migration?: StorageMigrationStatus;
+  previousData?: StoragePreviousDataStatus;
 }
 /**
- * A storage migration in progress, absent when none runs.
+ * The storage migration of the current spec (present while storage.type differs from activeType: running, or ended RolledBack/Failed with the reason in message).
  */
 export interface StorageMigrationStatus {
   /**
    * Storage type migrated from.
    */
-  from: string;
+  from: "LocalFS" | "JuiceFS";
   /**
    * Storage type migrated to.
    */
-  to: string;
+  to: "LocalFS" | "JuiceFS";
   /**
-   * Migration step, e.g. Precheck, Copying, Switching, Verifying, RollingBack.
+   * Pending (no node has started), Running, RollingBack, Succeeded, RolledBack or Failed.
    */
-  phase: string;
+  phase: "Pending" | "Running" | "RollingBack" | "Succeeded" | "RolledBack" | "Failed";
   /**
-   * Copy progress in percent.
+   * The step the migration is at.
+   */
+  step?: "Precheck" | "Prepare" | "Sync" | "Quiesce" | "FinalSync" | "Verify" | "Swap" | "Resume" | "Rollback";
+  /**
+   * Whole-migration progress in percent (steps weighted, copy and verify by bytes).
    */
   progressPercent?: number;
+  /**
+   * progressPercent as text, e.g. 42% (the Progress column).
+   */
+  progress?: string;
+  /**
+   * Entries copied (or verified) in the current step.
+   */
+  filesCopied?: number;
+  /**
+   * Entries under <rootPath>/rootfs.
+   */
+  filesTotal?: number;
+  /**
+   * Bytes copied (or verified) in the current step.
+   */
+  bytesCopied?: number;
+  /**
+   * Bytes under <rootPath>/rootfs.
+   */
+  bytesTotal?: number;
   /**
    * When the migration started.
    */
   startedAt?: string;
   /**
-   * Details of the current migration step.
+   * When the migration ended.
+   */
+  finishedAt?: string;
+  /**
+   * Details of the current migration step, or why it stopped.
    */
   message?: string;
+  /**
+   * Each node's part of the migration.
+   */
+  nodes?: StorageMigrationNodeStatus[];
 }
+export interface StorageMigrationNodeStatus {
+  name: string;
+  phase: string;
+  step?: string;
+  progressPercent: number;
+  message?: string;
+}
+/**
+ * Where the data from before the last storage migration is kept, and its size. It is never deleted unless spec.storage.retainPreviousData is false (see docs/storage.md).
+ */
+export interface StoragePreviousDataStatus {
+  type: "LocalFS" | "JuiceFS";
+  path: string;
+  node: string;
+  bytes: number;
+  files: number;
+}
+/** PasswordSecretRef after the CRD's defaults: every field with a default is set. */
+export type DefaultedPasswordSecretRef = Omit<PasswordSecretRef, "key"> & {
+  key: NonNullable<PasswordSecretRef["key"]>;
+};
+/** OwnerSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedOwnerSpec = Omit<OwnerSpec, "domain" | "passwordSecretRef"> & {
+  domain: NonNullable<OwnerSpec["domain"]>;
+  passwordSecretRef?: DefaultedPasswordSecretRef;
+};
+/** ClusterDNSSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedClusterDNSSpec = Omit<ClusterDNSSpec, "mode"> & {
+  mode: NonNullable<ClusterDNSSpec["mode"]>;
+};
+/** KubernetesSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedKubernetesSpec = Omit<KubernetesSpec, "distribution" | "clusterDNS"> & {
+  distribution: NonNullable<KubernetesSpec["distribution"]>;
+  clusterDNS?: DefaultedClusterDNSSpec;
+};
+/** RegistryMirror after the CRD's defaults: every field with a default is set. */
+export type DefaultedRegistryMirror = Omit<RegistryMirror, "registry"> & {
+  registry: NonNullable<RegistryMirror["registry"]>;
+};
+/** RegistrySpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedRegistrySpec = Omit<RegistrySpec, "mirrors"> & {
+  mirrors?: Array<DefaultedRegistryMirror>;
+};
+/** SecretKeyRef after the CRD's defaults: every field with a default is set. */
+export type DefaultedSecretKeyRef = Omit<SecretKeyRef, "key"> & {
+  key: NonNullable<SecretKeyRef["key"]>;
+};
+/** JuiceFSMetadataSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedJuiceFSMetadataSpec = Omit<JuiceFSMetadataSpec, "type" | "urlSecretRef"> & {
+  type: NonNullable<JuiceFSMetadataSpec["type"]>;
+  urlSecretRef?: DefaultedSecretKeyRef;
+};
+/** ObjectStoreCredentialsRef after the CRD's defaults: every field with a default is set. */
+export type DefaultedObjectStoreCredentialsRef = Omit<ObjectStoreCredentialsRef, "accessKeyIdKey" | "secretAccessKeyKey"> & {
+  accessKeyIdKey: NonNullable<ObjectStoreCredentialsRef["accessKeyIdKey"]>;
+  secretAccessKeyKey: NonNullable<ObjectStoreCredentialsRef["secretAccessKeyKey"]>;
+};
+/** ObjectStoreSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedObjectStoreSpec = Omit<ObjectStoreSpec, "credentialsSecretRef"> & {
+  credentialsSecretRef?: DefaultedObjectStoreCredentialsRef;
+};
+/** JuiceFSCacheSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedJuiceFSCacheSpec = Omit<JuiceFSCacheSpec, "sizeMiB"> & {
+  sizeMiB: NonNullable<JuiceFSCacheSpec["sizeMiB"]>;
+};
+/** JuiceFSSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedJuiceFSSpec = Omit<JuiceFSSpec, "name" | "metadata" | "objectStore" | "cache"> & {
+  name: NonNullable<JuiceFSSpec["name"]>;
+  metadata: DefaultedJuiceFSMetadataSpec;
+  objectStore: DefaultedObjectStoreSpec;
+  cache: DefaultedJuiceFSCacheSpec;
+};
+/** StorageSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedStorageSpec = Omit<StorageSpec, "type" | "retainPreviousData" | "rootPath" | "juicefs"> & {
+  type: NonNullable<StorageSpec["type"]>;
+  retainPreviousData: NonNullable<StorageSpec["retainPreviousData"]>;
+  rootPath: NonNullable<StorageSpec["rootPath"]>;
+  juicefs?: DefaultedJuiceFSSpec;
+};
+/** NvidiaDriverSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedNvidiaDriverSpec = Omit<NvidiaDriverSpec, "install"> & {
+  install: NonNullable<NvidiaDriverSpec["install"]>;
+};
+/** NvidiaSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedNvidiaSpec = Omit<NvidiaSpec, "driver"> & {
+  driver: DefaultedNvidiaDriverSpec;
+};
+/** GPUSharingSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedGPUSharingSpec = Omit<GPUSharingSpec, "mode"> & {
+  mode: NonNullable<GPUSharingSpec["mode"]>;
+};
+/** GPUSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedGPUSpec = Omit<GPUSpec, "enabled" | "nvidia" | "sharing"> & {
+  enabled: NonNullable<GPUSpec["enabled"]>;
+  nvidia: DefaultedNvidiaSpec;
+  sharing: DefaultedGPUSharingSpec;
+};
+/** SSHSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedSSHSpec = Omit<SSHSpec, "enabled" | "port"> & {
+  enabled: NonNullable<SSHSpec["enabled"]>;
+  port: NonNullable<SSHSpec["port"]>;
+};
+/** ZramSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedZramSpec = Omit<ZramSpec, "enabled" | "sizePercent"> & {
+  enabled: NonNullable<ZramSpec["enabled"]>;
+  sizePercent: NonNullable<ZramSpec["sizePercent"]>;
+};
+/** SwapSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedSwapSpec = Omit<SwapSpec, "enabled" | "zram"> & {
+  enabled: NonNullable<SwapSpec["enabled"]>;
+  zram?: DefaultedZramSpec;
+};
+/** OSSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedOSSpec = Omit<OSSpec, "ssh" | "swap"> & {
+  ssh: DefaultedSSHSpec;
+  swap: DefaultedSwapSpec;
+};
+/** ReleaseSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedReleaseSpec = Omit<ReleaseSpec, "cdn" | "repoPath"> & {
+  cdn: NonNullable<ReleaseSpec["cdn"]>;
+  repoPath: NonNullable<ReleaseSpec["repoPath"]>;
+};
+/** OlaresdSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedOlaresdSpec = Omit<OlaresdSpec, "enabled"> & {
+  enabled: NonNullable<OlaresdSpec["enabled"]>;
+};
+/** RolloutSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedRolloutSpec = Omit<RolloutSpec, "maxUnavailable" | "paused" | "allowReboot"> & {
+  maxUnavailable: NonNullable<RolloutSpec["maxUnavailable"]>;
+  paused: NonNullable<RolloutSpec["paused"]>;
+  allowReboot: NonNullable<RolloutSpec["allowReboot"]>;
+};
+/** NodesSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedNodesSpec = Omit<NodesSpec, "skipLabel" | "driftPolicy" | "rollout"> & {
+  skipLabel: NonNullable<NodesSpec["skipLabel"]>;
+  driftPolicy: NonNullable<NodesSpec["driftPolicy"]>;
+  rollout: DefaultedRolloutSpec;
+};
+/** OlaresInstallationSpec after the CRD's defaults: every field with a default is set. */
+export type DefaultedOlaresInstallationSpec = Omit<OlaresInstallationSpec, "paused" | "owner" | "kubernetes" | "registry" | "storage" | "gpu" | "os" | "release" | "olaresd" | "nodes"> & {
+  paused: NonNullable<OlaresInstallationSpec["paused"]>;
+  owner: DefaultedOwnerSpec;
+  kubernetes: DefaultedKubernetesSpec;
+  registry?: DefaultedRegistrySpec;
+  storage: DefaultedStorageSpec;
+  gpu: DefaultedGPUSpec;
+  os: DefaultedOSSpec;
+  release: DefaultedReleaseSpec;
+  olaresd: DefaultedOlaresdSpec;
+  nodes: DefaultedNodesSpec;
+};

@@ -58,7 +58,8 @@ export async function runReleaseSteps(ctx: HookContext, steps: readonly ReleaseS
       }
       if (r.failed) {
         ctx.log.error("helm release failed", { release: r.failed.name, namespace: r.failed.namespace, error: r.failed.error });
-        return keep(readiness, { ready: false, reason: "ReleaseFailed", message: `helm release ${r.failed.namespace}/${r.failed.name} failed: ${r.failed.error}`, degraded: true });
+        const context = step.context ? `${step.context}: ` : "";
+        return keep(readiness, { ready: false, reason: "ReleaseFailed", message: `${context}helm release ${r.failed.namespace}/${r.failed.name} failed: ${r.failed.error}; the releases before it keep running`, degraded: true });
       }
       continue;
     }

@@ -157,6 +157,9 @@ export class ReleaseController {
     const user = await tolerant(() => this.client.get({ apiVersion: "iam.kubesphere.io/v1alpha2", kind: "User", name: username }), undefined);
     if (user) put({ ...user, apiVersion: "iam.kubesphere.io/v1alpha2", kind: "User" });
     for (const o of await tolerant(() => this.client.list("sys.bytetrade.io/v1alpha1", "SystemEnv"), [])) put({ ...o, apiVersion: "sys.bytetrade.io/v1alpha1", kind: "SystemEnv" });
+    // Terminus/terminus (the settings chart's): its spec.version is what olares-cli upgrade calls installed.
+    const terminus = await tolerant(() => this.client.get({ apiVersion: "sys.bytetrade.io/v1alpha1", kind: "Terminus", name: "terminus" }), undefined);
+    const installedVersion = (terminus?.spec as { version?: unknown } | undefined)?.version;
     const userEnv = await tolerant(() => this.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "user-env", namespace: "os-framework" }), undefined);
     if (userEnv) put({ ...userEnv, apiVersion: "v1", kind: "ConfigMap" });
     const snapshot: ObservedState = {
@@ -187,14 +190,18 @@ export class ReleaseController {
       const nodeName = (pods[0]?.spec as { nodeName?: string } | undefined)?.nodeName ?? nodeNames[0];
       if (nodeName) bfl = { annotations: { ...sts.metadata.annotations }, nodeName, nodeAddress: addressOf(nodeName) };
     }
+    const origin = this.origin(spec);
     const facts: ReleaseFacts = {
-      cdn: (spec.release?.cdn ?? DEFAULT_CDN).replace(/\/+$/, ""),
-      ...(await this.source(this.origin(spec), spec.version)),
+      cdn: spec.release.cdn.replace(/\/+$/, ""),
+      ...(await this.source(origin, spec.version)),
+      ...(origin.kind === "url" ? { filesBase: origin.base.replace(/\/+$/, "") } : {}),
       passwordLocation: `Secret ${pwRef.namespace}/${pwRef.name}, key ${pwKey}`,
       ...(ownerPassword !== undefined ? { ownerPassword } : {}),
       ...(randoms ? { randoms } : {}),
       ...(bfl ? { bfl } : {}),
       nodeAddress: addressOf(bfl?.nodeName ?? nodeNames[0]),
+      ...(typeof installedVersion === "string" && installedVersion !== "" ? { installedVersion } : {}),
+      ...(user?.metadata.annotations?.["bytetrade.io/wizard-status"] === "completed" ? { ownerActivated: true } : {}),
     };
     return { facts, snapshot, records };
   }

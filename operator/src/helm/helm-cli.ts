@@ -98,7 +98,8 @@ export class Helm implements ReleaseInstaller {
 
   /**
    * `helm upgrade --install` as olares-cli's UpgradeCharts: create the namespace, hooks on, no --wait,
-   * the installer's timeout; the input hash is recorded as a label on Helm's release record.
+   * the installer's timeout, `--reuse-values` where its upgrade passes reuseValues; the input hash is
+   * recorded as a label on Helm's release record.
    */
   async upgradeInstall(release: ChartRelease, inputHash: string): Promise<HelmRunResult> {
     return this.withValuesFile(release.values, (file) =>
@@ -106,6 +107,7 @@ export class Helm implements ReleaseInstaller {
         "upgrade", "--install", release.name, release.chart.path,
         "--namespace", release.namespace, "--create-namespace",
         "--values", file,
+        ...(release.reuseValues ? ["--reuse-values"] : []),
         "--timeout", `${this.opts.timeoutSeconds ?? 300}s`,
         "--labels", `${LABEL_RELEASE_INPUT}=${inputHash}`,
         "--history-max", "10",

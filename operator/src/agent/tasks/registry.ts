@@ -19,6 +19,8 @@ import type { TaskModule } from "./types.js";
 import { unitTask } from "./unit.js";
 import { juicefsRootfsTask } from "./juicefs-rootfs.js";
 import { storageMigrationTask } from "./storage-migration.js";
+import { releaseComponentTask } from "./release-component.js";
+import { imageImportTask } from "./image-import.js";
 
 type ModuleMap = { [K in HostTaskKind]: TaskModule<Extract<HostTask, { kind: K }>> };
 
@@ -41,6 +43,8 @@ export const TASK_MODULES: ModuleMap = {
   nvidiaToolkit: nvidiaToolkitTask,
   juicefsRootfs: juicefsRootfsTask,
   storageMigration: storageMigrationTask,
+  releaseComponent: releaseComponentTask,
+  imageImport: imageImportTask,
 };
 
 export function moduleFor<T extends HostTask>(task: T): TaskModule<T> {

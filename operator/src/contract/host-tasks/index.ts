@@ -22,6 +22,8 @@ import { timezoneKind, type TimezoneTask } from "./timezone.js";
 import { unitKind, type UnitTask } from "./unit.js";
 import { juicefsRootfsKind, type JuiceFSRootfsTask } from "./juicefs-rootfs.js";
 import { storageMigrationKind, type StorageMigrationTask } from "./storage-migration.js";
+import { releaseComponentKind, type ReleaseComponentTask } from "./release-component.js";
+import { imageImportKind, type ImageImportTask } from "./image-import.js";
 
 export type HostTask =
   | FileTask
@@ -41,7 +43,9 @@ export type HostTask =
   | NvidiaDriverTask
   | NvidiaToolkitTask
   | JuiceFSRootfsTask
-  | StorageMigrationTask;
+  | StorageMigrationTask
+  | ReleaseComponentTask
+  | ImageImportTask;
 
 export type HostTaskKind = HostTask["kind"];
 
@@ -70,6 +74,8 @@ export const HOST_TASK_KIND_SPECS: KindMap = {
   nvidiaToolkit: nvidiaToolkitKind,
   juicefsRootfs: juicefsRootfsKind,
   storageMigration: storageMigrationKind,
+  releaseComponent: releaseComponentKind,
+  imageImport: imageImportKind,
 };
 
 export const HOST_TASK_KINDS: readonly HostTaskKind[] = Object.keys(HOST_TASK_KIND_SPECS) as HostTaskKind[];
@@ -188,3 +194,6 @@ export type { RegistryMirror, ContainerdMirrorsTask } from "./containerd-mirrors
 export type { ContainerdNvidiaRuntimeTask } from "./containerd-nvidia-runtime.js";
 export type { JuiceFSRootfsTask } from "./juicefs-rootfs.js";
 export type { StorageMigrationTask } from "./storage-migration.js";
+export type { ReleaseComponentTask, ReleaseComponentInstall } from "./release-component.js";
+export type { ImageImportTask, ReleaseImage } from "./image-import.js";
+export { isMd5, type ReleaseFile, type ReleaseFileSource } from "./release-file.js";

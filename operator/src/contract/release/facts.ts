@@ -37,4 +37,10 @@ export interface ReleaseFacts {
   bfl?: ReleaseBflFacts;
   /** An address of a node, for the wizard URL. */
   nodeAddress?: string;
+  /** HTTP(S) base the nodes fetch the manifest's files from (the CDN or a mirror URL); absent for an airgap directory. */
+  filesBase?: string;
+  /** Terminus/terminus spec.version: the version the settings chart last recorded (what olares-cli upgrade reads). */
+  installedVersion?: string;
+  /** The owner's User says bytetrade.io/wizard-status=completed (the wizard app is then left alone). */
+  ownerActivated?: boolean;
 }

@@ -12,7 +12,8 @@ export interface WorkloadRef {
 }
 
 export type ReleaseStep =
-  | { kind: "chart"; release: ChartRelease; waitFor?: WorkloadRef[] }
+  /** `context` prefixes a failure, e.g. "upgrading Olares 1.12.1 to 1.12.2". */
+  | { kind: "chart"; release: ChartRelease; waitFor?: WorkloadRef[]; context?: string }
   /** Created when absent, never updated (ApplySystemEnv). */
   | { kind: "createOnly"; name: string; objects: KubeObject[] }
   /** ConfigMap os-framework/user-env: created from the file, or the file's missing envs appended (1.12-era). */

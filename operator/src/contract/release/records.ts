@@ -9,8 +9,9 @@ import type { KubeObject } from "../objects.js";
 export const LABEL_RELEASE_INPUT = "olares.com/release-input";
 
 /** 40 hex of sha256 over the chart digest and the canonical values (a valid label value). */
-export function releaseInputHash(release: Pick<ChartRelease, "chart" | "values">): string {
-  return createHash("sha256").update(release.chart.digest).update("\0").update(canonicalJson(release.values)).digest("hex").slice(0, 40);
+export function releaseInputHash(release: Pick<ChartRelease, "chart" | "values" | "chartIndependent">): string {
+  const chart = release.chartIndependent ? "any-chart" : release.chart.digest;
+  return createHash("sha256").update(chart).update("\0").update(canonicalJson(release.values)).digest("hex").slice(0, 40);
 }
 
 export type HelmReleaseStatus =
@@ -51,5 +52,6 @@ export function latestRecord(secrets: readonly KubeObject[], name: string, names
 
 /** Whether a release must be (re)applied: no record, not deployed, or a different input. */
 export function needsRelease(release: ChartRelease, record: ReleaseRecord | undefined): boolean {
-  return !record || record.status !== "deployed" || record.input !== releaseInputHash(release);
+  if (!record || record.status !== "deployed" || !record.input) return true;
+  return record.input !== releaseInputHash(release) && !(release.alsoCurrent ?? []).includes(record.input);
 }

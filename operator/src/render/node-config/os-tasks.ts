@@ -1,7 +1,7 @@
 // spec → the host tasks every selected node gets (OS layer, containerd mirrors, olaresd). Pure.
 import type { DefaultedSpec } from "../../api/index.js";
 import type { HostTask } from "../../contract/index.js";
-import { olaresdEnvFile, olaresdUrl, olaresdVersion } from "../stages/olaresd.js";
+import { olaresdTasks, releaseImageTasks } from "../stages/olaresd.js";
 import { sortedEntries } from "../../contract/index.js";
 import type { RenderContext } from "../context.js";
 
@@ -38,10 +38,7 @@ export const BASE_SYSCTL: Readonly<Record<string, string>> = {
   "fs.inotify.max_user_watches": "524288",
 };
 
-export { OLARESD_DEFAULT_URL_PATTERN } from "../stages/olaresd.js";
-export const OLARESD_BINARY = "/usr/local/bin/olaresd";
-export const OLARESD_ENV_FILE = "/etc/olares/olaresd.env";
-export const OLARES_RELEASE_FILE = "/etc/olares/release";
+export { OLARESD_DEFAULT_URL_PATTERN, OLARESD_TASK_IDS, OLARES_RELEASE_FILE } from "../stages/olaresd.js";
 
 export const TASK_IDS = {
   packages: "packages/base",
@@ -53,31 +50,8 @@ export const TASK_IDS = {
   swap: "swap/olares",
   timezone: "time/timezone",
   mirrors: "containerd/mirrors",
-  olaresdBinary: "olaresd/binary",
-  olaresdEnv: "olaresd/env",
-  olaresRelease: "olaresd/release",
-  olaresdUnit: "olaresd/unit",
 } as const;
 
-export function olaresdUnitContent(): string {
-  return [
-    "# Managed by olares-operator (spec.olaresd)",
-    "[Unit]",
-    "Description=olaresd, the Olares host daemon",
-    "After=network-online.target",
-    "Wants=network-online.target",
-    "",
-    "[Service]",
-    `EnvironmentFile=${OLARESD_ENV_FILE}`,
-    `ExecStart=${OLARESD_BINARY}`,
-    "Restart=always",
-    "RestartSec=10",
-    "",
-    "[Install]",
-    "WantedBy=multi-user.target",
-    "",
-  ].join("\n");
-}
 
 function packageTasks(spec: DefaultedSpec): HostTask[] {
   const names = [...new Set([...BASE_PACKAGES, ...(spec.os?.packages ?? [])])];
@@ -96,7 +70,7 @@ function packageTasks(spec: DefaultedSpec): HostTask[] {
 }
 
 function networkAndTimeTasks(spec: DefaultedSpec): HostTask[] {
-  const os = spec.os ?? {};
+  const os = spec.os;
   const out: HostTask[] = [];
   const nameservers = os.dns?.nameservers ?? [];
   if (nameservers.length > 0) {
@@ -106,11 +80,9 @@ function networkAndTimeTasks(spec: DefaultedSpec): HostTask[] {
   if (servers.length > 0) {
     out.push({ kind: "timesync", id: TASK_IDS.ntp, description: `Synchronise time with ${servers.join(", ")}`, disruption: "none", servers });
   }
-  const ssh = os.ssh ?? {};
-  const enabled = ssh.enabled ?? true;
-  const port = ssh.port ?? 22;
+  const { enabled, port } = os.ssh;
   // Unset leaves the host's own PasswordAuthentication alone: forcing "no" locks out password-only admins.
-  const passwordAuthentication = ssh.passwordAuthentication;
+  const passwordAuthentication = os.ssh.passwordAuthentication;
   const login = passwordAuthentication === undefined ? "password login as the host has it" : `password login ${passwordAuthentication ? "on" : "off"}`;
   out.push({
     kind: "sshd",
@@ -125,13 +97,13 @@ function networkAndTimeTasks(spec: DefaultedSpec): HostTask[] {
 }
 
 function kernelTasks(spec: DefaultedSpec): HostTask[] {
-  const os = spec.os ?? {};
+  const os = spec.os;
   const out: HostTask[] = [];
   const values = Object.fromEntries(sortedEntries({ ...BASE_SYSCTL, ...(os.sysctl ?? {}) }));
   out.push({ kind: "sysctl", id: TASK_IDS.sysctl, description: `Set ${Object.keys(values).length} kernel parameters`, disruption: "none", values });
   const swap = os.swap;
-  if (swap?.enabled) {
-    const zram = swap.zram?.enabled ? { sizePercent: swap.zram.sizePercent ?? 50 } : undefined;
+  if (swap.enabled) {
+    const zram = swap.zram?.enabled ? { sizePercent: swap.zram.sizePercent } : undefined;
     // zram replaces the swap file (see the API: "instead of a swap file").
     const sizeMiB = zram ? 0 : (swap.sizeMiB ?? 4096);
     out.push({
@@ -151,7 +123,7 @@ function kernelTasks(spec: DefaultedSpec): HostTask[] {
 }
 
 function mirrorTasks(spec: DefaultedSpec): HostTask[] {
-  const mirrors = (spec.registry?.mirrors ?? []).map((m) => ({ registry: m.registry ?? "docker.io", endpoints: [...m.endpoints] }));
+  const mirrors = (spec.registry?.mirrors ?? []).map((m) => ({ registry: m.registry, endpoints: [...m.endpoints] }));
   if (mirrors.length === 0) return [];
   return [
     {
@@ -164,43 +136,11 @@ function mirrorTasks(spec: DefaultedSpec): HostTask[] {
   ];
 }
 
-export function olaresdTasks(ctx: RenderContext): HostTask[] {
-  const spec = ctx.spec;
-  if (spec.olaresd?.enabled === false) return [];
-  const version = olaresdVersion(ctx);
-  const url = olaresdUrl(ctx);
-  const env = olaresdEnvFile(ctx);
-  return [
-    {
-      kind: "binary",
-      id: TASK_IDS.olaresdBinary,
-      description: `olaresd ${version} at ${OLARESD_BINARY}`,
-      disruption: "restart-service",
-      path: OLARESD_BINARY,
-      url,
-      ...(spec.olaresd?.sha256 ? { sha256: spec.olaresd.sha256 } : {}),
-      mode: 0o755,
-    },
-    { kind: "file", id: TASK_IDS.olaresdEnv, description: `olaresd environment ${OLARESD_ENV_FILE}`, disruption: "none", path: OLARESD_ENV_FILE, content: env, mode: 0o644 },
-    { kind: "file", id: TASK_IDS.olaresRelease, description: `Olares release record ${OLARES_RELEASE_FILE}`, disruption: "none", path: OLARES_RELEASE_FILE, content: env, mode: 0o644 },
-    {
-      kind: "unit",
-      id: TASK_IDS.olaresdUnit,
-      description: "olaresd.service enabled and running",
-      disruption: "restart-service",
-      name: "olaresd.service",
-      content: olaresdUnitContent(),
-      enable: true,
-      state: "started",
-      restartOnChange: [TASK_IDS.olaresdBinary, TASK_IDS.olaresdEnv],
-    },
-  ];
-}
 
-/** The OS layer in apply order: packages first (later tasks use them), olaresd last (it needs the rest). */
+/** The OS layer in apply order: packages first (later tasks use them), the release's images and olaresd last (they need the rest). */
 export function osTasks(ctx: RenderContext): { beforeGpu: HostTask[]; afterGpu: HostTask[] } {
   return {
     beforeGpu: [...packageTasks(ctx.spec), ...networkAndTimeTasks(ctx.spec), ...kernelTasks(ctx.spec), ...mirrorTasks(ctx.spec)],
-    afterGpu: olaresdTasks(ctx),
+    afterGpu: [...releaseImageTasks(ctx), ...olaresdTasks(ctx)],
   };
 }

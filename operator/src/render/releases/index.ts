@@ -6,3 +6,4 @@ export * from "./system-env.js";
 export * from "./components.js";
 export * from "./activation.js";
 export * from "./olaresd.js";
+export * from "./host-tasks.js";

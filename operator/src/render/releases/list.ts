@@ -1,17 +1,21 @@
 // The ordered list of Helm releases of the Olares release, as olares-cli installs them
 // (cli/pkg/phase/cluster/linux.go@f5810a44, 1.12-era): hami (GPU on) → account → settings → os-platform →
 // os-framework → launcher-<user> → every chart under wizard/config/apps. (SystemEnv and user-env sit between
-// settings and os-platform; velero is not a chart.) Pure: chart digests and facts come in.
+// settings and os-platform; velero is not a chart.) And as `olares-cli upgrade` re-applies them
+// (cli/pkg/upgrade/base.go@01f62215): hami → settings → os-platform → os-framework → launcher → apps, all
+// but hami with --reuse-values, then settings again with the new version. Pure: digests and facts come in.
 import { merge } from "ts-deepmerge";
-import type { OlaresInstallationSpec } from "../../api/index.js";
+import type { DefaultedSpec } from "../../api/index.js";
 import type { ChartRelease } from "../../contract/chart-release.js";
 import { sortKeysDeep } from "../../contract/canonical.js";
 import { WIZARD_CHART_DIRS } from "../../contract/release/layout.js";
+import { releaseInputHash } from "../../contract/release/records.js";
 import { RenderError } from "../render-error.js";
 import {
   accountValues,
   appsValues,
   hamiValues,
+  launcherUpgradeValues,
   launcherValues,
   osSystemValues,
   settingsValues,
@@ -19,7 +23,8 @@ import {
   type Values,
 } from "./values.js";
 
-export type ReleasePhase = "gpu" | "account" | "settings" | "os-platform" | "os-framework" | "launcher" | "apps";
+/** "version": the upgrade's last step, settings again with the new version (UpdateOlaresVersion). */
+export type ReleasePhase = "gpu" | "account" | "settings" | "os-platform" | "os-framework" | "launcher" | "apps" | "version";
 
 export interface ReleaseEntry {
   phase: ReleasePhase;
@@ -38,7 +43,7 @@ export interface ReleaseSource {
 }
 
 export interface ReleaseListInput {
-  spec: OlaresInstallationSpec;
+  spec: DefaultedSpec;
   source: ReleaseSource;
   ownerPassword: string;
   randoms: Readonly<Record<string, string>>;
@@ -49,8 +54,13 @@ export interface ReleaseListInput {
   bflAnnotations?: Readonly<Record<string, string>>;
   /** Needed for the apps: absent until the launcher runs, then the list stops before the apps. */
   bfl?: BflFacts;
-  /** The upgrade's final settings run passes the new version. */
-  settingsVersion?: string;
+  /** The owner completed the wizard: the upgrade skips the wizard app (upgradeUserComponents). */
+  ownerActivated?: boolean;
+}
+
+export interface UpgradeListInput extends ReleaseListInput {
+  /** The version installed now (Terminus spec.version). */
+  from: string;
 }
 
 export interface ReleaseList {
@@ -84,11 +94,11 @@ export function overridableKeys(source: ReleaseSource): string[] {
 }
 
 /** Checks spec.coreServices against the release (throws ReleaseRenderError naming the field). */
-export function validateReleaseOverrides(spec: OlaresInstallationSpec, source: ReleaseSource): void {
+export function validateReleaseOverrides(spec: DefaultedSpec, source: ReleaseSource): void {
   overridesOf(spec, source);
 }
 
-function overridesOf(spec: OlaresInstallationSpec, source: ReleaseSource): Record<string, Override> {
+function overridesOf(spec: DefaultedSpec, source: ReleaseSource): Record<string, Override> {
   const all = (spec.coreServices ?? {}) as Record<string, Override>;
   const known = overridableKeys(source);
   for (const [key, o] of Object.entries(all)) {
@@ -115,35 +125,96 @@ function withOverride(values: Values, o: Override | undefined): Values {
   return sortKeysDeep(merged);
 }
 
-export function gpuReleaseWanted(spec: OlaresInstallationSpec, gpuNodes: number): boolean {
-  const mode = spec.gpu?.enabled ?? "auto";
+export function gpuReleaseWanted(spec: DefaultedSpec, gpuNodes: number): boolean {
+  const mode = spec.gpu.enabled;
   return mode === "true" || (mode === "auto" && gpuNodes > 0);
+}
+
+/** Appends entries, honouring spec.coreServices (enabled: false drops an optional release, values merge in). */
+function listBuilder(spec: DefaultedSpec, source: ReleaseSource) {
+  const o = overridesOf(spec, source);
+  const entries: ReleaseEntry[] = [];
+  const add = (phase: ReleasePhase, key: string, name: string, namespace: string, dir: string, values: Values, extra: { optional?: boolean; reuseValues?: boolean; alsoCurrent?: Values[]; chartIndependent?: boolean } = {}) => {
+    if (o[key]?.enabled === false) return;
+    const chart = chartOf(source, dir, spec.version);
+    const also = (extra.alsoCurrent ?? []).map((v) => releaseInputHash({ chart, values: withOverride(v, o[key]) }));
+    // Applied once per install: an upgrade that re-applied it with its new chart is current too.
+    if (extra.chartIndependent) also.push(releaseInputHash({ chart, values: withOverride(values, o[key]) }));
+    entries.push({
+      phase,
+      key,
+      optional: extra.optional ?? false,
+      release: {
+        name,
+        namespace,
+        chart,
+        values: withOverride(values, o[key]),
+        ...(extra.reuseValues ? { reuseValues: true } : {}),
+        ...(also.length ? { alsoCurrent: also } : {}),
+        ...(extra.chartIndependent ? { chartIndependent: true } : {}),
+      },
+    });
+  };
+  const apps = (activated: boolean | undefined) => appDirsOf(source).filter((a) => o[a]?.enabled !== false && !(activated && a === "wizard"));
+  return { entries, add, apps };
 }
 
 export function renderReleaseList(input: ReleaseListInput): ReleaseList {
   const { spec, source } = input;
-  const o = overridesOf(spec, source);
+  const { entries, add, apps: appsOf } = listBuilder(spec, source);
   const username = spec.owner.username;
   const userNs = `user-space-${username}`;
-  const entries: ReleaseEntry[] = [];
-  const add = (phase: ReleasePhase, key: string, name: string, namespace: string, dir: string, values: Values, optional = false) => {
-    if (o[key]?.enabled === false) return;
-    entries.push({ phase, key, optional, release: { name, namespace, chart: chartOf(source, dir, spec.version), values: withOverride(values, o[key]) } });
-  };
+  const settings = settingsValues({ spec });
+  const launcher = { spec, randoms: input.randoms, bflAnnotations: input.bflAnnotations };
 
-  if (gpuReleaseWanted(spec, input.gpuNodes)) add("gpu", "hami", "hami", "kube-system", WIZARD_CHART_DIRS.hami, hamiValues(), true);
-  add("account", "account", "account", "default", WIZARD_CHART_DIRS.account, accountValues({ spec, ownerPassword: input.ownerPassword, natGatewayIp: input.natGatewayIp }));
-  add("settings", "settings", "settings", "default", WIZARD_CHART_DIRS.settings, settingsValues({ spec, version: input.settingsVersion }));
+  if (gpuReleaseWanted(spec, input.gpuNodes)) add("gpu", "hami", "hami", "kube-system", WIZARD_CHART_DIRS.hami, hamiValues(), { optional: true });
+  // account: the upgrade never re-applies it, so a new release's chart alone does not either.
+  add("account", "account", "account", "default", WIZARD_CHART_DIRS.account, accountValues({ spec, ownerPassword: input.ownerPassword, natGatewayIp: input.natGatewayIp }), { chartIndependent: true });
+  // What an upgrade's last step left (the same settings, plus the version) is current too.
+  add("settings", "settings", "settings", "default", WIZARD_CHART_DIRS.settings, settings, { alsoCurrent: [{ ...settings, version: spec.version }] });
   const os = osSystemValues({ spec });
   add("os-platform", "os-platform", "os-platform", "os-platform", WIZARD_CHART_DIRS.osPlatform, os);
   add("os-framework", "os-framework", "os-framework", "os-framework", WIZARD_CHART_DIRS.osFramework, os);
-  add("launcher", "launcher", `launcher-${username}`, userNs, WIZARD_CHART_DIRS.launcher, launcherValues({ spec, randoms: input.randoms, bflAnnotations: input.bflAnnotations }));
+  add("launcher", "launcher", `launcher-${username}`, userNs, WIZARD_CHART_DIRS.launcher, launcherValues(launcher), {
+    ...(input.bflAnnotations ? { alsoCurrent: [launcherUpgradeValues({ ...launcher, bflAnnotations: input.bflAnnotations })] } : {}),
+  });
 
-  const apps = appDirsOf(source).filter((a) => o[a]?.enabled !== false);
+  // The install applies every app (the wizard included: the owner activates in it).
+  const apps = appsOf(false);
   if (apps.length === 0) return { entries };
   if (!input.bfl) return { entries, waiting: { key: "apps", reason: `the apps need StatefulSet ${userNs}/bfl and its pod (PrepareAppValues reads them)` } };
   const appValues = appsValues({ spec, randoms: input.randoms, bfl: input.bfl });
-  for (const app of apps) add("apps", app, app, userNs, `${WIZARD_CHART_DIRS.apps}/${app}`, appValues, true);
+  // The wizard: re-applied by an upgrade only while the owner has not activated (then BFL removes it).
+  for (const app of apps) add("apps", app, app, userNs, `${WIZARD_CHART_DIRS.apps}/${app}`, appValues, { optional: true, ...(app === "wizard" ? { chartIndependent: true } : {}) });
+  return { entries };
+}
+
+/**
+ * The releases `olares-cli upgrade` re-applies, in its order (UpgradeSystemComponents, then
+ * UpgradeUserComponents, then UpdateOlaresVersion): account is not re-applied; every chart but hami with
+ * --reuse-values (our values on top of the previous revision's); the launcher re-fed the *_rand16 and
+ * PV/PVC names from bfl's annotations; the wizard app skipped once the owner activated; settings last with
+ * the new version, so a failed upgrade leaves Terminus on the old one and can be re-entered.
+ */
+export function renderUpgradeList(input: UpgradeListInput): ReleaseList {
+  const { spec, source } = input;
+  const { entries, add, apps: appsOf } = listBuilder(spec, source);
+  const username = spec.owner.username;
+  const userNs = `user-space-${username}`;
+  const reuse = { reuseValues: true };
+  const settings = settingsValues({ spec });
+  const final = settingsValues({ spec, version: spec.version });
+
+  if (gpuReleaseWanted(spec, input.gpuNodes)) add("gpu", "hami", "hami", "kube-system", WIZARD_CHART_DIRS.hami, hamiValues(), { optional: true });
+  add("settings", "settings", "settings", "default", WIZARD_CHART_DIRS.settings, settings, { ...reuse, alsoCurrent: [final] });
+  const os = osSystemValues({ spec });
+  add("os-platform", "os-platform", "os-platform", "os-platform", WIZARD_CHART_DIRS.osPlatform, os, reuse);
+  add("os-framework", "os-framework", "os-framework", "os-framework", WIZARD_CHART_DIRS.osFramework, os, reuse);
+  if (!input.bfl) return { entries, waiting: { key: "launcher", reason: `the upgrade re-feeds the launcher from StatefulSet ${userNs}/bfl, which is not running` } };
+  add("launcher", "launcher", `launcher-${username}`, userNs, WIZARD_CHART_DIRS.launcher, launcherUpgradeValues({ spec, randoms: input.randoms, bflAnnotations: input.bfl.annotations }), reuse);
+  const appValues = appsValues({ spec, randoms: input.randoms, bfl: input.bfl });
+  for (const app of appsOf(input.ownerActivated)) add("apps", app, app, userNs, `${WIZARD_CHART_DIRS.apps}/${app}`, appValues, { optional: true, ...reuse });
+  add("version", "settings", "settings", "default", WIZARD_CHART_DIRS.settings, final, reuse);
   return { entries };
 }
 

@@ -4,7 +4,7 @@
 // (InstallOsSystem), launcher cli/pkg/terminus/launcher.go@df5b0859 (InstallBFL), apps
 // cli/pkg/terminus/apps.go@b57e85c3 (PrepareAppValues), hami cli/pkg/gpu/tasks.go@0c65ee70 (empty map).
 import { createHash } from "node:crypto";
-import type { OlaresInstallationSpec } from "../../api/index.js";
+import type { DefaultedSpec } from "../../api/index.js";
 import { BUILT_IN_APPS } from "./randoms.js";
 
 export type Values = Record<string, unknown>;
@@ -17,22 +17,22 @@ export function encryptPassword(plain: string): string {
 export const DEFAULT_DOMAIN = "olares.com";
 export const DEFAULT_ROOT_PATH = "/olares";
 
-export function rootPathOf(spec: OlaresInstallationSpec): string {
-  return spec.storage?.rootPath ?? DEFAULT_ROOT_PATH;
+export function rootPathOf(spec: DefaultedSpec): string {
+  return spec.storage.rootPath;
 }
 
 /** storage.GetRootFSType(): jfs on JuiceFS, fs otherwise. */
-export function fsTypeOf(spec: OlaresInstallationSpec): "fs" | "jfs" {
+export function fsTypeOf(spec: DefaultedSpec): "fs" | "jfs" {
   return spec.storage?.type === "JuiceFS" ? "jfs" : "fs";
 }
 
 /** getGpuType(Arg.GPU.Enable): the installer's GPU is on unless turned off (LOCAL_GPU_ENABLE=0). */
-export function gpuTypeOf(spec: OlaresInstallationSpec): "nvidia" | "none" {
+export function gpuTypeOf(spec: DefaultedSpec): "nvidia" | "none" {
   return spec.gpu?.enabled === "false" ? "none" : "nvidia";
 }
 
 export interface AccountInput {
-  spec: OlaresInstallationSpec;
+  spec: DefaultedSpec;
   /** The owner's initial password, plain (from spec.owner.passwordSecretRef or the generated Secret). */
   ownerPassword: string;
   /** GetNATGateway(): only passed when one exists. */
@@ -41,7 +41,7 @@ export interface AccountInput {
 
 export function accountValues({ spec, ownerPassword, natGatewayIp }: AccountInput): Values {
   const username = spec.owner.username;
-  const domain = spec.owner.domain ?? DEFAULT_DOMAIN;
+  const domain = spec.owner.domain;
   return {
     user: {
       name: username,
@@ -54,7 +54,7 @@ export function accountValues({ spec, ownerPassword, natGatewayIp }: AccountInpu
 }
 
 export interface SettingsInput {
-  spec: OlaresInstallationSpec;
+  spec: DefaultedSpec;
   /** Storage.StorageClusterId (the cloud version's); empty lets the chart keep or make its own. */
   clusterId?: string;
   /** S3 session credentials the cloud version passes; "none" otherwise. */
@@ -77,7 +77,7 @@ export function settingsValues({ clusterId, s3, version }: SettingsInput): Value
 }
 
 export interface OsSystemInput {
-  spec: OlaresInstallationSpec;
+  spec: DefaultedSpec;
   /** Storage.BackupClusterBucket / StoragePrefix / StorageSyncSecret: the cloud version's; empty self-hosted. */
   backup?: { bucket?: string; keyPrefix?: string; syncSecret?: string; isCloudVersion?: boolean };
 }
@@ -101,7 +101,7 @@ export function osSystemValues({ spec, backup }: OsSystemInput): Values {
 }
 
 export interface LauncherInput {
-  spec: OlaresInstallationSpec;
+  spec: DefaultedSpec;
   randoms: Readonly<Record<string, string>>;
   /** Annotations of the live bfl StatefulSet: an existing install's *_rand16 win over ours (the upgrade's re-feed). */
   bflAnnotations?: Readonly<Record<string, string>>;
@@ -132,6 +132,18 @@ export function launcherValues({ spec, randoms, bflAnnotations }: LauncherInput)
   };
 }
 
+/** bfl's annotations the upgrade re-feeds (upgradeUserComponents, base.go@01f62215): generated at install. */
+export const BFL_UPGRADE_KEYS = ["userspace_rand16", "appcache_rand16", "dbdata_rand16", "userspace_pv", "userspace_pvc", "appcache_pv", "appcache_pvc", "dbdata_pv", "dbdata_pvc"] as const;
+
+/** The launcher's values on upgrade: ours, plus bfl.<key> for every BFL_UPGRADE_KEYS annotation (as the installer reads them). */
+export function launcherUpgradeValues(input: LauncherInput & { bflAnnotations: Readonly<Record<string, string>> }): Values {
+  const base = launcherValues(input);
+  const bfl = { ...(base.bfl as Values) };
+  // The *_rand16 already come from the annotations (or our randoms when bfl has none).
+  for (const k of BFL_UPGRADE_KEYS) if (!k.endsWith("_rand16")) bfl[k] = input.bflAnnotations[k] ?? "";
+  return { ...base, bfl };
+}
+
 /** What PrepareAppValues reads from the cluster once the launcher runs. */
 export interface BflFacts {
   /** Annotations of StatefulSet user-space-<u>/bfl (userspace_pv, userspace_hostpath, appcache_hostpath, dbdata_hostpath). */
@@ -143,7 +155,7 @@ export interface BflFacts {
 }
 
 export interface AppsInput {
-  spec: OlaresInstallationSpec;
+  spec: DefaultedSpec;
   randoms: Readonly<Record<string, string>>;
   bfl: BflFacts;
   /** $MARKET_PROVIDER for appstore. */

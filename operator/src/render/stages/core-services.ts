@@ -3,12 +3,14 @@
 // helm. Ready means the installer's component list is ready and the owner has activated Olares.
 import type { ComponentStatus, ObservedState, Readiness, ReleaseStep, Stage, WorkloadRef } from "../../contract/index.js";
 import { DEFAULT_CDN, WIZARD_CHART_DIRS, installerDir, isNvidiaNode, latestRecord, needsRelease } from "../../contract/index.js";
+import { isDowngrade } from "../../api/index.js";
 import type { RenderContext } from "../context.js";
 import {
   activation,
   componentsReadiness,
   ownerUser,
   renderReleaseList,
+  renderUpgradeList,
   systemComponents,
   systemEnvObjects,
   systemEnvOverrides,
@@ -28,37 +30,53 @@ function notReady(reason: string, message: string, extra: Partial<Readiness> = {
   return { ready: false, reason, message, ...extra };
 }
 
-/** Steps in the installer's order: charts up to settings, SystemEnv + user-env, os-*, launcher, apps. */
-function stepsOf(ctx: RenderContext, list: ReleaseList): ReleaseStep[] {
+/**
+ * Steps in the installer's order. Install: charts up to settings, SystemEnv + user-env, os-*, the launcher
+ * once app-service runs, the apps once bfl runs. Upgrade (base.go@01f62215): hami, settings, SystemEnv,
+ * os-platform, os-framework, user-env, launcher, apps, settings with the new version, without waits (the
+ * installer checks the components once, after the upgrade).
+ */
+function stepsOf(ctx: RenderContext, list: ReleaseList, upgrading: string | undefined): ReleaseStep[] {
   const rf = ctx.facts.release!;
   const steps: ReleaseStep[] = [];
   const username = ctx.spec.owner.username;
   const chart = (e: ReleaseEntry): ReleaseStep => ({
     kind: "chart",
     release: e.release,
-    ...(e.phase === "launcher" ? { waitFor: [APP_SERVICE] } : e.phase === "apps" ? { waitFor: [bflRef(username)] } : {}),
+    ...(upgrading ? { context: upgrading } : e.phase === "launcher" ? { waitFor: [APP_SERVICE] } : e.phase === "apps" ? { waitFor: [bflRef(username)] } : {}),
   });
+  const systemEnv = (): void => {
+    if (rf.systemEnv) steps.push({ kind: "createOnly", name: "SystemEnv", objects: systemEnvObjects(rf.systemEnv, systemEnvOverrides(ctx.spec, { cdn: rf.cdn })) });
+  };
+  const userEnv = (): void => {
+    if (rf.userEnv) steps.push({ kind: "userEnv", configMap: userEnvConfigMap(rf.userEnv), file: rf.userEnv });
+  };
   for (const e of list.entries) {
     if (e.phase === "os-platform") {
-      if (rf.systemEnv) steps.push({ kind: "createOnly", name: "SystemEnv", objects: systemEnvObjects(rf.systemEnv, systemEnvOverrides(ctx.spec, { cdn: rf.cdn })) });
-      if (rf.userEnv) steps.push({ kind: "userEnv", configMap: userEnvConfigMap(rf.userEnv), file: rf.userEnv });
+      systemEnv();
+      if (!upgrading) userEnv();
     }
+    if (upgrading && e.phase === "launcher") userEnv();
     steps.push(chart(e));
   }
   return steps;
 }
 
+/** One status entry per Helm release (the upgrade runs settings twice: the last run is the one reported). */
 function releaseComponents(list: ReleaseList, observed: ObservedState): { components: ComponentStatus[]; pending?: string } {
-  const components: ComponentStatus[] = [];
+  const byRelease = new Map<string, ComponentStatus>();
   let pending: string | undefined;
   for (const e of list.entries) {
     const record = latestRecord(observed.list("v1", "Secret", e.release.namespace), e.release.name, e.release.namespace);
     const stale = needsRelease(e.release, record);
-    const message = !record ? "not installed yet" : stale ? `revision ${record.revision} ${record.status}, input changed` : `revision ${record.revision} deployed`;
-    components.push({ name: e.release.name, stage: STAGE, kind: "HelmRelease", namespace: e.release.namespace, ready: !stale, message });
-    if (stale && !pending) pending = `helm release ${e.release.namespace}/${e.release.name}: ${message}`;
+    const what = e.phase === "version" ? " (the upgrade's last step: settings with the new version)" : "";
+    const message = !record ? "not installed yet" : stale ? `revision ${record.revision} ${record.status}, input changed${what}` : `revision ${record.revision} deployed`;
+    const key = `${e.release.namespace}/${e.release.name}`;
+    byRelease.delete(key);
+    byRelease.set(key, { name: e.release.name, stage: STAGE, kind: "HelmRelease", namespace: e.release.namespace, ready: !stale, message });
+    if (stale && !pending) pending = `helm release ${key}: ${message}`;
   }
-  return { components, ...(pending ? { pending } : {}) };
+  return { components: [...byRelease.values()], ...(pending ? { pending } : {}) };
 }
 
 export function renderCoreServices(ctx: RenderContext): Stage {
@@ -81,7 +99,7 @@ export function renderCoreServices(ctx: RenderContext): Stage {
       name: STAGE,
       objects: [],
       releases: planned.map(([name, namespace, chart]) => ({ name, namespace, chart: { path: `${dir}/${chart}`, digest: "" }, values: {} })),
-      ready: () => notReady("ReleaseNotLoaded", `the Olares ${spec.version} release is not loaded yet (the operator fetches it from ${spec.release?.airgapDir ?? spec.release?.cdn ?? DEFAULT_CDN})`),
+      ready: () => notReady("ReleaseNotLoaded", `the Olares ${spec.version} release is not loaded yet (the operator fetches it from ${spec.release.airgapDir ?? spec.release.cdn})`),
     };
   }
   if (rf.failure) {
@@ -93,16 +111,27 @@ export function renderCoreServices(ctx: RenderContext): Stage {
   if (rf.ownerPassword === undefined || !rf.randoms) {
     return { name: STAGE, objects: [], ready: () => notReady("SecretsPending", `waiting for the owner's password (${rf.passwordLocation}) and the release randoms`) };
   }
+  const installed = rf.installedVersion;
+  if (installed && isDowngrade(installed, spec.version)) {
+    return { name: STAGE, objects: [], ready: () => notReady("DowngradeRefused", `Olares ${installed} is installed (Terminus spec.version): going back to ${spec.version} is not supported; nothing is applied`, { degraded: true }) };
+  }
+  // An upgrade runs until its last step records the new version on Terminus (then the install list is current).
+  const upgrading = installed !== undefined && installed !== spec.version;
   const gpuNodes = ctx.facts.nodes.filter((n) => isNvidiaNode(n.labels)).length;
-  const list = renderReleaseList({
+  const listInput = {
     spec,
     source: rf.source!,
     ownerPassword: rf.ownerPassword,
     randoms: rf.randoms,
     gpuNodes,
+    ...(rf.ownerActivated ? { ownerActivated: true } : {}),
     ...(rf.bfl ? { bfl: rf.bfl, bflAnnotations: rf.bfl.annotations } : {}),
-  });
-  const steps = stepsOf(ctx, list);
+  };
+  const list = upgrading ? renderUpgradeList({ ...listInput, from: installed }) : renderReleaseList(listInput);
+  const upgradeNote = upgrading ? `upgrading Olares ${installed} to ${spec.version}` : undefined;
+  const steps = stepsOf(ctx, list, upgradeNote);
+  const progress = upgrading ? "UpgradingReleases" : "InstallingReleases";
+  const note = upgradeNote ? `${upgradeNote}: ` : "";
   const gpu = list.entries.some((e) => e.phase === "gpu");
   const username = spec.owner.username;
   return {
@@ -114,10 +143,10 @@ export function renderCoreServices(ctx: RenderContext): Stage {
       const releases = releaseComponents(list, observed);
       const workloads = componentsReadiness(STAGE, systemComponents(username, { gpu }), observed);
       const components = [...releases.components, ...workloads.components];
-      if (releases.pending) return notReady("InstallingReleases", releases.pending, { components });
-      if (list.waiting) return notReady("InstallingReleases", `${list.waiting.key}: ${list.waiting.reason}`, { components });
+      if (releases.pending) return notReady(progress, `${note}${releases.pending}`, { components });
+      if (list.waiting) return notReady(progress, `${note}${list.waiting.key}: ${list.waiting.reason}`, { components });
       if (!workloads.ready) return notReady(workloads.degraded ? workloads.blocking!.reason : "ComponentsNotReady", workloads.blocking!.message, { components, ...(workloads.degraded ? { degraded: true } : {}) });
-      const a = activation(ownerUser(observed, username), { username, domain: spec.owner.domain ?? "olares.com", nodeAddress: rf.nodeAddress ?? "<node-ip>", passwordLocation: rf.passwordLocation });
+      const a = activation(ownerUser(observed, username), { username, domain: spec.owner.domain, nodeAddress: rf.nodeAddress ?? "<node-ip>", passwordLocation: rf.passwordLocation });
       if (a.state === "Activated") return { ready: true, reason: "Activated", message: a.message, components };
       return notReady(a.state === "ActivationFailed" ? "ActivationFailed" : "AwaitingActivation", a.message, { components });
     },

@@ -7,7 +7,6 @@ import { renderNodeConfigStage } from "./node-config.js";
 import { renderClusterDns } from "./cluster-dns.js";
 import { renderStorage } from "./storage.js";
 import { renderGpu } from "./gpu.js";
-import { renderOlaresd } from "./olaresd.js";
 import { renderCoreServices } from "./core-services.js";
 
 /** Renders one stage; returns undefined when the spec disables it (disabled stages are absent). */
@@ -26,6 +25,5 @@ export const STAGE_REGISTRY: readonly StageEntry[] = [
   { name: "ClusterDNS", render: renderClusterDns },
   { name: "Storage", render: renderStorage },
   { name: "GPU", render: renderGpu },
-  { name: "Olaresd", render: renderOlaresd },
   { name: "CoreServices", render: renderCoreServices },
 ];

@@ -1,0 +1,184 @@
+// Upgrades on the cluster simulator, end to end: the real operator (in-process), real helm (4.1), the real
+// kubectl, node agents on simulated hosts and the fixture releases 1.12.1 → 1.12.2 from an airgap dir.
+// Editing spec.version runs olares-cli upgrade's order (base.go@01f62215) with --reuse-values and settings
+// last with the new version; a failing upgrade stops at its release naming helm's error and Terminus
+// keeps the old version; steady state after an upgrade runs no helm and writes nothing.
+import { expect } from "chai";
+import { execa } from "execa";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { attachAgents, type AgentRunner } from "../sim/agent-runner.js";
+import { startSimulator, type Simulator } from "../sim/server.js";
+import type { KObj } from "../sim/types.js";
+import { HELM, ensureTools, explainNotReady, installation, installOperatorManifests, isReady, kubectlOk, operatorManifests, startOperatorInProcess, waitFor, writesBy, type InProcessOperator } from "../e2e/cluster.js";
+import { airgapWithBrokenRelease, type BrokenAirgap } from "./broken-release.js";
+import { fixture } from "./helpers.js";
+
+const TIMEOUT_MS = 60_000;
+
+interface Revision {
+  revision: number;
+  updated: string;
+  status: string;
+  chart: string;
+}
+
+// Async: the simulator answers helm from this process.
+async function helmJson<T>(kc: string, args: string[]): Promise<T> {
+  const r = await execa(HELM, [...args, "-o", "json"], { env: { KUBECONFIG: kc } });
+  return JSON.parse(r.stdout) as T;
+}
+
+const history = (kc: string, release: string, namespace: string) => helmJson<Revision[]>(kc, ["history", release, "--namespace", namespace, "--max", "20"]);
+const userValues = (kc: string, release: string, namespace: string) => helmJson<Record<string, unknown>>(kc, ["get", "values", release, "--namespace", namespace]);
+
+function terminusVersion(sim: Simulator): string | undefined {
+  return (sim.store.get("sys.bytetrade.io/terminus", "", "terminus")?.spec as { version?: string } | undefined)?.version;
+}
+
+/** Every release of the install, [name, namespace]. */
+const RELEASES: Array<[string, string]> = [
+  ["hami", "kube-system"],
+  ["account", "default"],
+  ["settings", "default"],
+  ["os-platform", "os-platform"],
+  ["os-framework", "os-framework"],
+  ["launcher-alice", "user-space-alice"],
+  ["desktop", "user-space-alice"],
+  ["files", "user-space-alice"],
+  ["settings", "user-space-alice"],
+  ["wizard", "user-space-alice"],
+];
+
+describe("upgrade on the cluster simulator: spec.version 1.12.1 → 1.12.2 with real helm, the fixture releases from an airgap dir", function () {
+  this.timeout(240_000);
+  let sim: Simulator;
+  let agents: AgentRunner;
+  let operator: InProcessOperator;
+  let kc: string;
+  let airgap: BrokenAirgap;
+  let crFile: string;
+  const phases: string[] = [];
+
+  const apply = async (version: string) => {
+    writeFileSync(crFile, stringify({
+      apiVersion: "olares.com/v1alpha1",
+      kind: "OlaresInstallation",
+      metadata: { name: "olares" },
+      spec: { version, owner: { username: "alice", domain: "olares.com", email: "alice@example.com" }, storage: { type: "LocalFS", rootPath: "/olares" }, release: { airgapDir: airgap.dir } },
+    }));
+    await kubectlOk(kc, ["apply", "-f", crFile]);
+  };
+  const settle = (what: string, check: (cr: KObj | undefined) => boolean) =>
+    waitFor(sim, () => {
+      const cr = installation(sim);
+      const phase = cr?.status?.phase as string | undefined;
+      if (phase && phases[phases.length - 1] !== phase) phases.push(phase);
+      return check(cr) ? cr : undefined;
+    }, TIMEOUT_MS, () => `${what}: ${explainNotReady(installation(sim))}`);
+
+  before(async () => {
+    ensureTools();
+    fixture("1.12.1");
+    fixture("1.12.2");
+    airgap = airgapWithBrokenRelease({ versions: ["1.12.1", "1.12.2"], base: "1.12.2", version: "1.12.3", chartDir: "wizard/config/os-framework" });
+    crFile = join(airgap.dir, "olares.yaml");
+    sim = await startSimulator({ nodes: 2, gpuNodes: 1 });
+    kc = sim.kubeconfigPath;
+    agents = attachAgents(sim);
+    await installOperatorManifests(kc, await operatorManifests());
+    operator = await startOperatorInProcess(kc);
+    await apply("1.12.1");
+    await settle("Ready on 1.12.1", (cr) => isReady(cr) && cr?.status?.version === "1.12.1");
+    expect(terminusVersion(sim)).to.equal("1.12.1");
+  });
+
+  after(async () => {
+    await operator?.stop();
+    await agents?.stop();
+    await sim?.stop();
+    airgap?.cleanup();
+  });
+
+  it("editing spec.version runs the installer's upgrade order, --reuse-values, settings last with the new version; Upgrading, then Ready on 1.12.2", async () => {
+    const before = new Map<string, Revision[]>();
+    for (const [n, ns] of RELEASES) before.set(`${ns}/${n}`, await history(kc, n, ns));
+    phases.length = 0;
+    const started = Date.now();
+    await apply("1.12.2");
+    const cr = await settle("Ready on 1.12.2", (c) => isReady(c) && c?.status?.version === "1.12.2");
+    const seconds = (Date.now() - started) / 1000;
+    process.stdout.write(`      upgrade 1.12.1 → 1.12.2: Ready in ${seconds.toFixed(2)} s; phases ${phases.join(" → ")}\n`);
+    expect(phases).to.include("Upgrading");
+    expect(cr.status.phase).to.equal("Ready");
+    expect(terminusVersion(sim)).to.equal("1.12.2");
+
+    // New revisions, in the order the operator ran them.
+    const runs: Array<{ release: string; at: number; chart: string }> = [];
+    for (const [n, ns] of RELEASES) {
+      const old = before.get(`${ns}/${n}`)!;
+      for (const r of (await history(kc, n, ns)).filter((h) => !old.some((o) => o.revision === h.revision))) runs.push({ release: `${ns}/${n}`, at: Date.parse(r.updated), chart: r.chart });
+    }
+    runs.sort((a, b) => a.at - b.at);
+    expect(runs.map((r) => r.release)).to.deep.equal([
+      "kube-system/hami",
+      "default/settings",
+      "os-platform/os-platform",
+      "os-framework/os-framework",
+      "user-space-alice/launcher-alice",
+      "user-space-alice/desktop",
+      "user-space-alice/files",
+      "user-space-alice/settings",
+      "default/settings",
+    ]);
+    // (hami's chart carries HAMi's own version.)
+    for (const r of runs.filter((x) => x.release !== "kube-system/hami")) expect(r.chart, r.release).to.match(/-1\.12\.2$/);
+    // account is not re-applied by the upgrade; the wizard app is skipped once the owner activated.
+    expect(await history(kc, "account", "default")).to.have.length(1);
+    expect(await history(kc, "wizard", "user-space-alice")).to.have.length(1);
+    // The last settings run passed the new version; the launcher was re-fed bfl's generated names.
+    expect((await userValues(kc, "settings", "default")).version).to.equal("1.12.2");
+    const bfl = sim.store.get("apps/statefulsets", "user-space-alice", "bfl")!;
+    const launcher = (await userValues(kc, "launcher-alice", "user-space-alice")).bfl as Record<string, string>;
+    for (const k of ["userspace_rand16", "userspace_pv", "userspace_pvc", "dbdata_pv"]) expect(launcher[k], k).to.equal(bfl.metadata.annotations?.[k]);
+    const settings = cr.status.components.find((c: { kind: string; name: string; namespace: string }) => c.kind === "HelmRelease" && c.name === "settings" && c.namespace === "default");
+    expect(settings.message).to.equal("revision 3 deployed");
+  });
+
+  it("steady state after the upgrade: 10 reconciles run no helm and write nothing", async () => {
+    const since = sim.requests.length;
+    for (let i = 0; i < 10; i++) {
+      await kubectlOk(kc, ["annotate", "olaresinstallation", "olares", `test.olares.com/resync=${i}`, "--overwrite"]);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(writesBy(sim, "Helm", since), "helm writes").to.deep.equal([]);
+    expect(writesBy(sim, "olares-operator", since), "operator writes").to.deep.equal([]);
+    expect(isReady(installation(sim))).to.equal(true);
+  });
+
+  it("a failing upgrade stops at its release naming helm's error; what ran before keeps running and Terminus stays on the old version", async () => {
+    phases.length = 0;
+    await apply("1.12.3");
+    const cr = await settle("Degraded on 1.12.3", (c) => c?.status?.phase === "Degraded" && c?.status?.observedGeneration === c?.metadata.generation);
+    const degraded = cr.status.conditions.find((c: { type: string }) => c.type === "Degraded");
+    expect(degraded.message).to.include("upgrading Olares 1.12.2 to 1.12.3: helm release os-framework/os-framework failed:");
+    expect(degraded.message).to.include(airgap.failure);
+    expect(terminusVersion(sim), "the last step never ran").to.equal("1.12.2");
+    expect((await history(kc, "os-platform", "os-platform")).at(-1)!.status).to.equal("deployed");
+    expect((await history(kc, "launcher-alice", "user-space-alice")).at(-1)!.chart).to.equal("launcher-1.12.2");
+    const appService = sim.store.get("apps/statefulsets", "os-framework", "app-service")!;
+    expect((appService.status as { readyReplicas?: number }).readyReplicas).to.be.greaterThan(0);
+  });
+
+  it("reverting spec.version to the installed 1.12.2 goes back cleanly: Ready on 1.12.2, every release on its 1.12.2 chart", async () => {
+    await apply("1.12.2");
+    const cr = await settle("Ready again on 1.12.2", (c) => isReady(c) && c?.status?.version === "1.12.2");
+    expect(cr.status.phase).to.equal("Ready");
+    expect(terminusVersion(sim)).to.equal("1.12.2");
+    for (const [n, ns] of RELEASES.filter(([n]) => !["wizard", "account", "hami"].includes(n))) {
+      const last = (await history(kc, n, ns)).at(-1)!;
+      expect(`${ns}/${n} ${last.chart} ${last.status}`).to.match(/-1\.12\.2 deployed$/);
+    }
+  });
+});
