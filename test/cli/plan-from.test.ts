@@ -140,7 +140,8 @@ describe("plan --from: what changes between two specs (offline render)", () => {
     });
   });
 
-  it("the CLI keeps -f, --filename and --file, and takes --from (real process)", async () => {
+  it("the CLI keeps -f, --filename and --file, and takes --from (real process)", async function () {
+    this.timeout(180_000); // three tsx start-ups on a loaded 2-core machine
     const exec = promisify(execFile);
     const tsx = join(root, "node_modules/.bin/tsx");
     const entry = join(root, "operator/src/cli/main.ts");
