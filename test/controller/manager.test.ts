@@ -45,13 +45,14 @@ describe("Manager", function () {
     await manager.start();
     try {
       await until("Ready", () => phase(h.cr()) === "Ready", () => (h.rollOutWorkloads(), h.activateOwner()));
-      const gpuStage = () => ((h.cr().status as { conditions?: Array<{ type: string }> } | undefined)?.conditions ?? []).some((c) => c.type === "GPUReady");
-      expect(gpuStage()).to.equal(true);
+      const gpuDisabled = () => ((h.cr().status as { conditions?: Array<{ type: string; reason: string }> } | undefined)?.conditions ?? []).some((c) => c.type === "GPUReady" && c.reason === "Disabled");
+      expect(gpuDisabled()).to.equal(false);
       h.cluster.seed({ ...h.cr(), spec: { ...(h.cr().spec as object), gpu: { enabled: "false" } } });
-      await until("the GPU stage dropped", () => !gpuStage());
-      const cm = { apiVersion: "v1", kind: "ConfigMap", name: "olares-storage", namespace: "olares-system" };
+      await until("the GPU stage reported disabled", gpuDisabled);
+      const cm = { apiVersion: "v1", kind: "ConfigMap", name: "local-path-config", namespace: "olares-system" };
       await h.cluster.delete(cm);
-      await until("ConfigMap re-created", () => h.cluster.peek(cm) !== undefined);
+      // gpu.enabled=false changes the node config (olaresd.service.env LOCAL_GPU_ENABLE=0): the agents apply it first.
+      await until("ConfigMap re-created", () => h.cluster.peek(cm) !== undefined, () => (h.agentsApply(), h.rollOutWorkloads()));
     } finally {
       await manager.stop();
     }
@@ -73,7 +74,7 @@ describe("Manager", function () {
       await a.stop();
       await until("b leads", () => b.isLeader());
       h.cluster.seed({ ...h.cr(), spec: { ...(h.cr().spec as object), gpu: { enabled: "false" } } });
-      await until("b reconciles", () => !((h.cr().status as { conditions?: Array<{ type: string }> } | undefined)?.conditions ?? []).some((c) => c.type === "GPUReady"));
+      await until("b reconciles", () => ((h.cr().status as { conditions?: Array<{ type: string; reason: string }> } | undefined)?.conditions ?? []).some((c) => c.type === "GPUReady" && c.reason === "Disabled"));
     } finally {
       await a.stop();
       await b.stop();

@@ -61,11 +61,15 @@ describe("Reconciler", () => {
       h.rollOutWorkloads();
       h.activateOwner();
     }
-    expect(stagesApplied.slice(0, 6)).to.deep.equal([["Prerequisites", "NodeAgent"], ["NodeConfig"], ["ClusterDNS"], ["Storage"], ["GPU"], ["Olaresd"]]);
-    // CoreServices is the Olares release: its charts go in after Olaresd, in the installer's order, each
-    // waiting for the workloads the next one needs (app-service before the launcher, bfl before the apps).
-    expect(releasesApplied.slice(0, 6).flat()).to.deep.equal(["account", "settings", "os-platform", "os-framework"]);
-    expect(releasesApplied.slice(6).flat()).to.deep.equal(["launcher-alice", "desktop", "files", "settings", "wizard"]);
+    // GPU renders no object of ours (the release's hami is the device plugin) and olaresd is host work.
+    expect(stagesApplied.slice(0, 4)).to.deep.equal([["Prerequisites", "NodeAgent"], ["NodeConfig"], ["ClusterDNS"], ["Storage"]]);
+    // CoreServices is the Olares release: its charts go in after the host stages, in the installer's order,
+    // each waiting for the workloads the next one needs (app-service before the launcher, bfl before the apps).
+    expect(releasesApplied.slice(0, 4).flat()).to.deep.equal([]);
+    expect(releasesApplied.flat()).to.deep.equal(["account", "settings", "os-platform", "os-framework", "launcher-alice", "desktop", "files", "settings", "wizard"]);
+    const round = (name: string) => releasesApplied.findIndex((r) => r.includes(name));
+    expect(round("launcher-alice")).to.be.greaterThan(round("os-framework"));
+    expect(round("desktop")).to.be.greaterThan(round("launcher-alice"));
     expect(statusOf(h.cr()).phase).to.equal("Ready");
   });
 
@@ -178,21 +182,20 @@ describe("Reconciler", () => {
     expect(app.spec.template.spec.containers[0].image).to.equal("docker.io/olares-fixture/app-service:v1.12.2");
   });
 
-  it("prunes objects that are no longer desired (GPU disabled → device plugin deleted)", async () => {
-    const h = harness();
+  it("GPU disabled: the release's hami is uninstalled and the releases whose values carry gpu are upgraded", async () => {
+    const h = harness({ nodes: [node("node-1", { "olares.com/gpu.nvidia": "true", "gpu.bytetrade.io/cuda-supported": "true" })] });
     await h.converge();
-    const plugin = { apiVersion: "apps/v1", kind: "DaemonSet", name: "nvidia-device-plugin", namespace: "olares-system" };
-    expect(h.cluster.peek(plugin)).to.not.equal(undefined);
+    const hamiRecords = () => h.cluster.list("v1", "Secret", { namespace: "kube-system", labelSelector: "owner=helm,name=hami" });
+    expect(await hamiRecords()).to.not.deep.equal([]);
     h.cluster.seed({ ...h.cr(), spec: { ...baseSpec(), gpu: { enabled: "false" } } });
     h.cluster.resetRequests();
     await h.reconcile();
-    expect(h.cluster.peek(plugin)).to.equal(undefined);
-    expect(h.cluster.writes().filter((w) => w.verb === "delete").map((w) => w.ref.name)).to.deep.equal(["nvidia-device-plugin"]);
     expect(cond(h.cr(), "GPUReady")).to.include({ status: "True", reason: "Disabled", observedGeneration: 2 });
-    // The release's values carry gpu (os-platform, os-framework, apps): those releases are upgraded.
+    // The GPU node's config changes first; then the walk upgrades and, last, uninstalls hami.
+    await h.converge();
     const upgraded = h.cluster.writes().filter((w) => w.verb === "apply" && (w.body as KubeObject).metadata.labels?.owner === "helm" && (w.body as KubeObject).metadata.labels?.status === "deployed").map((w) => w.ref.name);
     expect(upgraded).to.include.members(["sh.helm.release.v1.os-platform.v2", "sh.helm.release.v1.os-framework.v2"]);
-    await h.converge();
+    expect(await hamiRecords()).to.deep.equal([]);
     expect(statusOf(h.cr()).phase).to.equal("Ready");
   });
 
@@ -262,16 +265,17 @@ describe("Reconciler", () => {
   });
 
   it("paused after install: a spec change is not applied until unpaused", async () => {
-    const h = harness();
+    const h = harness({ nodes: [node("node-1", { "olares.com/gpu.nvidia": "true", "gpu.bytetrade.io/cuda-supported": "true" })] });
     await h.converge();
     h.cluster.seed({ ...h.cr(), spec: { ...baseSpec(), paused: true, gpu: { enabled: "false" } } });
     h.cluster.resetRequests();
     await h.reconcile();
     expect(h.cluster.writes().filter((w) => w.verb !== "applyStatus" && w.verb !== "createEvent")).to.deep.equal([]);
-    expect(h.cluster.peek({ apiVersion: "apps/v1", kind: "DaemonSet", name: "nvidia-device-plugin", namespace: "olares-system" })).to.not.equal(undefined);
+    const hami = () => h.cluster.list("v1", "Secret", { namespace: "kube-system", labelSelector: "owner=helm,name=hami" });
+    expect(await hami()).to.not.deep.equal([]);
     h.cluster.seed({ ...h.cr(), spec: { ...baseSpec(), paused: false, gpu: { enabled: "false" } } });
-    await h.reconcile();
-    expect(h.cluster.peek({ apiVersion: "apps/v1", kind: "DaemonSet", name: "nvidia-device-plugin", namespace: "olares-system" })).to.equal(undefined);
+    await h.converge();
+    expect(await hami()).to.deep.equal([]);
   });
 
   it("deletion: phase Deleting, host cleanup, then the finalizer goes and owned objects are garbage-collected", async () => {

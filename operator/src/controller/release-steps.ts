@@ -3,9 +3,9 @@
 // failure stops it there, reported with the release and helm's error; SystemEnv is create-only; the
 // user-env ConfigMap is created, or given the release's missing envs.
 import { stringify, parse } from "yaml";
-import { mergeUserEnvs, refOf, type KubeObject, type Readiness, type ReleaseStep, type UserEnvFile, type WorkloadRef } from "../contract/index.js";
+import { LABEL_RELEASE_INPUT, mergeUserEnvs, refOf, type KubeObject, type Readiness, type ReleaseStep, type UserEnvFile, type WorkloadRef } from "../contract/index.js";
 import { isApiError } from "../kube/errors.js";
-import { walkReleases, type ReleaseInstaller, type ReleaseRecordSource } from "../helm/index.js";
+import { lastLines, walkReleases, type ReleaseInstaller, type ReleaseRecordSource } from "../helm/index.js";
 import { daemonSetVerdict, deploymentVerdict, statefulSetVerdict } from "../render/index.js";
 import type { HookContext } from "./stage-hooks.js";
 
@@ -68,6 +68,19 @@ export async function runReleaseSteps(ctx: HookContext, steps: readonly ReleaseS
         const result = await createIfAbsent(ctx, obj);
         if (result === "no-kind") return keep(readiness, { ready: false, reason: "InstallingReleases", message: `${step.name}: kind ${obj.kind} is not served yet (its CRD comes with the settings chart)` });
         if (result === "created") ctx.log.info("created", { kind: obj.kind, name: obj.metadata.name });
+      }
+      continue;
+    }
+    if (step.kind === "pruneReleases") {
+      const wanted = new Set(step.keep.map((k) => `${k.namespace}/${k.name}`));
+      for (const ns of step.namespaces) {
+        const ours = new Set((await records.helmSecrets(ns)).filter((r) => r.metadata.labels?.owner === "helm" && r.metadata.labels?.[LABEL_RELEASE_INPUT] && r.metadata.labels?.name).map((r) => r.metadata.labels!.name!));
+        for (const name of [...ours].sort()) {
+          if (wanted.has(`${ns}/${name}`)) continue;
+          const r = await installer.uninstall(name, ns);
+          if (!r.ok) return keep(readiness, { ready: false, reason: "ReleaseFailed", message: `helm uninstall ${ns}/${name} (no longer wanted) failed: ${lastLines(r.stderr)}`, degraded: true });
+          ctx.log.info("helm release uninstalled (no longer wanted)", { release: name, namespace: ns });
+        }
       }
       continue;
     }

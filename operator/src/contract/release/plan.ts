@@ -17,4 +17,9 @@ export type ReleaseStep =
   /** Created when absent, never updated (ApplySystemEnv). */
   | { kind: "createOnly"; name: string; objects: KubeObject[] }
   /** ConfigMap os-framework/user-env: created from the file, or the file's missing envs appended (1.12-era). */
-  | { kind: "userEnv"; configMap: KubeObject; file: UserEnvFile };
+  | { kind: "userEnv"; configMap: KubeObject; file: UserEnvFile }
+  /**
+   * Last: `helm uninstall` of every release this operator installed (its records carry our input label)
+   * in `namespaces` that is not in `keep` (hami once gpu.enabled is false, an app set enabled: false).
+   */
+  | { kind: "pruneReleases"; namespaces: string[]; keep: Array<{ name: string; namespace: string }> };

@@ -130,6 +130,12 @@ export function renderCoreServices(ctx: RenderContext): Stage {
   const list = upgrading ? renderUpgradeList({ ...listInput, from: installed }) : renderReleaseList(listInput);
   const upgradeNote = upgrading ? `upgrading Olares ${installed} to ${spec.version}` : undefined;
   const steps = stepsOf(ctx, list, upgradeNote);
+  // Releases of ours the spec no longer wants go last (never while a list waits for facts: it is partial).
+  const wanted = upgrading ? renderReleaseList(listInput) : list;
+  if (!list.waiting && !wanted.waiting) {
+    const keep = [...wanted.entries, ...list.entries].map((e) => ({ name: e.release.name, namespace: e.release.namespace }));
+    steps.push({ kind: "pruneReleases", namespaces: ["kube-system", "default", "os-platform", "os-framework", `user-space-${spec.owner.username}`], keep });
+  }
   const progress = upgrading ? "UpgradingReleases" : "InstallingReleases";
   const note = upgradeNote ? `${upgradeNote}: ` : "";
   const gpu = list.entries.some((e) => e.phase === "gpu");
