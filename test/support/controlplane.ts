@@ -205,6 +205,8 @@ export const serviceAccountUser = (namespace: string, name: string): string => `
 export interface ControlPlaneOptions {
   nodes?: number;
   gpuNodes?: number;
+  /** --service-cluster-ip-range (default K3s's 10.43.0.0/16; kubeadm's is 10.96.0.0/12). */
+  serviceCidr?: string;
 }
 
 const running = new Set<string>();
@@ -258,7 +260,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   installExitHook();
   const dir = mkdtempSync(join(tmpdir(), "olares-cp-"));
   running.add(dir);
-  const env = { ...process.env, CONTROLPLANE_NODES: String(opts.nodes ?? 1), CONTROLPLANE_GPU_NODES: String(opts.gpuNodes ?? 0), CONTROLPLANE_OWNER_PID: String(process.pid) };
+  const env = { ...process.env, CONTROLPLANE_NODES: String(opts.nodes ?? 1), CONTROLPLANE_GPU_NODES: String(opts.gpuNodes ?? 0), CONTROLPLANE_OWNER_PID: String(process.pid), ...(opts.serviceCidr ? { CONTROLPLANE_SERVICE_CIDR: opts.serviceCidr } : {}) };
   const started = await new Promise<CmdResult>((resolve) => {
     const child = spawn("bash", [CONTROLPLANE_SH, "start", dir], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

@@ -106,7 +106,7 @@ export interface ClusterDNSSpec {
    */
   mode?: "Auto" | "Managed" | "External";
   /**
-   * ClusterIP of Service kube-system/kube-dns; must equal the kubelets' cluster DNS address, inside the service CIDR (default 10.43.0.10, K3s's). A Service's clusterIP cannot change, so changing it later needs that Service deleted (the operator recreates it).
+   * ClusterIP of Service kube-system/kube-dns; must equal the kubelets' cluster DNS address, inside the service CIDR (by default the 10th address of the Service range, found from Service default/kubernetes, i.e. 10.43.0.10 on K3s and 10.96.0.10 on kubeadm). A Service's clusterIP cannot change, so changing it later needs that Service deleted (the operator recreates it).
    */
   clusterIP?: string;
   /**

@@ -38,4 +38,6 @@ export interface ClusterDNSFacts {
   foreignServices: string[];
   /** This installation's kube-dns Service exists (Auto keeps the CoreDNS it deployed). */
   ownServicePresent: boolean;
+  /** clusterIP of Service default/kubernetes: the first address of the Service range (the DNS default is the 10th). */
+  kubernetesServiceIP?: string;
 }

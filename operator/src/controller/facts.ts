@@ -19,6 +19,8 @@ export interface FactInformer {
  */
 export const FACT_INFORMERS: readonly FactInformer[] = [
   { apiVersion: "v1", kind: "Service", namespace: CLUSTER_DNS_NAMESPACE },
+  // default/kubernetes: its clusterIP locates the Service range (kubeadm 10.96.0.0/12, K3s 10.43.0.0/16…)
+  { apiVersion: "v1", kind: "Service", namespace: "default", fieldSelector: "metadata.name=kubernetes" },
   { apiVersion: "v1", kind: "Namespace", fieldSelector: `metadata.name=${CLUSTER_DNS_NAMESPACE}` },
 ];
 
@@ -51,7 +53,8 @@ export function clusterDnsFacts(observed: ObservedState, installationName: strin
     .map((s) => `${s.metadata.namespace ?? CLUSTER_DNS_NAMESPACE}/${s.metadata.name}`)
     .sort();
   const ownServicePresent = services.some((s) => s.metadata.name === CLUSTER_DNS_SERVICE && isOurs(s, installationName));
-  return { observable, foreignServices, ownServicePresent };
+  const kubernetesServiceIP = (observed.get({ apiVersion: "v1", kind: "Service", name: "kubernetes", namespace: "default" })?.spec as { clusterIP?: string } | undefined)?.clusterIP;
+  return { observable, foreignServices, ownServicePresent, ...(kubernetesServiceIP && kubernetesServiceIP !== "None" ? { kubernetesServiceIP } : {}) };
 }
 
 export function gatherFacts(cr: KubeObject, spec: DefaultedSpec, observed: ObservedState, operatorImage: string): ClusterFacts {

@@ -6,6 +6,7 @@ import type { ClusterClient } from "../kube/types.js";
 import type { OperatorMetrics } from "../kube/metrics.js";
 import { createEventRecorder, type EventType } from "../kube/events.js";
 import { realClock } from "../kube/clock.js";
+import { isApiError } from "../kube/errors.js";
 import {
   ANNOTATION_CURRENT_CONFIG,
   ANNOTATION_DESIRED_CONFIG,
@@ -224,7 +225,10 @@ export class Reconciler {
     release?: ReleaseObservation,
     reportStorage?: (s: StorageStatusReport) => void,
   ): Promise<Readiness> {
-    if (!paused) await this.applyObjects(stage);
+    if (!paused) {
+      const rejected = await this.applyObjects(stage);
+      if (rejected) return rejected;
+    }
     const hookContext: HookContext = {
       client: this.client,
       observed: this.observed,
@@ -274,12 +278,27 @@ export class Reconciler {
     };
   }
 
-  private async applyObjects(stage: Stage): Promise<void> {
+  /**
+   * Server-side applies the stage's objects. An object the API server refuses for what it is (400/422:
+   * an invalid or immutable field) would be refused on every retry, so it becomes the stage's Degraded
+   * verdict naming the object and field — status is written — instead of an error that ends the reconcile.
+   */
+  private async applyObjects(stage: Stage): Promise<Readiness | undefined> {
     for (const obj of stage.objects) {
       if (!needsApply(obj, this.observed.get(refOf(obj)))) continue;
       this.log.info("applying", { stage: stage.name, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace });
-      await this.client.apply(obj, { force: true });
+      try {
+        await this.client.apply(obj, { force: true });
+      } catch (err) {
+        if (!isApiError(err) || (err.status !== 422 && err.status !== 400)) throw err;
+        const what = `${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata.name}`;
+        const fields = err.causes.filter((c) => c.field).map((c) => `${c.field}: ${c.message ?? c.reason ?? "invalid"}`);
+        const message = `the API server refused ${what} (${err.status} ${err.reason}): ${fields.length ? fields.join("; ") : err.message}`;
+        this.log.error("apply refused", { stage: stage.name, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace, status: err.status, error: message });
+        return { ready: false, degraded: true, reason: "ApplyRejected", message };
+      }
     }
+    return undefined;
   }
 
   /** Node configs a node still runs or is moving to stay until no node references them. */

@@ -13,8 +13,10 @@ export { CLUSTER_DNS_NAMESPACE, CLUSTER_DNS_SERVICE, KUBE_DNS_LABEL_KEY, KUBE_DN
 
 const STAGE = "ClusterDNS" as const;
 
-/** K3s's default cluster DNS address (its kubelets' --cluster-dns). */
+/** K3s's default cluster DNS address (its kubelets' --cluster-dns): used when the Service range is not observed (offline plan). */
 export const DEFAULT_CLUSTER_DNS_IP = "10.43.0.10";
+/** kubeadm and K3s give kube-dns the 10th address of the Service range; Service default/kubernetes holds the 1st. */
+const DNS_INDEX_AFTER_KUBERNETES = 9n;
 /** The CoreDNS image K3s v1.33 ships (in its airgap images, so airgapped nodes already hold it). */
 export const COREDNS_IMAGE = "rancher/mirrored-coredns-coredns:1.12.3";
 export const COREDNS_NAME = "coredns";
@@ -213,6 +215,54 @@ function existingDnsStage(foreign: string[]): Stage {
   });
 }
 
+function ipv4ToBig(ip: string): bigint {
+  return ip.split(".").reduce((n, o) => (n << 8n) | BigInt(Number(o)), 0n);
+}
+
+function bigToIpv4(n: bigint): string {
+  return [24n, 16n, 8n, 0n].map((shift) => String((n >> shift) & 255n)).join(".");
+}
+
+function ipv6ToBig(ip: string): bigint | undefined {
+  const [head, tail, ...rest] = ip.split("::");
+  if (rest.length > 0) return undefined;
+  const h = head ? head.split(":") : [];
+  const t = tail !== undefined && tail !== "" ? tail.split(":") : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t];
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9A-Fa-f]{1,4}$/.test(g))) return undefined;
+  return groups.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+function bigToIpv6(n: bigint): string {
+  const groups = [...Array(8).keys()].map((i) => ((n >> BigInt((7 - i) * 16)) & 0xffffn).toString(16));
+  // RFC 5952: the longest run of two or more zero groups becomes "::"
+  let best = { at: -1, len: 1 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === "0") j++;
+    if (j - i > best.len) best = { at: i, len: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  if (best.at < 0) return groups.join(":");
+  return `${groups.slice(0, best.at).join(":")}::${groups.slice(best.at + best.len).join(":")}`;
+}
+
+/**
+ * The kube-dns address for a cluster whose Service default/kubernetes has `kubernetesServiceIP`: the 10th
+ * address of the Service range (the apiserver gives kubernetes the 1st), as kubeadm (GetDNSIP) and K3s
+ * (--cluster-dns) do — 10.96.0.10 on kubeadm's 10.96.0.0/12, 10.43.0.10 on K3s's 10.43.0.0/16.
+ * Without the fact (offline plan): K3s's.
+ */
+export function defaultClusterDnsIP(kubernetesServiceIP: string | undefined): string {
+  if (kubernetesServiceIP && IPV4.test(kubernetesServiceIP)) {
+    const n = ipv4ToBig(kubernetesServiceIP) + DNS_INDEX_AFTER_KUBERNETES;
+    if (n <= 0xffffffffn) return bigToIpv4(n);
+  }
+  const v6 = kubernetesServiceIP && IPV6.test(kubernetesServiceIP) ? ipv6ToBig(kubernetesServiceIP) : undefined;
+  if (v6 !== undefined && v6 + DNS_INDEX_AFTER_KUBERNETES < 1n << 128n) return bigToIpv6(v6 + DNS_INDEX_AFTER_KUBERNETES);
+  return DEFAULT_CLUSTER_DNS_IP;
+}
+
 export function clusterDnsMode(ctx: RenderContext): ClusterDNSMode {
   return ctx.spec.kubernetes?.clusterDNS?.mode ?? "Auto";
 }
@@ -247,7 +297,7 @@ export function renderClusterDns(ctx: RenderContext): Stage | undefined {
   }
 
   const dns = ctx.spec.kubernetes?.clusterDNS;
-  const clusterIP = ipLiteral(`${field}.clusterIP`, dns?.clusterIP ?? DEFAULT_CLUSTER_DNS_IP);
+  const clusterIP = ipLiteral(`${field}.clusterIP`, dns?.clusterIP ?? defaultClusterDnsIP(facts?.kubernetesServiceIP));
   const upstreams = (dns?.upstreamNameservers ?? []).map((ip, i) => ipLiteral(`${field}.upstreamNameservers[${i}]`, ip));
   const objects = coreDnsObjects(ctx, clusterIP, upstreams);
   return { name: STAGE, objects, ready: (observed) => objectsReadiness(STAGE, objects, observed) };
