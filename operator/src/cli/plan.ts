@@ -12,6 +12,7 @@ import { processIO, type CliIO } from "./io.js";
 import { diffPlans } from "./plan-diff.js";
 import { formatPlanDiff } from "./plan-diff-output.js";
 import type { StorageKind } from "../contract/index.js";
+import { renderPlanReleases } from "./plan-render.js";
 
 export interface PlanCommandOptions {
   file: string;
@@ -106,7 +107,10 @@ export function registerPlanCommand(program: Command, io: CliIO = processIO): Co
     .option("--nodes <n>", "number of simulated nodes", count("--nodes"), 1)
     .option("--gpu-nodes <n>", "how many of the simulated nodes have an NVIDIA GPU", count("--gpu-nodes"), 0)
     .option("--image <image>", "operator image (the node agent runs it too)", DEFAULT_OPERATOR_IMAGE)
-    .action((opts: PlanCommandOptions & { filename?: string }) => {
+    .option("--render", "also expand each Helm release of the Olares release with helm template (needs the release on this machine)")
+    .option("--release-dir <dir>", "with --render: an unpacked release (its installer dir, or a cache holding versions/v<ver>); default the operator's cache")
+    .option("--helm <path>", "with --render: the helm binary (default $OLARES_HELM, else helm on PATH)")
+    .action(async (opts: PlanCommandOptions & { filename?: string; render?: boolean; releaseDir?: string; helm?: string }) => {
       const file = opts.filename ?? opts.file;
       if (!file) {
         io.stderr("error: required option '-f, --filename <file>' not specified\n");
@@ -114,5 +118,11 @@ export function registerPlanCommand(program: Command, io: CliIO = processIO): Co
         return;
       }
       process.exitCode = runPlan({ ...opts, file }, io);
+      if (!opts.render || process.exitCode !== 0) return;
+      const [document] = installationDocuments(io.readFile(file), file) as Array<{ metadata?: { name?: string }; spec?: unknown }>;
+      const cacheDir = process.env.OLARES_RELEASE_CACHE ?? "/var/cache/olares-operator";
+      const r = await renderPlanReleases(document!, { cacheDir, helm: opts.helm ?? process.env.OLARES_HELM ?? "helm", gpuNodes: opts.gpuNodes, ...(opts.releaseDir ? { releaseDir: opts.releaseDir } : {}) });
+      io.stdout(r.text);
+      if (!r.ok) process.exitCode = 1;
     });
 }
