@@ -1,12 +1,15 @@
 // `npm run demo -- --control-plane real`: the demo on the real control plane (kube-apiserver, etcd,
 // kube-controller-manager, kube-scheduler, kwok nodes) instead of the simulator. The chart is installed
 // by real helm, the operator process runs with the chart's ServiceAccount token, one real node agent per
-// kwok node runs in this process on a temp host root.
+// kwok node runs in this process on a temp host root. The operator's helm installs the fixture Olares release
+// (hack/fixture-release.ts) as the chart's installer ServiceAccount, release by release; at
+// AwaitingActivation the demo plays the owner finishing the wizard, then the installation is Ready.
 import { join, relative } from "node:path";
 import { ensureTools, startOperatorProcess, waitOperatorReady, type OperatorProcess } from "../e2e/cluster.js";
 import { ON_KUBE, ROOT, startControlPlane, type ControlPlane } from "../support/controlplane.js";
-import { CHART_DIR, HELMS, OPERATOR_NAMESPACE, explainNotReady, helm, installation, isReady, nodes, sleep } from "./helpers.js";
+import { CHART_DIR, HELMS, INSTALLER_USER, OPERATOR_NAMESPACE, explainNotReady, helm, installation, isReady, nodes, sleep } from "./helpers.js";
 import { attachKwokAgents, type KwokAgents } from "./kwok-agents.js";
+import { ownerCompletesWizard, type Owner } from "./owner.js";
 import { startLocalPathStandIn, type Provisioner } from "./volumes.js";
 
 export interface RealDemoOptions {
@@ -27,6 +30,7 @@ export async function runRealDemo(o: RealDemoOptions): Promise<number> {
   let agents: KwokAgents | undefined;
   let volumes: Provisioner | undefined;
   let operator: OperatorProcess | undefined;
+  let owner: Owner | undefined;
   let exitCode = 0;
   try {
     cp = await startControlPlane({ nodes: o.nodes, gpuNodes: o.gpuNodes });
@@ -38,9 +42,9 @@ export async function runRealDemo(o: RealDemoOptions): Promise<number> {
     agents = attachKwokAgents(cp);
     volumes = startLocalPathStandIn(cp);
     const logFile = join(cp.dir, "logs", "operator.log");
-    operator = await startOperatorProcess({ kubeconfig: kc, logFile, identity: "olares-operator-demo", leaderElect: true });
+    operator = await startOperatorProcess({ kubeconfig: kc, logFile, identity: "olares-operator-demo", leaderElect: true, env: { OLARES_HELM_AS: INSTALLER_USER } });
     await waitOperatorReady(operator, 60_000);
-    say(`operator ready: olares-operator run --leader-elect as system:serviceaccount:${OPERATOR_NAMESPACE}:olares-operator (log ${logFile})`);
+    say(`operator ready: olares-operator run --leader-elect as system:serviceaccount:${OPERATOR_NAMESPACE}:olares-operator, helm as ${INSTALLER_USER} (log ${logFile})`);
     const applied = await cp.kubectlOk(["apply", "-f", o.filename]);
     say(`kubectl apply -f ${rel(o.filename)}: ${applied.trim()}`);
     const applyAt = Date.now();
@@ -58,6 +62,13 @@ export async function runRealDemo(o: RealDemoOptions): Promise<number> {
       for (const c of cr?.status?.conditions ?? []) {
         if (c.type === "Ready" || !String(c.type).endsWith("Ready")) continue;
         if (c.status === "True" || String(cr.status?.message ?? "").startsWith(`${String(c.type).slice(0, -5)}:`)) report(`stage/${c.type}`, `${c.status}/${c.reason}`, `  stage ${String(c.type).slice(0, -5).padEnd(13)} ${c.status === "True" ? "ready  " : "waiting"} ${c.message ?? ""}`);
+      }
+      for (const c of cr?.status?.components ?? []) {
+        if (c.kind === "HelmRelease") report(`release/${c.namespace}/${c.name}`, String(c.message), `  release ${`${c.namespace}/${c.name}`.padEnd(30)} ${c.message}`);
+      }
+      if (cr?.status?.phase === "AwaitingActivation" && !owner) {
+        say("the owner activates (as LarePass or `olares-cli user activate` would): the wizard is marked completed on their User");
+        owner = ownerCompletesWizard(cp);
       }
       for (const n of await nodes(cp)) {
         const a = n.metadata.annotations ?? {};
@@ -88,6 +99,7 @@ export async function runRealDemo(o: RealDemoOptions): Promise<number> {
     exitCode = 1;
     process.stderr.write(`demo failed: ${(err as Error).message}\n`);
   } finally {
+    await owner?.stop();
     await operator?.stop();
     await agents?.stop();
     await volumes?.stop();
