@@ -26,7 +26,8 @@ describe("plan / controller parity", () => {
       // The fixture Olares release stands in for the CDN (no network in tests).
       const cr = { ...example, spec: { ...(example.spec as object), release: { airgapDir: fixtureAirgapDir() } } } as KubeObject;
       const gpu = (cr.spec as { gpu?: { enabled?: string } }).gpu?.enabled === "true";
-      const nodes = [gpu ? node("node-1", { "olares.com/gpu.nvidia": "true" }, { "nvidia.com/gpu": "1" }) : node("node-1")];
+      // A GPU node as its agent labels it (the release's hami selects gpu.bytetrade.io/cuda-supported).
+      const nodes = [gpu ? node("node-1", { "olares.com/gpu.nvidia": "true", "gpu.bytetrade.io/cuda-supported": "true" }, { "nvidia.com/gpu": "1" }) : node("node-1")];
       const h = harness({ crs: [cr], nodes });
       for (const other of docs.filter((d) => d !== example)) h.cluster.seed(other);
       // This release stops the walk at Storage for JuiceFS (JuiceFSNotAvailable): parity then covers the

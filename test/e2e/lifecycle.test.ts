@@ -101,17 +101,17 @@ describe("e2e on the cluster simulator: install, edit and delete with the real k
     expect(record.message).to.equal("revision 2 deployed");
   });
 
-  it("kubectl patch gpu.enabled=false → the device plugin is pruned and the GPU node gets a config without GPU tasks", async () => {
+  it("kubectl patch gpu.enabled=false → the release's hami (its device plugin) is uninstalled and the GPU node gets a config without GPU tasks", async () => {
     const gpuConfigBefore = nodeAnnotations(sim, "sim-node-1")["olares.com/current-config"];
     await kubectlOk(kc, ["patch", "olaresinstallation", "olares", "--type", "merge", "-p", JSON.stringify({ spec: { gpu: { enabled: "false" } } })]);
     await readyAgain(sim, "Ready after disabling the GPU");
-    await waitFor(sim, () => !sim.store.get("apps/daemonsets", "olares-system", "nvidia-device-plugin"), 10_000, "the device plugin DaemonSet pruned");
+    await waitFor(sim, () => !sim.store.get("apps/daemonsets", "kube-system", "hami-device-plugin"), 10_000, "hami's device plugin DaemonSet gone with its release");
     expect(nodeAnnotations(sim, "sim-node-1")["olares.com/current-config"]).to.not.equal(gpuConfigBefore);
     expect(nodeAnnotations(sim, "sim-node-1")["olares.com/current-config"], "back on the default config").to.equal(nodeAnnotations(sim, "sim-node-0")["olares.com/current-config"]);
 
     await kubectlOk(kc, ["patch", "olaresinstallation", "olares", "--type", "merge", "-p", JSON.stringify({ spec: { gpu: { enabled: "auto" } } })]);
     const cr = await readyAgain(sim, "Ready after re-enabling the GPU");
-    await waitFor(sim, () => sim.store.get("apps/daemonsets", "olares-system", "nvidia-device-plugin"), 10_000, "the device plugin DaemonSet back");
+    await waitFor(sim, () => sim.store.get("apps/daemonsets", "kube-system", "hami-device-plugin"), 10_000, "hami's device plugin DaemonSet back");
     expect(condition(cr, "GPUReady")?.status).to.equal("True");
     expect(nodeAnnotations(sim, "sim-node-1")["olares.com/current-config"]).to.equal(gpuConfigBefore);
   });
