@@ -179,11 +179,11 @@ describe("ClusterDNS stage", () => {
 
     it("is not ready until every object is applied and the Deployment is rolled out", () => {
       expect(stage.ready(observedOf([]))).to.include({ ready: false, reason: "NotApplied" });
-      expect(stage.ready(observedOf(stage.objects, { "Deployment/coredns": { observedGeneration: 1, readyReplicas: 0, updatedReplicas: 1 } }))).to.include({
+      expect(stage.ready(observedOf(stage.objects, { "Deployment/coredns": { observedGeneration: 1, replicas: 1, readyReplicas: 0, updatedReplicas: 1 } }))).to.include({
         ready: false,
         reason: "DeploymentRolling",
       });
-      const ready = stage.ready(observedOf(stage.objects, { "Deployment/coredns": { observedGeneration: 1, readyReplicas: 1, updatedReplicas: 1 } }));
+      const ready = stage.ready(observedOf(stage.objects, { "Deployment/coredns": { observedGeneration: 1, replicas: 1, readyReplicas: 1, updatedReplicas: 1, availableReplicas: 1 } }));
       expect(ready).to.include({ ready: true });
       expect(ready.components).to.deep.equal([{ name: "coredns", stage: "ClusterDNS", kind: "Deployment", namespace: "kube-system", ready: true, message: "coredns: 1/1 ready" }]);
     });

@@ -45,10 +45,25 @@ describe("readiness", () => {
   });
 
   describe("Deployment", () => {
-    it("needs ready and updated replicas for the observed generation", () => {
-      expect(deploymentVerdict(workload("Deployment", { observedGeneration: 2, readyReplicas: 2, updatedReplicas: 2 }, { replicas: 2 })).ready).to.equal(true);
-      expect(deploymentVerdict(workload("Deployment", { observedGeneration: 2, readyReplicas: 1, updatedReplicas: 2 }, { replicas: 2 })).ready).to.equal(false);
-      expect(deploymentVerdict(workload("Deployment", { observedGeneration: 1, readyReplicas: 2, updatedReplicas: 2 }, { replicas: 2 })).ready).to.equal(false);
+    // As `kubectl rollout status` decides, on statuses shaped like kube-controller-manager's (absent = 0).
+    const done = { observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 };
+    it("is ready when every replica is updated and available and no old one is left, for the observed generation", () => {
+      expect(deploymentVerdict(workload("Deployment", done, { replicas: 2 }))).to.include({ ready: true, message: "w: 2/2 ready" });
+      expect(deploymentVerdict(workload("Deployment", { ...done, observedGeneration: 1 }, { replicas: 2 }))).to.include({ ready: false, message: "w: generation not observed yet" });
+    });
+    it("waits for new replicas, for old ones a surge keeps, and for availability (minReadySeconds), not just readiness", () => {
+      const updating = { observedGeneration: 2, replicas: 3, updatedReplicas: 1, readyReplicas: 3, availableReplicas: 3 };
+      expect(deploymentVerdict(workload("Deployment", updating, { replicas: 2 }))).to.include({ ready: false, message: "w: 1 of 2 new replicas updated" });
+      const surged = { observedGeneration: 2, replicas: 3, updatedReplicas: 2, readyReplicas: 3, availableReplicas: 3 };
+      expect(deploymentVerdict(workload("Deployment", surged, { replicas: 2 }))).to.include({ ready: false, message: "w: 1 old replicas pending termination" });
+      const warming = { observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 1 };
+      expect(deploymentVerdict(workload("Deployment", warming, { replicas: 2 }))).to.include({ ready: false, message: "w: 1 of 2 updated replicas available" });
+      // availableReplicas is omitempty: absent means none yet
+      expect(deploymentVerdict(workload("Deployment", { observedGeneration: 2, replicas: 1, updatedReplicas: 1, readyReplicas: 1 }, { replicas: 1 })).ready).to.equal(false);
+    });
+    it("a ProgressDeadlineExceeded left from the previous generation does not count until the controller observes the new one", () => {
+      const stale = { ...done, observedGeneration: 1, conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded" }] };
+      expect(deploymentVerdict(workload("Deployment", stale, { replicas: 2 }))).to.include({ ready: false, reason: "DeploymentRolling" });
     });
     it("reports an exceeded progress deadline as degraded", () => {
       const v = deploymentVerdict(

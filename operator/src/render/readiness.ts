@@ -53,22 +53,31 @@ export function daemonSetVerdict(obj: KubeObject, opts: WorkloadOptions = {}): O
   return { ready: true, reason: "DaemonSetReady", message: `${name}: ${ready}/${desired} ready` };
 }
 
+/**
+ * What `kubectl rollout status deployment` decides (kubectl's DeploymentStatusViewer), on the real
+ * controller's status: only once the generation is observed — so a stale ProgressDeadlineExceeded from the
+ * previous template does not count — every replica updated, no old replica left (a surge keeps them
+ * until the new ones are available; status.replicas counts them, terminating pods not), and every updated
+ * replica available (minReadySeconds), not just ready.
+ */
 export function deploymentVerdict(obj: KubeObject): ObjectVerdict {
   const st = statusOf(obj);
   const name = obj.metadata.name;
   const spec = (obj.spec as { replicas?: number } | undefined) ?? {};
   const want = spec.replicas ?? 1;
-  const conditions = (st.conditions as Array<{ type?: string; status?: string; reason?: string }> | undefined) ?? [];
-  if (conditions.some((c) => c.type === "Progressing" && c.status === "False" && c.reason === "ProgressDeadlineExceeded")) {
-    return { ready: false, degraded: true, reason: "ProgressDeadlineExceeded", message: `${name}: rollout exceeded its progress deadline` };
-  }
   if (generationPending(obj)) return { ready: false, reason: "DeploymentRolling", message: `${name}: generation not observed yet` };
-  const ready = num(st.readyReplicas);
-  const updated = num(st.updatedReplicas);
-  if (ready < want || updated < want) {
-    return { ready: false, reason: "DeploymentRolling", message: `${name}: ${ready}/${want} ready, ${updated}/${want} updated` };
+  const conditions = (st.conditions as Array<{ type?: string; status?: string; reason?: string; message?: string }> | undefined) ?? [];
+  const progressing = conditions.find((c) => c.type === "Progressing");
+  if (progressing?.reason === "ProgressDeadlineExceeded") {
+    return { ready: false, degraded: true, reason: "ProgressDeadlineExceeded", message: `${name}: rollout exceeded its progress deadline${progressing.message ? ` (${progressing.message})` : ""}` };
   }
-  return { ready: true, reason: "DeploymentReady", message: `${name}: ${ready}/${want} ready` };
+  const updated = num(st.updatedReplicas);
+  const total = num(st.replicas);
+  const available = num(st.availableReplicas);
+  if (updated < want) return { ready: false, reason: "DeploymentRolling", message: `${name}: ${updated} of ${want} new replicas updated` };
+  if (total > updated) return { ready: false, reason: "DeploymentRolling", message: `${name}: ${total - updated} old replicas pending termination` };
+  if (available < updated) return { ready: false, reason: "DeploymentRolling", message: `${name}: ${available} of ${updated} updated replicas available` };
+  return { ready: true, reason: "DeploymentReady", message: `${name}: ${available}/${want} ready` };
 }
 
 export function statefulSetVerdict(obj: KubeObject): ObjectVerdict {
