@@ -1,6 +1,6 @@
 // Storage figures with the real tools (redis-server, MinIO, JuiceFS FUSE, rsync) on one simulated node:
 // migration throughput (copy + verify) against plain `rsync -a` of the same tree into the same JuiceFS
-// mount, in one run; downtime (Quiesce → Resume) of a LocalFS → JuiceFS switch of 10k files / ~1 GB with
+// mount, in one run, both warm, alternating order, best of each; downtime (Quiesce → Resume) of a LocalFS → JuiceFS switch of 10k files / ~1 GB with
 // 1% of the files changed during Sync; and what a no-op resync costs once migrated.
 import { execa } from "execa";
 import { promises as fs } from "node:fs";
@@ -31,15 +31,25 @@ async function totalBytes(dir: string): Promise<number> {
   return Number(String(r.stdout).split(/\s/)[0]);
 }
 
+/** Reads every file of the tree once, so neither side of the comparison pays for a cold page cache. */
+async function warmPageCache(dir: string): Promise<void> {
+  await execa("sh", ["-c", 'find "$1" -type f -print0 | xargs -0 -r cat >/dev/null', "sh", dir]);
+}
+
+/** Best of the runs (the least disturbed by the rest of the machine). */
+const best = (xs: number[]) => Math.min(...xs);
+
+const ROUNDS = 2;
+
 const throughput: BenchSection = {
-  title: "storage: migration copy + verify vs plain rsync -a into the same JuiceFS mount (real JuiceFS 1.3.1 on MinIO + Redis, 1 node)",
+  title: "storage: migration copy + verify vs plain rsync -a of the same tree into the same JuiceFS mount, both warm, alternating, best of 2 (real JuiceFS 1.3.1 on MinIO + Redis, 1 node)",
   async run(): Promise<Figure[]> {
     const node = await StorageNode.create();
     try {
       const src = path.join(node.base, "src");
       await makeDataTree(src, { files: FILES, bigFiles: BIG });
       const bytes = await totalBytes(src);
-      // The volume, services and a mount, exactly as Prepare makes them.
+      // The volume, services and mount exactly as Prepare makes them (the staging mount the migration copies into).
       const plan = node.plan("LocalFS", "JuiceFS");
       const m = new StorageMigration(node.host, plan, node.runner, { quiesce: async () => {}, resume: async () => {} });
       await m.ensureManagedServices();
@@ -47,30 +57,58 @@ const throughput: BenchSection = {
       const mnt = path.join(node.base, "mnt");
       await mountVolume(node.host, node.root, plan.juicefs, mnt);
 
-      const t0 = performance.now();
-      await execa("rsync", ["-a", `${src}/`, `${mnt}/plain/`]);
-      const plainMs = performance.now() - t0;
-      await fs.rm(path.join(mnt, "plain"), { recursive: true });
+      // Warm both sides first: the source in the page cache, and JuiceFS/MinIO/Redis past their first writes.
+      await warmPageCache(src);
+      await execa("rsync", ["-a", `${src}/`, `${mnt}/warm-up/`]);
+      await fs.rm(path.join(mnt, "warm-up"), { recursive: true });
 
-      const t1 = performance.now();
-      const copied = await copyTree(node.host, src, path.join(mnt, "migrated"), { delete: true });
-      const copyMs = performance.now() - t1;
-      const t2 = performance.now();
-      const v = await verifyTrees(node.host, { hostPath: src, localPath: src }, { hostPath: path.join(mnt, "migrated"), localPath: path.join(mnt, "migrated") });
-      const verifyMs = performance.now() - t2;
-      if (v.mismatchCount > 0) throw new Error(`verify found ${v.mismatchCount} mismatches`);
+      const plainRuns: number[] = [];
+      const copyRuns: number[] = [];
+      const verifyRuns: number[] = [];
+      let entries = 0;
+      let filesTransferred = 0;
+      const plain = async (dir: string) => {
+        const t = performance.now();
+        await execa("rsync", ["-a", `${src}/`, `${dir}/`]);
+        plainRuns.push(performance.now() - t);
+      };
+      const migration = async (dir: string) => {
+        const t = performance.now();
+        const copied = await copyTree(node.host, src, dir, { delete: true });
+        const c = performance.now();
+        const v = await verifyTrees(node.host, { hostPath: src, localPath: src }, { hostPath: dir, localPath: dir });
+        verifyRuns.push(performance.now() - c);
+        copyRuns.push(c - t);
+        if (v.mismatchCount > 0) throw new Error(`verify found ${v.mismatchCount} mismatches`);
+        entries = v.entries;
+        filesTransferred = copied.filesTransferred;
+      };
+      // Alternating order, each run into a fresh directory of the same mount, removed before the next one.
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? [plain, migration] : [migration, plain];
+        for (const [k, run] of order.entries()) {
+          const dir = path.join(mnt, `round-${round}-${k}`);
+          await run(dir);
+          await fs.rm(dir, { recursive: true });
+        }
+      }
+      // The migrated tree once more, kept, for the resync figure.
+      const kept = path.join(mnt, "migrated");
+      await copyTree(node.host, src, kept, { delete: true });
       const t3 = performance.now();
-      const resync = await copyTree(node.host, src, path.join(mnt, "migrated"), { delete: true });
+      const resync = await copyTree(node.host, src, kept, { delete: true });
       const resyncMs = performance.now() - t3;
       await unmountVolume(node.host, plan.juicefs, mnt);
-      const ratio = plainMs / (copyMs + verifyMs);
+      const migrationRuns = copyRuns.map((c, i) => c + verifyRuns[i]!);
+      const ratio = best(plainRuns) / best(migrationRuns);
+      const list = (xs: number[]) => xs.map(seconds).join(", ");
       return [
-        { name: "tree", value: v.entries, unit: `entries, ${(bytes / (1 << 20)).toFixed(0)} MiB` },
-        { name: "plain rsync -a", value: seconds(plainMs), unit: `s (${mbps(bytes, plainMs)} MiB/s)` },
-        { name: "migration copy (rsync -aHAXS --numeric-ids)", value: seconds(copyMs), unit: `s (${copied.filesTransferred} files)` },
-        { name: "migration verify (every file hashed, both sides)", value: seconds(verifyMs), unit: "s" },
-        { name: "throughput ratio, copy+verify vs plain rsync", value: ratio.toFixed(2), unit: "×", target: "≥ 0.8", ok: ratio >= 0.8 },
-        { name: "no-op resync of the migrated tree", value: resync.filesTransferred, unit: `files copied in ${seconds(resyncMs)} s`, target: "0 files", ok: resync.filesTransferred === 0 },
+        { name: "tree", value: entries, unit: `entries, ${(bytes / (1 << 20)).toFixed(0)} MiB` },
+        { name: "plain rsync -a (runs)", value: seconds(best(plainRuns)), unit: `s best (${mbps(bytes, best(plainRuns))} MiB/s; runs ${list(plainRuns)} s)` },
+        { name: "migration copy (rsync -aHAXS --numeric-ids)", value: seconds(best(copyRuns)), unit: `s best (${filesTransferred} files; runs ${list(copyRuns)} s)` },
+        { name: "migration verify (every file hashed, both sides)", value: seconds(best(verifyRuns)), unit: `s best (runs ${list(verifyRuns)} s)` },
+        { name: "throughput ratio, copy+verify vs plain rsync", value: ratio.toFixed(2), unit: "× (best vs best, same run)", target: "≥ 0.8", ok: ratio >= 0.8 },
+        { name: "rsync pass over the migrated tree", value: resync.filesTransferred, unit: `files copied in ${seconds(resyncMs)} s`, target: "0 files", ok: resync.filesTransferred === 0 },
       ];
     } finally {
       await node.cleanup();
@@ -92,10 +130,20 @@ const downtime: BenchSection = {
       const changed = all.filter((_, i) => i % 100 === 0);
       const plan = node.plan("LocalFS", "JuiceFS");
       const t0 = performance.now();
+      // 1% of the files changed while Sync runs (spread over its first seconds, so rsync meets some before and
+      // some after their change): the delta FinalSync must carry. Quiesce waits until every change is made.
+      let changing: Promise<void> | undefined;
       const m = new StorageMigration(node.host, plan, node.runner, writers, {
-        // Changes made while Sync ran and after it passed those files: the delta FinalSync must carry.
         onStep: async (step) => {
-          if (step === "Quiesce") for (const f of changed) await fs.appendFile(f, "changed during sync\n");
+          if (step === "Sync") {
+            changing = (async () => {
+              for (const f of changed) {
+                await fs.appendFile(f, "changed during sync\n");
+                await new Promise((r) => setTimeout(r, 30));
+              }
+            })();
+          }
+          if (step === "Quiesce") await changing;
         },
       });
       const s: MigrationState = await m.run();
@@ -106,10 +154,14 @@ const downtime: BenchSection = {
         const h = s.history.find((x) => x.step === name);
         return h?.finishedAt ? Date.parse(h.finishedAt) - Date.parse(h.startedAt) : 0;
       };
-      // No-op resync: the same migration again is recognised as done; an rsync pass over the migrated tree copies nothing.
+      // No-op resync, as the agent meets it on every resync once migrated: the recorded state says done, so no
+      // step runs and nothing is copied (counted through the hooks, not assumed).
+      let stepsRun = 0;
+      let progressReports = 0;
       const t1 = performance.now();
-      const again = await new StorageMigration(node.host, plan, node.runner, writers).run();
+      const again = await new StorageMigration(node.host, plan, node.runner, writers, { onStep: () => void stepsRun++, onProgress: () => void progressReports++ }).run();
       const rerunMs = performance.now() - t1;
+      const noCopy = again.phase === "Succeeded" && stepsRun === 0 && progressReports === 0;
       return [
         { name: "files changed during Sync", value: changed.length, unit: `of ${all.length} (1%)` },
         { name: "whole migration", value: seconds(totalMs), unit: "s" },
@@ -118,7 +170,7 @@ const downtime: BenchSection = {
         { name: "Verify (offline)", value: seconds(stepMs("Verify")), unit: "s" },
         { name: "Swap (offline)", value: seconds(stepMs("Swap")), unit: "s" },
         { name: "downtime, Quiesce → Resume", value: seconds(down), unit: "s" },
-        { name: "no-op: the same migration again", value: rerunMs.toFixed(0), unit: `ms (phase ${again.phase}, nothing copied)`, target: "no copy", ok: again.phase === "Succeeded" },
+        { name: "no-op resync once migrated", value: rerunMs.toFixed(0), unit: `ms (phase ${again.phase}, ${stepsRun} steps run, ${progressReports} copy reports)`, target: "no copy, < 1 s", ok: noCopy && rerunMs < 1000 },
       ];
     } finally {
       await writers?.stop();
