@@ -18,7 +18,8 @@ import { componentTask, imageImportTask } from "../../operator/src/render/releas
 import { startContainerd, type Containerd } from "./containerd.js";
 import { fixture, serveDir } from "./helpers.js";
 
-const log = { info: () => {}, warn: () => {} };
+const messages: string[] = [];
+const log = { info: (m: string) => void messages.push(m), warn: (m: string) => void messages.push(m) };
 
 /** The host's ctr is the one we built (the real executor runs host commands with the host's PATH). */
 function withCtr(ctr: string): Executor {
@@ -77,7 +78,9 @@ describe("manifest images and components with the real containerd 2.2.3 + ctr (n
     const gone = task.images[1]!;
     containerd.ctrRun(["images", "rm", normalizeRef(gone.ref)]);
     const hits = imageHits();
+    messages.length = 0;
     const r = await apply([task]);
+    expect(messages.filter((m) => m.includes("imported image")), "only the missing one is imported").to.deep.equal([`(1/1) imported image ${gone.ref}`]);
     expect(r.error, r.error?.message).to.equal(undefined);
     expect(r.changed).to.deep.equal(["release/images"]);
     expect(present().has(normalizeRef(gone.ref))).to.equal(true);

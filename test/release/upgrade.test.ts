@@ -11,7 +11,7 @@ import { stringify } from "yaml";
 import { attachAgents, type AgentRunner } from "../sim/agent-runner.js";
 import { startSimulator, type Simulator } from "../sim/server.js";
 import type { KObj } from "../sim/types.js";
-import { HELM, ensureTools, explainNotReady, installation, installOperatorManifests, isReady, kubectlOk, operatorManifests, startOperatorInProcess, waitFor, writesBy, type InProcessOperator } from "../e2e/cluster.js";
+import { HELM, ensureTools, explainNotReady, kubectl, installation, installOperatorManifests, isReady, kubectlOk, operatorManifests, startOperatorInProcess, waitFor, writesBy, type InProcessOperator } from "../e2e/cluster.js";
 import { airgapWithBrokenRelease, type BrokenAirgap } from "./broken-release.js";
 import { fixture } from "./helpers.js";
 
@@ -180,5 +180,12 @@ describe("upgrade on the cluster simulator: spec.version 1.12.1 → 1.12.2 with 
       const last = (await history(kc, n, ns)).at(-1)!;
       expect(`${ns}/${n} ${last.chart} ${last.status}`).to.match(/-1\.12\.2 deployed$/);
     }
+  });
+
+  it("going below the version rolled out is refused at admission, naming the field and the rule", async () => {
+    writeFileSync(crFile, (await import("node:fs")).readFileSync(crFile, "utf8").replace('version: 1.12.2', 'version: 1.12.1'));
+    const r = await kubectl(kc, ["apply", "-f", crFile]);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.include("spec.version: Forbidden: spec.version must not go back to an older release than the one rolled out");
   });
 });
