@@ -3,7 +3,7 @@
 // `--from CURRENT`, what changes from CURRENT to FILE (plan-diff.ts).
 import { Command, InvalidArgumentError, Option } from "commander";
 import { yamlDocuments } from "./yaml-documents.js";
-import { KIND } from "../api/index.js";
+import { API_VERSION, KIND } from "../api/index.js";
 import { DEFAULT_OPERATOR_IMAGE } from "../render/images.js";
 import { RenderError } from "../render/index.js";
 import { planFor, PlanError } from "./plan-model.js";
@@ -11,7 +11,7 @@ import { formatPlan, PLAN_FORMATS, type PlanFormat } from "./plan-output.js";
 import { processIO, type CliIO } from "./io.js";
 import { diffPlans } from "./plan-diff.js";
 import { formatPlanDiff } from "./plan-diff-output.js";
-import type { StorageKind } from "../contract/index.js";
+import type { KubeObject, StorageKind } from "../contract/index.js";
 import { renderPlanReleases } from "./plan-render.js";
 
 export interface PlanCommandOptions {
@@ -22,6 +22,8 @@ export interface PlanCommandOptions {
   image: string;
   /** The spec running now: plan shows what changes from it to `file`. */
   from?: string;
+  /** What serves the rootfs now, when known better than from's spec (a live object's status.storage.activeType). */
+  fromActiveStorageType?: StorageKind;
 }
 
 function count(flag: string) {
@@ -60,7 +62,7 @@ export function runPlan(opts: PlanCommandOptions, io: CliIO = processIO): number
     const before = inFile(fromSource, () => planFor(current, planOptions));
     // The new spec is checked against the current one as the stored object (transition rules), and the
     // storage type of the current one is what serves the rootfs: a different type is a migration.
-    const activeStorageType = before.spec.storage.type as StorageKind;
+    const activeStorageType = opts.fromActiveStorageType ?? (before.spec.storage.type as StorageKind);
     const after = inFile(source, () => planFor(document, { ...planOptions, activeStorageType }, current));
     if (before.installationName !== after.installationName) {
       throw new PlanError(`${source}: metadata.name: ${JSON.stringify(after.installationName)} is not the installation in ${fromSource} (${JSON.stringify(before.installationName)})`);
@@ -102,6 +104,8 @@ export function registerPlanCommand(program: Command, io: CliIO = processIO): Co
     .description("Show, offline, every object the operator would apply (in stage order) and every host change per node config")
     .option("-f, --filename <file>", "OlaresInstallation YAML ('-' for stdin)")
     .option("--from <file>", "the OlaresInstallation running now: show what changes from it to -f (objects per stage, host tasks per node, a storage switch step by step)")
+    .option("--from-cluster", "like --from, with the live OlaresInstallation of -f's name (and its status.storage.activeType) read from the cluster")
+    .option("--kubeconfig <file>", "kubeconfig for --from-cluster (default: in-cluster service account, then KUBECONFIG / ~/.kube/config)")
     .addOption(new Option("--file <file>", "same as --filename").hideHelp())
     .addOption(new Option("-o, --output <format>", "output format").choices([...PLAN_FORMATS]).default("table"))
     .option("--nodes <n>", "number of simulated nodes", count("--nodes"), 1)
@@ -110,11 +114,16 @@ export function registerPlanCommand(program: Command, io: CliIO = processIO): Co
     .option("--render", "also expand each Helm release of the Olares release with helm template (needs the release on this machine)")
     .option("--release-dir <dir>", "with --render: an unpacked release (its installer dir, or a cache holding versions/v<ver>); default the operator's cache")
     .option("--helm <path>", "with --render: the helm binary (default $OLARES_HELM, else helm on PATH)")
-    .action(async (opts: PlanCommandOptions & { filename?: string; render?: boolean; releaseDir?: string; helm?: string }) => {
+    .action(async (opts: PlanCommandOptions & { filename?: string; render?: boolean; releaseDir?: string; helm?: string; fromCluster?: boolean; kubeconfig?: string }) => {
       const file = opts.filename ?? opts.file;
       if (!file) {
         io.stderr("error: required option '-f, --filename <file>' not specified\n");
         process.exitCode = 1;
+        return;
+      }
+      if (opts.fromCluster) {
+        if (opts.from !== undefined) io.stderr("error: --from and --from-cluster both say what runs now; give one\n");
+        process.exitCode = opts.from !== undefined ? 1 : await planFromCluster({ ...opts, file }, opts.kubeconfig, io);
         return;
       }
       process.exitCode = runPlan({ ...opts, file }, io);
@@ -125,4 +134,43 @@ export function registerPlanCommand(program: Command, io: CliIO = processIO): Co
       io.stdout(r.text);
       if (!r.ok) process.exitCode = 1;
     });
+}
+
+/** `plan --from-cluster`: the live object of -f's name is the current spec (its status says what serves the rootfs). */
+export async function planFromCluster(opts: PlanCommandOptions, kubeconfig: string | undefined, io: CliIO = processIO): Promise<number> {
+  let name: string;
+  try {
+    const [document] = installationDocuments(readNamed(io, opts.file), opts.file === "-" ? "stdin" : opts.file);
+    const found = (document as { metadata?: { name?: unknown } }).metadata?.name;
+    if (typeof found !== "string" || found === "") throw new PlanError(`${opts.file}: metadata.name: Required value: the live installation is looked up by it`);
+    name = found;
+  } catch (err) {
+    if (err instanceof PlanError) {
+      io.stderr(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  let live: KubeObject | undefined;
+  try {
+    // Loaded here: client-node is slow to import and plan without --from-cluster never needs it.
+    const { createClusterClient } = await import("../kube/client.js");
+    const { loadKubeConfig } = await import("../kube/kubeconfig.js");
+    const client = createClusterClient(loadKubeConfig(kubeconfig), { userAgent: "olares-operator-plan" });
+    live = await client.get({ apiVersion: API_VERSION, kind: KIND, name });
+  } catch (err) {
+    io.stderr(`plan --from-cluster: reading ${KIND}/${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  if (!live) {
+    io.stderr(`plan --from-cluster: ${KIND}/${name} does not exist in the cluster; plan -f ${opts.file} shows a first install\n`);
+    return 1;
+  }
+  const source = `cluster:${KIND}/${name}`;
+  const active = (live.status as { storage?: { activeType?: unknown } } | undefined)?.storage?.activeType;
+  const liveText = JSON.stringify(live);
+  return runPlan(
+    { ...opts, from: source, ...(active === "LocalFS" || active === "JuiceFS" ? { fromActiveStorageType: active } : {}) },
+    { ...io, readFile: (p) => (p === source ? liveText : io.readFile(p)) },
+  );
 }
