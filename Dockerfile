@@ -3,6 +3,22 @@
 # and the chart's CRD upgrade hook (`crd --apply`). See docs/image.md.
 
 ARG NODE_IMAGE=node:22.12.0-bookworm-slim
+ARG GO_IMAGE=golang:1.25.5-bookworm
+# The helm that installs the Olares release (the operator runs it; tested with 3.17 and 4.1).
+ARG HELM_VERSION=v4.1.4
+
+# ---- helm: built from its Go module at the pinned tag; every module it pulls is checked against
+# the Go checksum database (sum.golang.org), so the binary is pinned and verified for each platform ----
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS helm
+ARG HELM_VERSION
+ARG TARGETOS
+ARG TARGETARCH
+WORKDIR /helm
+RUN go mod init olares-operator/helm \
+ && go get "helm.sh/helm/v4/cmd/helm@${HELM_VERSION}" \
+ && CGO_ENABLED=0 GOOS="${TARGETOS}" GOARCH="${TARGETARCH}" go build -trimpath \
+      -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=${HELM_VERSION}" \
+      -o /out/helm helm.sh/helm/v4/cmd/helm
 
 # ---- build: full dependency tree, compile, then drop dev dependencies ----
 FROM ${NODE_IMAGE} AS build
@@ -53,6 +69,9 @@ COPY --from=build --chown=0:0 /src/package.json ./package.json
 COPY --from=build --chown=0:0 /src/node_modules/ ./node_modules/
 COPY --from=build --chown=0:0 /src/dist/ ./dist/
 COPY --from=build --chown=0:0 /src/crds/ ./crds/
+COPY --from=helm --chown=0:0 /out/helm /usr/local/bin/helm
+# The operator runs that helm (--helm defaults to $OLARES_HELM); its cache/config live in a tmp dir.
+ENV OLARES_HELM=/usr/local/bin/helm
 
 # `olares-operator` on PATH (kubectl exec ... -- olares-operator plan -f -), same entry point as ENTRYPOINT.
 RUN chmod 0755 /app/dist/operator/src/cli/main.js \

@@ -23,14 +23,15 @@ describe("Dockerfile", () => {
   const final = file.stages[file.stages.length - 1]!;
   const build = file.stages.find((s) => s.name === "build")!;
 
-  it("is multi-stage with a build stage and a separate runtime stage", () => {
-    expect(file.stages.map((s) => s.name)).to.deep.equal(["build", "runtime"]);
+  it("is multi-stage: helm, a build stage and a separate runtime stage", () => {
+    expect(file.stages.map((s) => s.name)).to.deep.equal(["helm", "build", "runtime"]);
   });
 
-  it("pins every base image to an exact Node 22 LTS patch release of the slim Debian variant", () => {
-    for (const stage of file.stages) {
+  it("pins every Node base image to an exact Node 22 LTS patch release of the slim Debian variant, and Go to an exact release", () => {
+    for (const stage of file.stages.filter((s) => s.name !== "helm")) {
       expect(stage.image, `stage ${stage.name}`).to.match(/^node:22\.\d+\.\d+-bookworm-slim(@sha256:[a-f0-9]{64})?$/);
     }
+    expect(file.stages.find((s) => s.name === "helm")!.image).to.match(/^golang:\d+\.\d+\.\d+-bookworm(@sha256:[a-f0-9]{64})?$/);
     expect(text).to.not.match(/:latest\b/);
     const baseLabel = all(final, "LABEL").map((l) => l.args).join(" ");
     expect(baseLabel).to.include(`org.opencontainers.image.base.name="docker.io/library/${final.image}"`);
@@ -49,12 +50,21 @@ describe("Dockerfile", () => {
     expect(commands.slice(prune + 1).filter((c) => /^npm (ci|install|i)\b/.test(c))).to.deep.equal([]);
   });
 
-  it("copies only production node_modules, dist, crds and package.json into the final stage", () => {
+  it("copies only production node_modules, dist, crds and package.json into the final stage, and the helm binary", () => {
     const copies = all(final, "COPY").map((c) => c.args);
-    for (const c of copies) expect(c, "every final COPY comes from the build stage").to.match(/--from=build\b/);
+    for (const c of copies) expect(c, "every final COPY comes from the build or the helm stage").to.match(/--from=(build|helm)\b/);
     const sources = copies.map((c) => c.split(" ").filter((w) => !w.startsWith("--"))[0]);
-    expect(sources.sort()).to.deep.equal(["/src/crds/", "/src/dist/", "/src/node_modules/", "/src/package.json"].sort());
+    expect(sources.sort()).to.deep.equal(["/out/helm", "/src/crds/", "/src/dist/", "/src/node_modules/", "/src/package.json"].sort());
     expect(runs(final).filter((c) => /\bnpm\b.*\b(ci|install|i)\b/.test(c))).to.deep.equal([]);
+  });
+
+  it("carries helm built from its Go module at a pinned tag (the Go checksum database verifies every module), as $OLARES_HELM", () => {
+    const helm = file.stages.find((s) => s.name === "helm")!;
+    expect(text).to.match(/^ARG HELM_VERSION=v4\.1\.\d+$/m);
+    const commands = runs(helm).join(" ");
+    expect(commands).to.include('go get "helm.sh/helm/v4/cmd/helm@${HELM_VERSION}"').and.include("CGO_ENABLED=0").and.include("-o /out/helm helm.sh/helm/v4/cmd/helm");
+    expect(commands).to.not.match(/GOFLAGS=[^ ]*-insecure|GONOSUMDB|GOSUMDB=off|GOPRIVATE/);
+    expect(all(final, "ENV").map((e) => e.args).join(" ")).to.include("OLARES_HELM=/usr/local/bin/helm");
   });
 
   it("names no development dependency in the final stage", () => {
