@@ -9,7 +9,7 @@ import type { BenchSection, Figure } from "./bench-report.js";
 import { invokedDirectly, runSections } from "./bench-report.js";
 import { walkReleases, Helm } from "../operator/src/helm/index.js";
 import { ensureWizard, loadRelease } from "../operator/src/helm/release-cache.js";
-import { missingRandoms, releasesOf, renderReleaseList, type BflFacts, type ReleaseListInput } from "../operator/src/render/releases/index.js";
+import { missingRandoms, releasesOf, renderReleaseList, renderUpgradeList, type BflFacts, type ReleaseListInput } from "../operator/src/render/releases/index.js";
 import type { ChartRelease } from "../operator/src/contract/chart-release.js";
 import { defaultSpec } from "../operator/src/api/defaults.js";
 import { HELMS, fetchTools, run } from "../test/chart/tools.js";
@@ -140,7 +140,53 @@ const releaseInstall: BenchSection = {
   },
 };
 
-export const RELEASE_SECTIONS: BenchSection[] = [releaseInstall];
+const UPGRADE_TO = "1.12.2";
+
+/** The upgrade walk (olares-cli upgrade's order, --reuse-values, settings last) after an operator install. */
+const releaseUpgrade: BenchSection = {
+  title: `upgrade ${DEFAULT_FIXTURE_VERSION} → ${UPGRADE_TO} of the fixture release on the cluster simulator (Helm 4.1): the upgrade walk, then steady state`,
+  async run(): Promise<Figure[]> {
+    fetchTools();
+    const { input, cleanup } = await baseInput();
+    const cache = mkdtempSync(join(tmpdir(), "bench-upgrade-"));
+    try {
+      const op = await operatorInstall(input, HELMS[0].bin);
+      try {
+        await op.sim.settle();
+        const w = await ensureWizard({ kind: "dir", path: fixture(UPGRADE_TO).cdnDir }, UPGRADE_TO, cache);
+        const source = await loadRelease(w.installerDir);
+        const spec = defaultSpec({ ...op.input.spec, version: UPGRADE_TO });
+        const bfl = bflFacts(op.sim);
+        const next: ReleaseListInput = { ...op.input, spec, source, bfl, bflAnnotations: bfl.annotations, ownerActivated: true };
+        const before = op.helm.runs;
+        const t0 = performance.now();
+        const r = await walkReleases(releasesOf(renderUpgradeList({ ...next, from: DEFAULT_FIXTURE_VERSION })), op.helm, storeRecords(op.sim));
+        const ms = performance.now() - t0;
+        if (r.failed) throw new Error(`upgrade walk: ${r.failed.name}: ${r.failed.error}`);
+        const upgradeRuns = op.helm.runs - before;
+        await op.sim.settle();
+        op.sim.requests.length = 0;
+        const steadyBefore = op.helm.runs;
+        for (let i = 0; i < 10; i++) await walkReleases(releasesOf(renderReleaseList(next)), op.helm, storeRecords(op.sim));
+        const runs = op.helm.runs - steadyBefore;
+        const w10 = writes(op.sim);
+        return [
+          { name: "upgrade walk (9 helm upgrades: hami, settings, os-*, launcher, 3 apps, settings)", value: (ms / 1000).toFixed(2), unit: "s" },
+          { name: "helm runs in the upgrade", value: upgradeRuns },
+          { name: "helm runs over 10 resyncs after the upgrade", value: runs, target: "0", ok: runs === 0 },
+          { name: "writes over 10 resyncs after the upgrade", value: w10, unit: "requests", target: "0", ok: w10 === 0 },
+        ];
+      } finally {
+        await op.sim.stop();
+      }
+    } finally {
+      cleanup();
+      rmSync(cache, { recursive: true, force: true });
+    }
+  },
+};
+
+export const RELEASE_SECTIONS: BenchSection[] = [releaseInstall, releaseUpgrade];
 
 if (invokedDirectly(import.meta.url)) {
   const missed = await runSections(RELEASE_SECTIONS);
