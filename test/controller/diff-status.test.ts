@@ -96,8 +96,12 @@ describe("status", () => {
     const later = computeStatus({ ...running, storage: { activeType: "LocalFS", migration: { ...migration, progressPercent: 40, progress: "40%" } } });
     expect(statusUnchanged(s, later)).to.equal(false);
     const previousData = { type: "LocalFS" as const, path: "/olares/rootfs.local.bak", node: "n1", bytes: 50, files: 10 };
-    const done = computeStatus({ ...base, previous: s, specStorageType: "JuiceFS", stages: [{ name: "Storage", readiness: { ready: true, reason: "Ready", message: "ok" } }], storage: { activeType: "JuiceFS", previousData } });
-    expect(done.storage).to.deep.equal({ activeType: "JuiceFS", rootPath: "/olares", previousData });
+    const succeeded = { ...migration, phase: "Succeeded" as const, progressPercent: 100, progress: "100%" };
+    const last = computeStatus({ ...running, storage: { activeType: "JuiceFS", migration: succeeded, previousData } });
+    // The next reconcile has no migration to report: the last one stays as the record, without the Progress text.
+    const done = computeStatus({ ...base, previous: last, specStorageType: "JuiceFS", stages: [{ name: "Storage", readiness: { ready: true, reason: "Ready", message: "ok" } }], storage: { activeType: "JuiceFS" } });
+    const { progress: _p, ...record } = succeeded;
+    expect(done.storage).to.deep.equal({ activeType: "JuiceFS", rootPath: "/olares", migration: record, previousData });
     expect(statusUnchanged({ ...done, phase: "Degraded" }, done)).to.equal(false);
   });
 });

@@ -30,14 +30,14 @@ describe("plan / controller parity", () => {
       const nodes = [gpu ? node("node-1", { "olares.com/gpu.nvidia": "true", "gpu.bytetrade.io/cuda-supported": "true" }, { "nvidia.com/gpu": "1" }) : node("node-1")];
       const h = harness({ crs: [cr], nodes });
       for (const other of docs.filter((d) => d !== example)) h.cluster.seed(other);
-      // This release stops the walk at Storage for JuiceFS (JuiceFSNotAvailable): parity then covers the
-      // stages the controller reaches, in the same order.
+      // Without node agents nobody sets up JuiceFS on the node, so the walk waits at Storage
+      // (StorageApplying): parity then covers the stages the controller reaches, in the same order.
       const juicefs = (cr.spec as { storage?: { type?: string } }).storage?.type === "JuiceFS";
       if (juicefs) {
         const err = await h.converge(cr.metadata.name).then(() => undefined, (e: Error) => e);
-        expect(err?.message, "JuiceFS never becomes Ready in this release").to.match(/^not Ready after/);
+        expect(err?.message, "JuiceFS is not Ready without an agent on the node").to.match(/^not Ready after/);
         const storage = (h.cr(cr.metadata.name).status as { conditions?: Array<{ type: string; reason: string }> }).conditions?.find((c) => c.type === "StorageReady");
-        expect(storage?.reason).to.equal("JuiceFSNotAvailable");
+        expect(storage?.reason).to.equal("StorageApplying");
       } else {
         await h.converge(cr.metadata.name);
       }

@@ -355,21 +355,31 @@ describe("Reconciler", () => {
     await h.converge();
   });
 
-  it("JuiceFS on S3: reported Degraded (JuiceFSNotAvailable, this release sets up LocalFS only), never Ready, no secret in status", async () => {
+  it("JuiceFS on S3: the node gets its storage config (no secret in it), the agent reads the one credentials Secret; not Ready until the node reports", async () => {
     const spec = {
       ...baseSpec(),
       // a spec the API server admits (bucket of 3+ characters, a region for S3): the controller validates too
       storage: { type: "JuiceFS", juicefs: { objectStore: { type: "S3", bucket: "olares-data", region: "us-east-1", credentialsSecretRef: { name: "s3" } } } },
     };
     const h = harness({ crs: [installation("olares", spec)] });
-    h.cluster.seed({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3", namespace: "olares-operator" }, data: { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" } });
-    for (let i = 0; i < 5; i++) {
+    const secretKey = "s3-secret-key-0123456789";
+    h.cluster.seed({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3", namespace: "olares-operator" }, data: { AWS_ACCESS_KEY_ID: Buffer.from("AKIAEXAMPLE").toString("base64"), AWS_SECRET_ACCESS_KEY: Buffer.from(secretKey).toString("base64") } });
+    for (let i = 0; i < 6; i++) {
       await h.reconcile();
       h.rollOutWorkloads();
     }
-    expect(cond(h.cr(), "StorageReady")).to.include({ status: "False", reason: "JuiceFSNotAvailable" });
-    expect(statusOf(h.cr()).phase).to.equal("Degraded");
-    expect(JSON.stringify(h.cr().status)).to.not.include("AWS_SECRET_ACCESS_KEY=");
+    expect(cond(h.cr(), "StorageReady"), JSON.stringify(cond(h.cr(), "StorageReady"))).to.include({ status: "False", reason: "StorageApplying" });
+    const creds = h.cluster.peek({ apiVersion: "v1", kind: "Secret", name: "olares-storage-credentials", namespace: "olares-system" })!;
+    const data = Object.fromEntries(Object.entries(creds["data"] as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]));
+    expect(data).to.include({ "access-key": "AKIAEXAMPLE", "secret-key": secretKey });
+    expect(data["meta-password"]).to.have.length(24);
+    const nodes = await h.cluster.list("v1", "Node");
+    const config = nodes[0]!.metadata.annotations?.["olares.com/storage-config"];
+    expect(config).to.include('"kind":"juicefsRootfs"');
+    for (const v of [secretKey, data["meta-password"]!]) {
+      expect(config).to.not.include(v);
+      expect(JSON.stringify(h.cr().status)).to.not.include(v);
+    }
   });
 
   it("JuiceFS on S3: the Storage precondition names the missing credentials Secret, then its missing key", async () => {

@@ -35,6 +35,8 @@ export interface AgentRunnerOptions {
   tuning?: Parameters<typeof startAgentInProcess>[0]["tuning"];
   logger?: Logger;
   onSync?: (nodeName: string, outcome: SyncOutcome) => void;
+  /** The storage engine's host, tools and service manager per node (the storage tier runs real FUSE/JuiceFS). */
+  storage?: (nodeName: string) => NonNullable<Parameters<typeof startAgentInProcess>[0]["storage"]>;
 }
 
 export interface AgentRunner {
@@ -163,6 +165,7 @@ export function attachAgents(sim: Simulator, opts: AgentRunnerOptions = {}): Age
       ...(opts.logger ? { logger: opts.logger } : {}),
       tuning: { resyncMs: 1000, retryBaseMs: 200, retryMaxMs: 2000, driftIntervalMs: 60_000, ...opts.tuning },
       ...(opts.onSync ? { onSync: (o: SyncOutcome) => opts.onSync!(nodeName, o) } : {}),
+      ...(opts.storage ? { storage: opts.storage(nodeName) } : {}),
     });
     agents.set(nodeName, agent);
     started++;

@@ -237,8 +237,8 @@ export interface StorageMigrationStatus {
   phase: StorageMigrationPhase | "Pending";
   step?: StorageMigrationStep | "Rollback";
   progressPercent: number;
-  /** "42%", for the printer column. */
-  progress: string;
+  /** "42%", for the printer column (absent once the migration has ended and another spec change came). */
+  progress?: string;
   filesCopied: number;
   filesTotal: number;
   bytesCopied: number;

@@ -141,9 +141,14 @@ export function computeStatus(input: StatusInput): InstallationStatus {
   return sortKeysDeep(status);
 }
 
-/** status.storage: a migration while one is reported (or its last report), and the kept previous data once there is some. */
+/**
+ * status.storage: the migration as the Storage hook reports it; once none runs, the last one stays as its
+ * record (an ended one without the Progress column's text), so status never drops the block mid-way.
+ */
 function storageStatus(input: StatusInput, activeType: string): NonNullable<InstallationStatus["storage"]> {
-  const migration = input.storage ? input.storage.migration : input.previous?.storage?.migration;
+  const kept = input.previous?.storage?.migration;
+  const ended = kept && ["Succeeded", "RolledBack", "Failed"].includes(kept.phase);
+  const migration = input.storage?.migration ?? (kept && input.storage && ended ? withoutProgress(kept) : kept);
   const previousData = input.storage?.previousData ?? input.previous?.storage?.previousData;
   return {
     activeType,
@@ -151,6 +156,11 @@ function storageStatus(input: StatusInput, activeType: string): NonNullable<Inst
     ...(migration ? { migration } : {}),
     ...(previousData ? { previousData } : {}),
   };
+}
+
+function withoutProgress(m: StorageMigrationStatus): StorageMigrationStatus {
+  const { progress: _shown, ...rest } = m;
+  return rest as StorageMigrationStatus;
 }
 
 /** Readiness reported for stages behind the first not-ready one: their turn has not come. */

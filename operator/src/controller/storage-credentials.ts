@@ -21,7 +21,8 @@ const decode = (v: string) => Buffer.from(v, "base64").toString("utf8");
 async function secretData(client: ReconcileClient, ref: ObjectRef): Promise<Record<string, string> | undefined> {
   const s = await client.get(ref);
   if (!s) return undefined;
-  return Object.fromEntries(Object.entries((s["data"] ?? {}) as Record<string, string>).map(([k, v]) => [k, decode(v)]));
+  // stringData only on a stand-in that does not fold it into data (the API server always does)
+  return { ...((s["stringData"] ?? {}) as Record<string, string>), ...Object.fromEntries(Object.entries((s["data"] ?? {}) as Record<string, string>).map(([k, v]) => [k, decode(v)])) };
 }
 
 async function userKey(client: ReconcileClient, ref: StorageSecretKeyRef, operatorNamespace: string): Promise<string | { missing: string }> {

@@ -28,6 +28,7 @@ import {
   type StorageStatusReport,
 } from "../contract/index.js";
 import type { HookContext } from "./stage-hooks.js";
+import { DEFAULT_OPERATOR_NAMESPACE } from "./preconditions.js";
 import { ensureCredentialsSecret } from "./storage-credentials.js";
 import { quiesceWorkloads, resumeWorkloads } from "./storage-workloads.js";
 
@@ -89,7 +90,7 @@ export async function runStorageMigration(ctx: HookContext, hook: StorageHookDat
   if (!readiness.ready) return readiness;
   const view = ctx.view ?? ctx.observed;
   const namespace = SYSTEM_NAMESPACE;
-  const creds = ctx.paused ? undefined : await ensureCredentialsSecret(ctx.client, hook, namespace, ctx.operatorNamespace ?? namespace);
+  const creds = ctx.paused ? undefined : await ensureCredentialsSecret(ctx.client, hook, namespace, ctx.operatorNamespace ?? DEFAULT_OPERATOR_NAMESPACE);
   if (creds && !creds.ready) return { ready: false, reason: "WaitingForStorageCredentials", message: creds.message };
 
   // Hand out the configs (with the live credentials hash) and read the reports back.

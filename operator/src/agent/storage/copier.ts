@@ -7,7 +7,7 @@ import { HOST_PATH } from "../host/exec.js";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Host } from "../host/types.js";
-import { JUICEFS_INTERNAL_FILES } from "./layout.js";
+import { JUICEFS_INTERNAL_FILES, JUICEFS_INTERNAL_XATTRS } from "./layout.js";
 import { walkTree } from "./tree.js";
 
 export interface CopyProgress {
@@ -79,6 +79,9 @@ export function rsyncArgv(source: string, destination: string, opts: Pick<CopyOp
     "--info=progress2,stats2",
     "--no-human-readable",
     ...JUICEFS_INTERNAL_FILES.map((f) => `--exclude=/${f}`),
+    // JuiceFS keeps its metadata-backup mark as an xattr without a namespace on the mount root; a local
+    // filesystem refuses such a name (EOPNOTSUPP), and it is JuiceFS's own, not Olares's data.
+    ...JUICEFS_INTERNAL_XATTRS.map((x) => `--filter=-x ${x}`),
     `${source.replace(/\/+$/, "")}/`,
     `${destination.replace(/\/+$/, "")}/`,
   ];

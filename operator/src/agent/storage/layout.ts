@@ -43,3 +43,6 @@ export function storageLayout(root: string): StorageLayout {
 
 /** JuiceFS's virtual files at the root of a mount; never copied (olares-cli excludes the same). */
 export const JUICEFS_INTERNAL_FILES = [".accesslog", ".config", ".stats", ".trash", ".control"] as const;
+
+/** xattrs JuiceFS sets on its own (no namespace, so a local filesystem cannot hold them); never copied or compared. */
+export const JUICEFS_INTERNAL_XATTRS = ["lastBackup"] as const;

@@ -38,6 +38,8 @@ import { DEFAULT_BINARIES, DEFAULT_SERVICE_PATHS, type Binaries, type ServicePat
 
 /** Where the tools are and what starts units; defaults are a real host's (systemd, /usr/local/bin). */
 export interface NodeStorageEnvironment {
+  /** The host the storage engine works on (default: the agent's host; a simulated node with real storage in tests). */
+  host?: Host;
   services?: ServiceControl;
   binaries?: Binaries;
   servicePaths?: ServicePaths;
@@ -65,6 +67,10 @@ export class NodeStorage {
   private lastReportAt = 0;
 
   constructor(private readonly opts: NodeStorageOptions) {}
+
+  private get host(): Host {
+    return this.opts.environment?.host ?? this.opts.host;
+  }
 
   private get pollMs(): number {
     return this.opts.environment?.pollMs ?? 1000;
@@ -124,7 +130,7 @@ export class NodeStorage {
         };
       };
       const environment: StorageTaskEnvironment = {
-        services: this.opts.environment?.services ?? systemdServices(this.opts.host),
+        services: this.opts.environment?.services ?? systemdServices(this.host),
         binaries: this.opts.environment?.binaries ?? DEFAULT_BINARIES,
         servicePaths: this.opts.environment?.servicePaths ?? DEFAULT_SERVICE_PATHS,
         credentials: (ref) => this.credentials(ref),
@@ -160,7 +166,7 @@ export class NodeStorage {
           log: (m) => this.opts.log.info(`storage: ${m}`),
         },
       };
-      const ctx: TaskContext = { host: this.opts.host, configId: config.id, log: this.opts.log, changed: new Set(), storage: environment };
+      const ctx: TaskContext = { host: this.host, configId: config.id, log: this.opts.log, changed: new Set(), storage: environment };
       for (const task of tasks) {
         const mod = moduleFor(task);
         const check = await mod.check(ctx, task);
@@ -171,7 +177,7 @@ export class NodeStorage {
         } finally {
           // the last recorded state (Succeeded, RolledBack, Failed) goes into the report either way
           if (task.kind === "storageMigration" && root) {
-            const s = await readMigrationState(this.opts.host, storageLayout(root).stateFile).catch(() => undefined);
+            const s = await readMigrationState(this.host, storageLayout(root).stateFile).catch(() => undefined);
             if (s && s.id === task.migrationId) track(s);
           }
         }
@@ -194,7 +200,7 @@ export class NodeStorage {
 
   private async activeType(root: string | undefined): Promise<StorageKind> {
     if (!root) return "LocalFS";
-    return (await mountedFsType(this.opts.host, `${root}/rootfs`).catch(() => undefined)) === "fuse.juicefs" ? "JuiceFS" : "LocalFS";
+    return (await mountedFsType(this.host, `${root}/rootfs`).catch(() => undefined)) === "fuse.juicefs" ? "JuiceFS" : "LocalFS";
   }
 
   private async report(r: StorageNodeReport): Promise<void> {

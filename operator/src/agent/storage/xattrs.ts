@@ -1,7 +1,7 @@
 // Extended attributes of a whole tree in one `getfattr` pass (Node has no xattr API). Covers every
 // namespace getfattr can read (user, trusted, security, system.posix_acl_* — i.e. ACLs too).
 import type { Host } from "../host/types.js";
-import { JUICEFS_INTERNAL_FILES } from "./layout.js";
+import { JUICEFS_INTERNAL_FILES, JUICEFS_INTERNAL_XATTRS } from "./layout.js";
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
@@ -53,5 +53,7 @@ export async function readTreeXattrs(host: Host, dir: string): Promise<TreeXattr
     .split("\n")
     .filter((l) => l.trim() !== "" && !virtual.test(l) && !/Operation not supported|No such file or directory/.test(l));
   if (r.exitCode !== 0 && errors.length > 0) throw new Error(`getfattr ${dir} exited ${r.exitCode}: ${errors.slice(0, 3).join(" | ")}`);
-  return parseGetfattrDump(r.stdout, dir);
+  const tree = parseGetfattrDump(r.stdout, dir);
+  for (const names of tree.values()) for (const x of JUICEFS_INTERNAL_XATTRS) names.delete(x);
+  return tree;
 }
