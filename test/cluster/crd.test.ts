@@ -48,6 +48,12 @@ describe(`CRD on ${ON_KUBE}: install, defaults and every CEL rule against valida
     requireControlPlane(this);
     cp = await startControlPlane({ nodes: 0 });
     await cp.kubectlOk(["apply", "--server-side", "-f", join(ROOT, "crds")]);
+    // kubectl wait fails at once ("accessor error") while the CRD has no conditions yet: poll first.
+    for (let i = 0; i < 100; i++) {
+      const crd = (await cp.api("GET", `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`)).json as { status?: { conditions?: unknown[] } };
+      if (crd?.status?.conditions?.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await cp.kubectlOk(["wait", "--for=condition=Established", `crd/${CRD_NAME}`, "--timeout=60s"]);
   });
 
