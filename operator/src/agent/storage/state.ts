@@ -3,11 +3,14 @@
 import type { Host } from "../host/types.js";
 import type { StorageType } from "./layout.js";
 
-export const MIGRATION_STEPS = ["Precheck", "Prepare", "Sync", "Quiesce", "FinalSync", "Verify", "Swap", "Resume"] as const;
-export type MigrationStep = (typeof MIGRATION_STEPS)[number];
+import { STORAGE_MIGRATION_STEPS, type StorageMigrationPhase, type StorageMigrationStep } from "../../contract/index.js";
+
+/** The steps as the layers share them (contract/storage-migration.ts). */
+export const MIGRATION_STEPS = STORAGE_MIGRATION_STEPS;
+export type MigrationStep = StorageMigrationStep;
 
 /** Running: walking the steps; RollingBack: undoing; then one of the three ends. */
-export type MigrationPhase = "Running" | "RollingBack" | "Succeeded" | "RolledBack" | "Failed";
+export type MigrationPhase = StorageMigrationPhase;
 
 export interface MigrationProgress {
   files: number;
