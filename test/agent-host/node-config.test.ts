@@ -44,7 +44,7 @@ describe("node config rendering", () => {
       "sysctl/olares:none",
       "time/timezone:none",
       "olaresd/binary:restart-service",
-      "olaresd/env:none",
+      "olaresd/service-env:none",
       "olaresd/release:none",
       "olaresd/unit:restart-service",
     ]);
@@ -92,8 +92,9 @@ describe("node config rendering", () => {
       url: "https://dc3p1870nn3cj.cloudfront.net/olaresd-v1.12.1-linux-{arch}.tar.gz",
       mode: 0o755,
     });
-    expect(byId(c!, "olaresd/unit")).to.deep.include({ name: "olaresd.service", enable: true, state: "started", restartOnChange: ["olaresd/binary", "olaresd/env"] });
-    expect((byId(c!, "olaresd/env") as { content: string }).content).to.contain("OLARES_NAME=alice@olares.com\n");
+    expect(byId(c!, "olaresd/unit")).to.deep.include({ name: "olaresd.service", enable: true, state: "started", restartOnChange: ["olaresd/binary", "olaresd/service-env"] });
+    expect((byId(c!, "olaresd/service-env") as { content: string }).content).to.contain("INSTALLED_VERSION=1.12.1\n");
+    expect((byId(c!, "olaresd/release") as { content: string }).content).to.contain("OLARES_NAME=alice@olares.com\n");
   });
 
   it("requires a sha256 for an olaresd URL of our own choosing", () => {
