@@ -92,8 +92,7 @@ export function renderStorageMigrationPlan(spec: DefaultedSpec, facts: ClusterFa
     backend,
     steps: STORAGE_MIGRATION_STEPS,
     keepPreviousAt: `${root}/rootfs.${from === "LocalFS" ? "local" : "juicefs"}.bak`,
-    // read through a narrow type until the regenerated API types (spec.storage.retainPreviousData) are committed
-    retainPreviousData: (spec.storage as { retainPreviousData?: boolean }).retainPreviousData ?? true,
+    retainPreviousData: spec.storage?.retainPreviousData ?? true,
   };
   return { from, to, root, nodes: [node], quiesce: quiesceRule(root) };
 }
