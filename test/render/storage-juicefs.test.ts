@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import { defaultSpec } from "../../operator/src/api/index.js";
 import { render } from "../../operator/src/render/index.js";
-import { renderStorageMigrationPlan } from "../../operator/src/render/stages/storage-plan.js";
+import { renderStorageMigrationPlan, renderStorageNodeTasks } from "../../operator/src/render/stages/storage-plan.js";
 import {
   STORAGE_CREDENTIALS_SECRET,
   STORAGE_MIGRATION_STEPS,
@@ -77,6 +77,16 @@ describe("Storage stage: the storage walk, rendered", () => {
     expect(hook.migration).to.equal(undefined);
     expect(stageHook(stage, "GeneratedSecrets")).to.equal(undefined);
     expect(renderStorageMigrationPlan(spec({ type: "LocalFS" }), facts("LocalFS"))).to.equal(undefined);
+  });
+
+  it("an S3/COS/OSS bucket without an endpoint is addressed at the provider's region; workers get no config with loopback-managed services", () => {
+    const bucketOf = (type: string, region: string) =>
+      (renderStorageNodeTasks(spec({ type: "JuiceFS", juicefs: { objectStore: { type, bucket: "olares-data", region, credentialsSecretRef: { name: "c" } } } }), facts()).get("n1")![0] as { backend: { bucketUrl: string } }).backend.bucketUrl;
+    expect(bucketOf("S3", "eu-west-1")).to.equal("https://olares-data.s3.eu-west-1.amazonaws.com");
+    expect(bucketOf("COS", "ap-guangzhou")).to.equal("https://olares-data.cos.ap-guangzhou.myqcloud.com");
+    expect(bucketOf("OSS", "oss-cn-hangzhou")).to.equal("https://olares-data.oss-cn-hangzhou.aliyuncs.com");
+    const two: ClusterFacts = { ...facts(), nodes: [...facts().nodes, { name: "w1", labels: {} }] };
+    expect([...renderStorageNodeTasks(spec(JUICEFS), two).keys()]).to.deep.equal(["n1"]);
   });
 
   it("S3 with credentialsSecretRef: the hook copies the referenced keys; the rendered stage holds only their names", () => {

@@ -44,9 +44,7 @@ export function juicefsBackend(spec: DefaultedSpec, role: "primary" | "worker"):
   const managedMinio = store.type === "ManagedMinIO";
   const managedRedis = (jfs.metadata?.type ?? "ManagedRedis") === "ManagedRedis";
   // Single-address managed services: loopback on the node that runs them (workers of a multi-node cluster are not handed these).
-  const bucketUrl = managedMinio
-    ? `http://127.0.0.1:${MANAGED_MINIO_PORT}/${MANAGED_MINIO_BUCKET}`
-    : `${(store.endpoint ?? "").replace(/\/+$/, "")}/${store.bucket ?? ""}`;
+  const bucketUrl = managedMinio ? `http://127.0.0.1:${MANAGED_MINIO_PORT}/${MANAGED_MINIO_BUCKET}` : externalBucketUrl(store);
   return {
     name: jfs.name ?? "rootfs",
     storage: STORAGE_OF[store.type] ?? "s3",
@@ -60,6 +58,20 @@ export function juicefsBackend(spec: DefaultedSpec, role: "primary" | "worker"):
       ? { managedMinio: { address: "127.0.0.1", port: MANAGED_MINIO_PORT, consolePort: MANAGED_MINIO_CONSOLE_PORT, rootUser: MANAGED_MINIO_ROOT_USER, bucket: MANAGED_MINIO_BUCKET } }
       : {}),
   };
+}
+
+/**
+ * The bucket URL JuiceFS takes: <endpoint>/<bucket> when the spec names an endpoint, else the provider's
+ * virtual-hosted address for the region (S3 <bucket>.s3.<region>.amazonaws.com, COS
+ * <bucket>.cos.<region>.myqcloud.com, OSS <bucket>.<region>.aliyuncs.com).
+ */
+function externalBucketUrl(store: { type: string; endpoint?: string; bucket?: string; region?: string }): string {
+  const bucket = store.bucket ?? "";
+  if (store.endpoint) return `${store.endpoint.replace(/\/+$/, "")}/${bucket}`;
+  const region = store.region ?? "us-east-1";
+  if (store.type === "COS") return `https://${bucket}.cos.${region}.myqcloud.com`;
+  if (store.type === "OSS") return `https://${bucket}.${region}.aliyuncs.com`;
+  return `https://${bucket}.s3.${region}.amazonaws.com`;
 }
 
 /** The credentials reference; the hash is filled in by the controller from the live Secret ("" offline). */
@@ -134,8 +146,13 @@ export function renderStorageNodeTasks(spec: DefaultedSpec, facts: ClusterFacts)
   }
   if ((spec.storage?.type ?? "LocalFS") !== "JuiceFS") return out;
   const primary = primaryNode(facts);
+  const managed = juicefsBackend(spec, "primary");
+  const sharedAddressless = !!(managed?.managedRedis || managed?.managedMinio);
   for (const n of facts.nodes) {
     const role = n.name === primary ? "primary" : "worker";
+    // Managed Redis/MinIO listen on the primary's loopback: a worker could not reach them, so workers
+    // get no JuiceFS config then (multi-node JuiceFS needs an external metadata engine and store).
+    if (role === "worker" && sharedAddressless) continue;
     const backend = juicefsBackend(spec, role);
     if (!backend) continue;
     out.set(n.name, [{ kind: "juicefsRootfs", id: "storage/juicefs", description: `${rootOf(spec)}/rootfs on JuiceFS volume ${backend.name}`, disruption: "none", root: rootOf(spec), role, backend, credentials: credentialsRef() }]);
