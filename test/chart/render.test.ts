@@ -55,6 +55,24 @@ for (const helm of HELMS) {
       expect(res.stdout.trim().startsWith(helm.versionPrefix), res.stdout).to.equal(true);
     });
 
+    it("mounts the release cache (emptyDir, or a PVC) and an airgap source read-only (PVC or hostPath); a bad hostPath is refused", async () => {
+      const pvc = await helmTemplate(helm.bin, { release: { cache: { existingClaim: "olares-release-cache" }, airgap: { existingClaim: "olares-airgap" } } });
+      expect(pvc.code, pvc.stderr).to.equal(0);
+      const pod = podSpecOf(only(pvc.objects as unknown as Obj[], "Deployment"));
+      expect(pod.volumes.filter((v: any) => v.name.startsWith("release-"))).to.deep.equal([
+        { name: "release-cache", persistentVolumeClaim: { claimName: "olares-release-cache" } },
+        { name: "release-airgap", persistentVolumeClaim: { claimName: "olares-airgap", readOnly: true } },
+      ]);
+      expect(pod.containers[0].volumeMounts).to.deep.include({ name: "release-airgap", mountPath: "/var/lib/olares-operator/airgap", readOnly: true });
+      const host = await helmTemplate(helm.bin, { release: { airgap: { hostPath: "/srv/olares" } } });
+      const hostPod = podSpecOf(only(host.objects as unknown as Obj[], "Deployment"));
+      expect(hostPod.volumes.find((v: any) => v.name === "release-airgap")).to.deep.equal({ name: "release-airgap", hostPath: { path: "/srv/olares", type: "Directory" } });
+      expect(hostPod.volumes.find((v: any) => v.name === "release-cache")).to.deep.equal({ name: "release-cache", emptyDir: { sizeLimit: "4Gi" } });
+      const bad = await helmTemplate(helm.bin, { release: { airgap: { hostPath: "/srv/../etc" } } });
+      expect(bad.code).to.not.equal(0);
+      expect(bad.stderr).to.match(/release(\.|\/)airgap(\.|\/)hostPath/); // Helm 3 names it release.airgap.hostPath, Helm 4 /release/airgap/hostPath
+    });
+
     it("passes helm lint --strict with default values", async () => {
       const res = await helmLint(helm.bin);
       expect(res.code, res.stdout + res.stderr).to.equal(0);
@@ -156,7 +174,8 @@ for (const helm of HELMS) {
       expect(c.ports).to.deep.equal([{ name: "metrics", containerPort: 8080, protocol: "TCP" }]);
       expect(c.livenessProbe.httpGet).to.deep.equal({ path: "/healthz", port: "metrics" });
       expect(c.readinessProbe.httpGet).to.deep.equal({ path: "/readyz", port: "metrics" });
-      expect(c.volumeMounts).to.deep.equal([{ name: "tmp", mountPath: "/tmp" }]);
+      // /tmp, and the unpacked Olares releases (the root filesystem is read-only).
+      expect(c.volumeMounts).to.deep.equal([{ name: "tmp", mountPath: "/tmp" }, { name: "release-cache", mountPath: "/var/cache/olares-operator" }]);
       const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
       expect(env.POD_NAME).to.deep.equal({ fieldRef: { fieldPath: "metadata.name" } });
       expect(env.POD_NAMESPACE).to.deep.equal({ fieldRef: { fieldPath: "metadata.namespace" } });
