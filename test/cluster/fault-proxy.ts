@@ -12,9 +12,14 @@ import type { ControlPlane } from "../support/controlplane.js";
 export interface FaultProxy {
   readonly url: string;
   errorRate: number;
+  /**
+   * Error rate for impersonating requests (helm as the installer ServiceAccount); undefined: errorRate.
+   * helm retries nothing, so at 10% nearly every helm run fails: tests set this apart.
+   */
+  impersonatedErrorRate: number | undefined;
   /** Cut every watch after this many seconds (0: never). */
   dropWatchesAfterSeconds: number;
-  readonly injected: { errors: number; watchDrops: number; requests: number };
+  readonly injected: { errors: number; impersonatedErrors: number; watchDrops: number; requests: number };
   /** A copy of `kubeconfig` whose server is this proxy. */
   kubeconfigFor(kubeconfig: string, file: string): string;
   reset(): void;
@@ -30,16 +35,18 @@ const FAULTS = [
 export async function startFaultProxy(cp: ControlPlane, opts: { errorRate?: number; dropWatchesAfterSeconds?: number } = {}): Promise<FaultProxy> {
   const target = new URL(cp.server);
   const ca = readFileSync(join(cp.dir, "pki/ca.crt"));
-  const injected = { errors: 0, watchDrops: 0, requests: 0 };
+  const injected = { errors: 0, impersonatedErrors: 0, watchDrops: 0, requests: 0 };
   const sockets = new Set<Socket>();
-  const state = { errorRate: opts.errorRate ?? 0, dropWatchesAfterSeconds: opts.dropWatchesAfterSeconds ?? 0 };
+  const state: { errorRate: number; impersonatedErrorRate: number | undefined; dropWatchesAfterSeconds: number } = { errorRate: opts.errorRate ?? 0, impersonatedErrorRate: undefined, dropWatchesAfterSeconds: opts.dropWatchesAfterSeconds ?? 0 };
 
   const server: Server = createServer({ cert: readFileSync(join(cp.dir, "pki/apiserver.crt")), key: readFileSync(join(cp.dir, "pki/apiserver.key")) }, (req, res) => {
     injected.requests++;
     const url = new URL(req.url ?? "/", "https://proxy");
     const isWatch = url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1";
-    if (state.errorRate > 0 && Math.random() < state.errorRate) {
+    const rate = req.headers["impersonate-user"] !== undefined ? (state.impersonatedErrorRate ?? state.errorRate) : state.errorRate;
+    if (rate > 0 && Math.random() < rate) {
       injected.errors++;
+      if (req.headers["impersonate-user"] !== undefined) injected.impersonatedErrors++;
       const f = FAULTS[Math.floor(Math.random() * FAULTS.length)]!;
       req.resume();
       res.writeHead(f.code, { "Content-Type": "application/json", ...(f.code === 429 ? { "Retry-After": "1" } : {}) });
@@ -78,6 +85,12 @@ export async function startFaultProxy(cp: ControlPlane, opts: { errorRate?: numb
     set errorRate(v: number) {
       state.errorRate = v;
     },
+    get impersonatedErrorRate() {
+      return state.impersonatedErrorRate;
+    },
+    set impersonatedErrorRate(v: number | undefined) {
+      state.impersonatedErrorRate = v;
+    },
     get dropWatchesAfterSeconds() {
       return state.dropWatchesAfterSeconds;
     },
@@ -93,6 +106,7 @@ export async function startFaultProxy(cp: ControlPlane, opts: { errorRate?: numb
     },
     reset() {
       state.errorRate = 0;
+      state.impersonatedErrorRate = undefined;
       state.dropWatchesAfterSeconds = 0;
     },
     async stop() {
