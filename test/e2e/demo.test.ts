@@ -40,7 +40,7 @@ describe("e2e on the cluster simulator: npm run demo", function () {
     expect(releases.slice(0, 6)).to.deep.equal(["kube-system/hami", "default/account", "default/settings", "os-platform/os-platform", "os-framework/os-framework", "user-space-alice/launcher-alice"]);
     expect(releases).to.include("user-space-alice/wizard");
     expect(r.stdout).to.match(/awaiting activation: open http:\/\/\S+:30180 and activate alice@olares\.com with LarePass/);
-    expect(r.stdout).to.match(/\$ kubectl get olaresinstallations\nNAME\s+PHASE\s+VERSION\s+STORAGE\s+READY\s+AGE\nolares\s+AwaitingActivation\s+\S*\s*LocalFS\s+False/);
+    expect(r.stdout).to.match(/\$ kubectl get olaresinstallations\nNAME\s+PHASE\s+VERSION\s+STORAGE\s+PROGRESS\s+READY\s+AGE\nolares\s+AwaitingActivation\s+\S*\s*LocalFS\s+False/);
   });
 
   it("exits 1 with the failing conditions when Ready does not come in time", async () => {
