@@ -223,7 +223,9 @@ describe("render", () => {
     });
     const coreServices = (sp = spec(), release?: ReleaseFacts): Stage => render(sp, { ...FACTS, ...(release ? { release } : {}) }).stages.find((x) => x.name === "CoreServices")!;
     const steps = (stage: Stage): string[] =>
-      (stageHook(stage, "OlaresRelease")?.steps ?? []).map((st) => (st.kind === "chart" ? `${st.release.namespace}/${st.release.name}` : st.kind === "createOnly" ? `${st.name}×${st.objects.length}` : "user-env"));
+      (stageHook(stage, "OlaresRelease")?.steps ?? []).map((st) =>
+        st.kind === "chart" ? `${st.release.namespace}/${st.release.name}` : st.kind === "createOnly" ? `${st.name}×${st.objects.length}` : st.kind === "pruneReleases" ? `prune keeping ${st.keep.length}` : "user-env",
+      );
     const empty = { get: () => undefined, list: () => [] };
 
     it("without the release loaded renders no step and says so", () => {
@@ -248,7 +250,8 @@ describe("render", () => {
       const bfl = { annotations: { userspace_pv: "pv-x", userspace_hostpath: "/olares/rootfs/userspace/x", appcache_hostpath: "/c", dbdata_hostpath: "/d" }, nodeName: "node-1", nodeAddress: "10.0.0.10" };
       const withApps = steps(coreServices(spec({ gpu: { enabled: "true" } }), releaseFacts({ bfl })));
       expect(withApps[0]).to.equal("kube-system/hami");
-      expect(withApps.slice(-4)).to.deep.equal(["user-space-alice/desktop", "user-space-alice/files", "user-space-alice/settings", "user-space-alice/wizard"]);
+      // Last, the releases of ours the spec no longer wants are uninstalled (every listed one is kept).
+      expect(withApps.slice(-5)).to.deep.equal(["user-space-alice/desktop", "user-space-alice/files", "user-space-alice/settings", "user-space-alice/wizard", "prune keeping 10"]);
     });
 
     it("SystemEnv gets the CDN and root path the installer's environment would give it", () => {

@@ -133,7 +133,8 @@ export function renderCoreServices(ctx: RenderContext): Stage {
   // Releases of ours the spec no longer wants go last (never while a list waits for facts: it is partial).
   const wanted = upgrading ? renderReleaseList(listInput) : list;
   if (!list.waiting && !wanted.waiting) {
-    const keep = [...wanted.entries, ...list.entries].map((e) => ({ name: e.release.name, namespace: e.release.namespace }));
+    const keys = new Set((upgrading ? [...wanted.entries, ...list.entries] : list.entries).map((e) => `${e.release.namespace}/${e.release.name}`));
+    const keep = [...keys].map((k) => ({ namespace: k.slice(0, k.indexOf("/")), name: k.slice(k.indexOf("/") + 1) }));
     steps.push({ kind: "pruneReleases", namespaces: ["kube-system", "default", "os-platform", "os-framework", `user-space-${spec.owner.username}`], keep });
   }
   const progress = upgrading ? "UpgradingReleases" : "InstallingReleases";

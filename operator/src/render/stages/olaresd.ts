@@ -51,7 +51,8 @@ function binaryTask(ctx: RenderContext): HostTask {
   return {
     kind: "binary",
     id: OLARESD_TASK_IDS.binary,
-    description: `olaresd ${olaresdVersion(ctx)} at ${OLARESD_BINARY_PATH}`,
+    // Offline (plan) or from an airgap directory there is no manifest the nodes can fetch from.
+    description: `olaresd ${olaresdVersion(ctx)} at ${OLARESD_BINARY_PATH} (${spec.olaresd.url ? "spec.olaresd.url" : "the release host's archive: no installation.manifest the nodes can fetch from"})`,
     disruption: "restart-service",
     path: OLARESD_BINARY_PATH,
     url: spec.olaresd.url ?? OLARESD_DEFAULT_URL_PATTERN.replace("{version}", olaresdVersion(ctx)),
