@@ -146,7 +146,15 @@ describe("chart RBAC covers what the operator renders and does", function () {
       ["sys.bytetrade.io", "terminus", "get"], // the installed version
       ["sys.bytetrade.io", "systemenvs", "list"],
       ["sys.bytetrade.io", "systemenvs", "create"], // create-only, as olares-cli
+      // a storage migration's Quiesce finds the workloads on <rootPath>/rootfs (controller/storage-workloads.ts)
+      ["", "persistentvolumes", "list"],
+      ["", "persistentvolumeclaims", "list"],
     ];
+    // by name only: the storage credentials Secret (rebuilt by apply) and the rootfs-type SystemEnv
+    expect(allows(rules, "", "secrets", "patch", "olares-storage-credentials")).to.equal(true);
+    expect(allows(rules, "", "secrets", "patch", "olares-owner-password")).to.equal(false);
+    expect(allows(rules, "sys.bytetrade.io", "systemenvs", "patch", "olares-system-rootfs-type")).to.equal(true);
+    expect(allows(rules, "sys.bytetrade.io", "systemenvs", "patch", "olares-system-cdn-service")).to.equal(false);
     for (const [group, resource, verb] of needed) expect(allows(rules, group, resource, verb), `${verb} ${group}/${resource}`).to.equal(true);
     expect(allows(rules, "apiextensions.k8s.io", "customresourcedefinitions", "get", "olaresinstallations.olares.com")).to.equal(true);
     expect(allows(rules, "apiextensions.k8s.io", "customresourcedefinitions", "get", "other.example.com")).to.equal(false);
