@@ -49,7 +49,7 @@ const program = new Command("demo")
   .option("--keep", "keep the simulator and operator running after Ready (Ctrl-C to stop)", false)
   .option("-f, --filename <file>", "the OlaresInstallation to apply", EXAMPLE)
   .addOption(new Option("--control-plane <kind>", "sim: the cluster simulator (no build needed); real: kube-apiserver, etcd, kube-controller-manager, kube-scheduler and kwok built by hack/controlplane.sh").choices(["sim", "real"]).default("sim"))
-  .addOption(new Option("--scenario <name>", "install: Olares to Ready; storage-switch: LocalFS→JuiceFS→LocalFS live on one node with the real redis/MinIO/JuiceFS/rsync (test/storage/demo.ts)").choices(["install", "storage-switch"]).default("install"));
+  .addOption(new Option("--scenario <name>", "install: Olares to Ready; storage-switch: LocalFS→JuiceFS→LocalFS by kubectl patch of the CR, on the simulator with the real operator and agent, the engine on real redis/MinIO/JuiceFS/rsync (test/storage/demo.ts)").choices(["install", "storage-switch"]).default("install"));
 program.parse();
 if (program.opts<{ scenario: string }>().scenario === "storage-switch") {
   const { runStorageSwitchDemo } = await import("../storage/demo.js");

@@ -1,22 +1,19 @@
-// `npm run demo -- --scenario storage-switch`: the live storage switch on one node with the real tools
-// (redis-server from Debian, MinIO and JuiceFS built from their Go modules on first use, a real FUSE
-// mount, rsync). Installs on LocalFS, writes data while writer processes keep writing, switches to
-// JuiceFS, checks, switches back, checks, and ends with one line saying what was kept. This drives
-// the node agent's storage engine directly: no Kubernetes here (systemd's part is played by the unit
-// runner, which runs the ExecStartPre/ExecStart lines of the unit files the engine wrote).
-import path from "node:path";
-import {
-  StorageMigration,
-  backupPath,
-  migrationPercent,
-  verifyTrees,
-  type MigrationHooks,
-  type StorageType,
-} from "../../operator/src/agent/storage/index.js";
+// `npm run demo -- --scenario storage-switch`: the live storage switch driven the way an admin does it,
+// through the OlaresInstallation, on the cluster simulator: the chart's manifests, the real operator
+// and node agent; the agent's storage engine works on this machine for real (redis-server from Debian,
+// MinIO and JuiceFS built from their Go modules on first use, a real FUSE mount, rsync; systemd's part
+// played by the unit runner from the unit files the agent wrote). Installs on LocalFS, writes data,
+// `kubectl patch`es storage.type to JuiceFS, follows status.storage.migration, checks, patches back,
+// checks, and ends with one line saying what was kept.
+import { verifyTrees } from "../../operator/src/agent/storage/index.js";
+import { explainNotReady, isReady, kubectlOk } from "../e2e/cluster.js";
+import type { KObj } from "../sim/types.js";
+import { StorageCluster } from "./support/cluster.js";
 import { makeDataTree, treeChecksums } from "./support/data-tree.js";
-import { StorageNode } from "./support/env.js";
-import { WriterWorkloads } from "./support/gate.js";
 import { storageTools } from "./support/tools.js";
+import { applyWorkloads, workloadState } from "./support/workloads.js";
+
+const JUICEFS = { type: "JuiceFS", juicefs: { objectStore: { type: "ManagedMinIO" }, cache: { sizeMiB: 1024 } } };
 
 export async function runStorageSwitchDemo(opts: { files?: number; bigMiB?: number } = {}): Promise<number> {
   const t0 = Date.now();
@@ -24,76 +21,65 @@ export async function runStorageSwitchDemo(opts: { files?: number; bigMiB?: numb
   say("storage tools: building or reusing JuiceFS and MinIO (first time only: several minutes on 2 cores)…");
   const tools = storageTools();
   say(`juicefs ${tools.juicefs}, minio ${tools.minio}, redis-server ${tools.redisServer}`);
-  const node = await StorageNode.create();
-  const rootfs = path.join(node.root, "rootfs");
-  let writers: WriterWorkloads | undefined;
+  say("cluster simulator, the chart's manifests, the operator and one node agent…");
+  const c = await StorageCluster.start();
+  let follow: NodeJS.Timeout | undefined;
   try {
-    say(`node root ${node.root} on LocalFS; writing a data tree (symlinks, hard links, sparse files, xattrs, ACLs, odd names, a big file)…`);
-    const made = await makeDataTree(rootfs, { files: opts.files ?? 10_000, bigFiles: [(opts.bigMiB ?? 110) << 20] });
+    await c.apply({ type: "LocalFS" });
+    await c.waitFor(() => isReady(c.cr()), 180_000, () => `Ready on LocalFS: ${explainNotReady(c.cr())}`);
+    say(`OlaresInstallation Ready on LocalFS (rootPath ${c.node.root})`);
+    say("writing a data tree into <rootPath>/rootfs (symlinks, hard links, sparse files, xattrs, ACLs, odd names, a big file)…");
+    const made = await makeDataTree(c.rootfs, { files: opts.files ?? 10_000, bigFiles: [(opts.bigMiB ?? 110) << 20] });
     say(`${made.entries} entries, ${made.bytes} bytes written`);
-    writers = new WriterWorkloads(path.join(node.base, "gate"), rootfs, 2);
-    await writers.start();
-    say("2 writer workloads running against the rootfs");
-    const original = await (async () => {
-      await writers.quiesce();
-      const sums = await treeChecksums(rootfs);
-      await writers.resume();
-      return sums;
-    })();
+    const workloads = await applyWorkloads(c, c.rootfs);
+    const replicas = workloadState(c, workloads);
+    say(`workloads: ${[...replicas].map(([w, s]) => `${w}=${s.replicas}`).join(", ")} (the first two use the rootfs)`);
+    const original = await treeChecksums(c.rootfs);
 
-    const hooks = (label: string): MigrationHooks => {
-      let last = -1;
-      return {
-        onStep: (step, s) => {
-          say(`${label}: ${step}${step === "Rollback" ? `: ${s.message}` : ""}`);
-        },
-        onProgress: (s) => {
-          const p = migrationPercent(s);
-          if (p >= last + 10) {
-            last = p;
-            say(`${label}: Migrating ${p}% (${s.step}: ${s.progress.bytes} of ${s.progress.totalBytes} bytes)`);
-          }
-        },
-        onSwapStep: (name) => {
-          say(`${label}: Swap: ${name} done`);
-        },
-      };
-    };
-    const migrate = async (from: StorageType, to: StorageType) => {
-      const s = await new StorageMigration(node.host, node.plan(from, to), node.runner, writers!, hooks(`${from}→${to}`)).run();
-      if (s.phase !== "Succeeded") throw new Error(`${from} → ${to} ${s.phase}: ${s.message}`);
-      const down = (Date.parse(s.resumedAt!) - Date.parse(s.quiescedAt!)) / 1000;
-      say(`${from}→${to}: Succeeded; workloads were paused ${down.toFixed(1)} s; previous data kept at ${s.previous?.path}`);
-      return s;
+    let last = "";
+    follow = setInterval(() => {
+      const cr = c.cr();
+      const m = cr?.status?.storage?.migration;
+      const line = m ? `${cr!.status.phase}: ${m.from}→${m.to} ${m.phase} ${m.step ?? ""} ${m.progress ?? `${m.progressPercent}%`}` : String(cr?.status?.phase);
+      const coarse = line.replace(/(\d+)%$/, (_, p: string) => `${Math.floor(Number(p) / 10) * 10}%`);
+      if (coarse !== last) {
+        last = coarse;
+        say(line);
+      }
+    }, 100);
+    follow.unref();
+
+    const switchTo = async (storage: Record<string, unknown>, type: string): Promise<KObj> => {
+      say(`kubectl patch olaresinstallation olares: spec.storage.type=${type}`);
+      await c.patchStorage(storage);
+      const cr = await c.waitFor(() => {
+        const x = c.cr();
+        const ready = (x?.status?.conditions as Array<{ type: string; status: string; observedGeneration?: number }> | undefined)?.find((k) => k.type === "StorageReady");
+        return ready?.status === "True" && ready.observedGeneration === x!.metadata.generation && x!.status.storage?.activeType === type ? x : undefined;
+      }, 20 * 60_000, () => `storage ${type}: ${explainNotReady(c.cr())}`);
+      say(`storage is ${type}; previous data kept at ${cr.status.storage.previousData?.path} (${cr.status.storage.previousData?.bytes} bytes)`);
+      const after = workloadState(c, workloads);
+      say(`workloads: ${[...after].map(([w, s]) => `${w}=${s.replicas}`).join(", ")}`);
+      return cr;
     };
 
-    await migrate("LocalFS", "JuiceFS");
-    await writers.quiesce();
-    const bak = backupPath(node.root, "LocalFS");
-    const check1 = await verifyTrees(node.host, { hostPath: bak, localPath: bak }, { hostPath: rootfs, localPath: rootfs });
-    const diff1 = check1.mismatches.filter((m) => !m.path.startsWith("apps/writer-"));
-    say(`check on JuiceFS: ${check1.entries} entries compared with the kept LocalFS tree, ${diff1.length} differ (writer files excluded: they kept writing)`);
-    await writers.resume();
-    say(`writers running: ${writers.running()} of 2`);
+    await switchTo(JUICEFS, "JuiceFS");
+    const bak = `${c.node.root}/rootfs.local.bak`;
+    const check1 = await verifyTrees(c.node.host, { hostPath: bak, localPath: bak }, { hostPath: c.rootfs, localPath: c.rootfs });
+    say(`check on JuiceFS: ${check1.entries} entries compared with the kept LocalFS tree, ${check1.mismatchCount} differ`);
+    process.stdout.write(await kubectlOk(c.kubeconfig, ["get", "olares"]));
 
-    await migrate("JuiceFS", "LocalFS");
-    await writers.quiesce();
-    const final = await treeChecksums(rootfs);
+    await switchTo({ type: "LocalFS" }, "LocalFS");
+    const final = await treeChecksums(c.rootfs);
     let lost = 0;
-    let files = 0;
-    let bytes: number;
-    for (const [rel, sum] of original) {
-      if (rel.startsWith("apps/writer-")) continue;
-      files++;
-      if (final.get(rel) !== sum) lost++;
-    }
-    bytes = made.bytes;
-    say(`check on LocalFS: ${files} original entries compared by checksum, ${lost} lost or changed; writers running ${writers.running() === 0 ? "paused for the check" : writers.running()}`);
-    await writers.resume();
-    console.log(`storage switch LocalFS→JuiceFS→LocalFS: ${files} files, ${bytes} bytes, ${lost} lost`);
-    return lost === 0 && diff1.length === 0 ? 0 : 1;
+    for (const [rel, sum] of original) if (final.get(rel) !== sum) lost++;
+    say(`check on LocalFS: ${original.size} original entries compared by checksum, ${lost} lost or changed`);
+    const events = c.events().filter((e) => String(e.reason).startsWith("StorageMigration")).length;
+    say(`${events} storage migration Events recorded`);
+    console.log(`storage switch LocalFS→JuiceFS→LocalFS: ${original.size} files, ${made.bytes} bytes, ${lost} lost`);
+    return lost === 0 && check1.mismatchCount === 0 ? 0 : 1;
   } finally {
-    await writers?.stop();
-    await node.cleanup();
+    if (follow) clearInterval(follow);
+    await c.stop();
   }
 }
