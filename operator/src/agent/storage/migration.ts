@@ -205,6 +205,8 @@ export class StorageMigration {
       const last = this.state.history.at(-1);
       if (last && last.step === step && !last.finishedAt) last.attempts++;
       else this.state.history.push({ step, startedAt: new Date().toISOString(), attempts: 1 });
+      // A copying or verifying step counts from zero (not the previous step's totals) in what onStep reports.
+      if (step === "Sync" || step === "FinalSync" || step === "Verify") this.state.progress = { ...this.state.progress, files: 0, bytes: 0 };
       await this.save();
       await this.hooks.onStep?.(step, this.state);
       try {
