@@ -44,7 +44,9 @@ describe("plan / controller parity", () => {
 
       // The release's own objects (what its charts create and Helm's release records) are helm's, not plan objects.
       const isReleaseObject = (o: KubeObject) => o.metadata.labels?.["app.kubernetes.io/managed-by"] === "Helm" || o.metadata.labels?.owner === "helm";
-      const applied = h.cluster.writes().filter((w) => w.verb === "apply").map((w) => w.body as KubeObject).filter((o) => !isReleaseObject(o));
+      // The storage credentials Secret is built in-cluster from Secrets (plan never sees their values).
+      const isStorageCredentials = (o: KubeObject) => o.kind === "Secret" && o.metadata.name === "olares-storage-credentials";
+      const applied = h.cluster.writes().filter((w) => w.verb === "apply").map((w) => w.body as KubeObject).filter((o) => !isReleaseObject(o) && !isStorageCredentials(o));
       const plan = planFor(cr, { nodes: 1, gpuNodes: gpu ? 1 : 0, image: TEST_IMAGE, ownerUid: h.cr(cr.metadata.name).metadata.uid! });
       const stageOrder = plan.desired.stages.map((st) => st.name);
       const lastReached = juicefs ? stageOrder.indexOf("Storage") : stageOrder.length - 1;
