@@ -113,11 +113,12 @@ describe("what the golden plans show, one behaviour at a time", () => {
       ]);
     });
 
-    it("the JuiceFS examples keep the same Storage objects (local-path volumes live under the JuiceFS rootfs)", () => {
+    it("the JuiceFS examples keep the same Storage objects (local-path volumes live under the JuiceFS rootfs), plus the agents' Role for the one credentials Secret", () => {
       const local = inventory(stage(desired(), "Storage").objects);
+      const credentialsReader = ["Role/olares-system/olares-node-agent-storage-credentials", "RoleBinding/olares-system/olares-node-agent-storage-credentials"];
       for (const file of ["examples/olares-juicefs-minio.yaml", "examples/olares-juicefs-s3.yaml"]) {
         const objects = stage(render(input(file), FACTS), "Storage").objects;
-        expect(inventory(objects), file).to.deep.equal(local);
+        expect(inventory(objects), file).to.deep.equal([...local, ...credentialsReader]);
         const layout = JSON.parse((objects.find((o) => o.metadata.name === "olares-storage") as any).data["layout.json"]);
         expect(layout.type, file).to.equal("JuiceFS");
       }
