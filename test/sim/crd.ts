@@ -1,11 +1,9 @@
 // CustomResourceDefinitions: serving a CRD's resource once created (Established), structural schema
 // processing for its objects, and cleanup of its objects when the CRD is deleted.
-import {
-  applySchemaDefaults, findUnknownFields, pruneUnknownFields, validateAgainstSchema, type JSONSchemaProps,
-} from "../../operator/src/api/schema-validation.js";
 import type { SchemaProcessor, SimApi } from "./api.js";
 import type { StatusCause } from "./errors.js";
 import { nowIso } from "./objects.js";
+import { applyDefaults, prune, validate } from "./structural-schema.js";
 import { typeKeyOf, type Json, type KObj, type PrinterColumn, type ResourceType } from "./types.js";
 
 const CRD_TYPE_KEY = typeKeyOf("apiextensions.k8s.io", "customresourcedefinitions");
@@ -14,19 +12,15 @@ const SYSTEM_MANAGER = "kube-apiserver";
 
 export const crdSchemaProcessor: SchemaProcessor = {
   normalize(rt: ResourceType, version: string, obj: KObj): string[] {
-    const schema = rt.crd?.schemas[version] as JSONSchemaProps | undefined;
+    const schema = rt.crd?.schemas[version];
     if (!schema) return [];
-    const unknown = rt.crd?.preserveUnknownFields ? [] : findUnknownFields(schema, obj);
-    let out = rt.crd?.preserveUnknownFields ? obj : (pruneUnknownFields(schema, obj) as KObj);
-    out = applySchemaDefaults(schema, out) as KObj;
-    for (const k of Object.keys(obj)) delete obj[k];
-    Object.assign(obj, out);
+    const unknown = rt.crd?.preserveUnknownFields ? [] : prune(schema, obj);
+    applyDefaults(schema, obj);
     return unknown;
   },
   validate(rt: ResourceType, version: string, obj: KObj, old: KObj | undefined): StatusCause[] {
-    const schema = rt.crd?.schemas[version] as JSONSchemaProps | undefined;
-    if (!schema) return [];
-    return validateAgainstSchema(schema, obj, old).map((e) => ({ reason: e.type, message: e.message, field: e.field }));
+    const schema = rt.crd?.schemas[version];
+    return schema ? validate(schema, obj, old) : [];
   },
 };
 

@@ -104,7 +104,7 @@ describe("simulator: CustomResourceDefinitions", () => {
     expect(w.code, w.stderr).to.equal(0);
     expect(w.stdout).to.contain("olaresinstallation.olares.com/olares condition met");
     const table = await bed.kubectlOk(["get", "olaresinstallations"]);
-    expect(table).to.match(/NAME\s+PHASE\s+VERSION\s+STORAGE\s+READY\s+AGE/);
+    expect(table).to.match(/NAME\s+PHASE\s+VERSION\s+STORAGE\s+PROGRESS\s+READY\s+AGE/);
     expect(table).to.match(/olares\s+Ready\s+1\.12\.1\s+LocalFS\s+True\s+\d+s/);
     const bad = await bed.kubectl(["apply", "-f", bed.writeFile("oi-bad.yaml", YAML.stringify({ ...cr, spec: { ...cr.spec, owner: { username: "Bob" } } }))]);
     expect(bad.code).to.not.equal(0);
