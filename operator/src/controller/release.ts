@@ -85,11 +85,11 @@ export class ReleaseController {
   /** spec.release: an airgap directory, else the CDN or mirror (default the official CDN). */
   origin(spec: DefaultedSpec): ReleaseOrigin {
     const r = spec.release;
-    if (r?.airgapDir) return { kind: "dir", path: r.airgapDir };
-    const cdn = r?.cdn ?? DEFAULT_CDN;
+    if (r.airgapDir) return { kind: "dir", path: r.airgapDir };
+    const cdn = r.cdn;
     const mirror = this.runtime.mirror;
     if (mirror && cdn.replace(/\/+$/, "") === DEFAULT_CDN) return mirror.startsWith("/") ? { kind: "dir", path: mirror } : { kind: "url", base: mirror };
-    return { kind: "url", base: cdn, ...(r?.repoPath ? { repoPath: r.repoPath } : {}) };
+    return { kind: "url", base: cdn, ...(r.repoPath ? { repoPath: r.repoPath } : {}) };
   }
 
   private async source(origin: ReleaseOrigin, version: string): Promise<Pick<ReleaseFacts, "source" | "manifest" | "systemEnv" | "userEnv" | "failure">> {

@@ -26,7 +26,7 @@ export const QUIESCE_EXCLUDED_NAMESPACES = ["kube-system", "kube-public", "kube-
 const STORAGE_OF: Record<string, JuiceFSStorage> = { ManagedMinIO: "minio", MinIO: "minio", S3: "s3", OSS: "oss", COS: "cos" };
 
 function rootOf(spec: DefaultedSpec): string {
-  return (spec.storage?.rootPath ?? "/olares").replace(/\/+$/, "") || "/";
+  return spec.storage.rootPath.replace(/\/+$/, "") || "/";
 }
 
 /** The node that runs the managed Redis/MinIO and moves the data: the first control-plane node by name, else the first node. */
@@ -79,7 +79,7 @@ const credentialsRef = (hash = "") => ({ namespace: SYSTEM_NAMESPACE, name: STOR
 
 /** What serves the rootfs now: the recorded active type, else (first install) the spec's. */
 export function activeStorageType(spec: DefaultedSpec, facts: ClusterFacts): StorageKind {
-  return facts.storage?.activeType ?? ((spec.storage?.type ?? "LocalFS") as StorageKind);
+  return facts.storage?.activeType ?? (spec.storage.type as StorageKind);
 }
 
 /**
@@ -88,7 +88,7 @@ export function activeStorageType(spec: DefaultedSpec, facts: ClusterFacts): Sto
  */
 export function renderStorageMigrationPlan(spec: DefaultedSpec, facts: ClusterFacts): StorageMigrationPlan | undefined {
   const from = activeStorageType(spec, facts);
-  const to = (spec.storage?.type ?? "LocalFS") as StorageKind;
+  const to = spec.storage.type as StorageKind;
   if (from === to) return undefined;
   const root = rootOf(spec);
   const primary = primaryNode(facts);
@@ -104,7 +104,7 @@ export function renderStorageMigrationPlan(spec: DefaultedSpec, facts: ClusterFa
     backend,
     steps: STORAGE_MIGRATION_STEPS,
     keepPreviousAt: `${root}/rootfs.${from === "LocalFS" ? "local" : "juicefs"}.bak`,
-    retainPreviousData: spec.storage?.retainPreviousData ?? true,
+    retainPreviousData: spec.storage.retainPreviousData,
   };
   return { from, to, root, nodes: [node], quiesce: quiesceRule(root) };
 }
@@ -144,7 +144,7 @@ export function renderStorageNodeTasks(spec: DefaultedSpec, facts: ClusterFacts)
     }
     return out;
   }
-  if ((spec.storage?.type ?? "LocalFS") !== "JuiceFS") return out;
+  if (spec.storage.type !== "JuiceFS") return out;
   const primary = primaryNode(facts);
   const managed = juicefsBackend(spec, "primary");
   const sharedAddressless = !!(managed?.managedRedis || managed?.managedMinio);

@@ -267,7 +267,7 @@ function storageHooks(ctx: RenderContext): StageHook[] {
   const nodeTasks = renderStorageNodeTasks(ctx.spec, ctx.facts);
   const migration = renderStorageMigrationPlan(ctx.spec, ctx.facts);
   const activeType = activeStorageType(ctx.spec, ctx.facts);
-  const specType = (ctx.spec.storage?.type ?? "LocalFS") as StorageKind;
+  const specType = ctx.spec.storage.type as StorageKind;
   const hooks: StageHook[] = [];
   const juicefsInvolved = specType === "JuiceFS" || activeType === "JuiceFS";
   if (juicefsInvolved && ctx.spec.storage?.juicefs) {
