@@ -30,10 +30,11 @@ describe("OlaresInstallation CRD", () => {
     expect(crd.spec.versions[0].subresources?.status).to.deep.equal({});
   });
 
-  it("prints Phase, Version, Storage, Ready and Age by default", () => {
+  it("prints Phase, Version, Storage, Progress (of a storage migration), Ready and Age by default", () => {
     const columns = crd.spec.versions[0].additionalPrinterColumns ?? [];
     const visible = columns.filter((c) => !c.priority);
-    expect(visible.map((c) => c.name)).to.deep.equal(["Phase", "Version", "Storage", "Ready", "Age"]);
+    expect(visible.map((c) => c.name)).to.deep.equal(["Phase", "Version", "Storage", "Progress", "Ready", "Age"]);
+    expect(visible.find((c) => c.name === "Progress")?.jsonPath).to.equal(".status.storage.migration.progress");
     expect(visible.find((c) => c.name === "Ready")?.jsonPath).to.equal('.status.conditions[?(@.type=="Ready")].status');
     expect(visible.find((c) => c.name === "Storage")?.jsonPath).to.equal(".status.storage.activeType");
     expect(columns.find((c) => c.name === "Requested-Storage")?.jsonPath).to.equal(".spec.storage.type");

@@ -11,7 +11,7 @@ describe("OlaresInstallation defaults", () => {
     expect(spec.paused).to.equal(false);
     expect(spec.owner.domain).to.equal("olares.com");
     expect(spec.kubernetes).to.deep.equal({ distribution: "k3s" });
-    expect(spec.storage).to.deep.equal({ type: "LocalFS", rootPath: "/olares" });
+    expect(spec.storage).to.deep.equal({ type: "LocalFS", rootPath: "/olares", retainPreviousData: true });
     expect(spec.gpu).to.deep.equal({ enabled: "auto", nvidia: { driver: { install: true } }, sharing: { mode: "None" } });
     expect(spec.os).to.deep.equal({ ssh: { enabled: true, port: 22 }, swap: { enabled: false } });
     // No default: forcing keys-only would lock out admins who log in with a password.

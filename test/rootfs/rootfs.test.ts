@@ -137,7 +137,9 @@ describe("real Debian bookworm rootfs (debootstrap + chroot)", function () {
     expect(await readlink(path.join(rootfs.dir, "etc/localtime"))).to.equal("/usr/share/zoneinfo/Europe/Berlin");
     expect(await etc("containerd/certs.d/docker.io/hosts.toml")).to.contain('[host."https://mirror.gcr.io"]');
     expect(await readFile(path.join(rootfs.dir, "usr/local/bin/olaresd"))).to.deep.equal(olaresd);
-    expect(await etc("olares/olaresd.env")).to.contain("OLARES_NAME=alice@olares.com");
+    // The installer's env file beside the unit, and /etc/olares/release as SaveReleaseInfo writes it.
+    expect(await etc("systemd/system/olaresd.service.env")).to.contain("INSTALLED_VERSION=1.12.1").and.contain("KUBE_TYPE=k3s");
+    expect(await etc("olares/release")).to.contain("OLARES_NAME=alice@olares.com");
     // Enabled offline: the [Install] symlinks exist and systemctl agrees.
     expect(await readlink(path.join(rootfs.dir, "etc/systemd/system/multi-user.target.wants/olaresd.service"))).to.equal("/etc/systemd/system/olaresd.service");
     expect(await readlink(path.join(rootfs.dir, "etc/systemd/system/multi-user.target.wants/olares-swap.service"))).to.equal("/etc/systemd/system/olares-swap.service");

@@ -839,21 +839,54 @@ export interface StorageMigrationStatus {
    */
   nodes?: StorageMigrationNodeStatus[];
 }
+/**
+ * One node's migration.
+ */
 export interface StorageMigrationNodeStatus {
+  /**
+   * Node name.
+   */
   name: string;
+  /**
+   * Where the node's migration is - Pending, Running, RollingBack, Succeeded, RolledBack or Failed.
+   */
   phase: string;
+  /**
+   * The migration step the node is at (Precheck … Resume).
+   */
   step?: string;
+  /**
+   * The node's progress through the whole migration, 0-100.
+   */
   progressPercent: number;
+  /**
+   * What the node is doing, or why it stopped.
+   */
   message?: string;
 }
 /**
  * Where the data from before the last storage migration is kept, and its size. It is never deleted unless spec.storage.retainPreviousData is false (see docs/storage.md).
  */
 export interface StoragePreviousDataStatus {
+  /**
+   * The storage type the kept data was on.
+   */
   type: "LocalFS" | "JuiceFS";
+  /**
+   * Host path of the kept tree (<rootPath>/rootfs.<type>.bak), or the JuiceFS volume.
+   */
   path: string;
+  /**
+   * The node that holds the kept data.
+   */
   node: string;
+  /**
+   * Size of the kept data in bytes.
+   */
   bytes: number;
+  /**
+   * Number of files in the kept data.
+   */
   files: number;
 }
 /** PasswordSecretRef after the CRD's defaults: every field with a default is set. */
