@@ -25,7 +25,8 @@ export const QUIESCE_EXCLUDED_NAMESPACES = ["kube-system", "kube-public", "kube-
 
 const STORAGE_OF: Record<string, JuiceFSStorage> = { ManagedMinIO: "minio", MinIO: "minio", S3: "s3", OSS: "oss", COS: "cos" };
 
-function rootOf(spec: DefaultedSpec): string {
+/** spec.storage.rootPath without a trailing slash: the root every storage path is built from. */
+export function rootOf(spec: DefaultedSpec): string {
   return spec.storage.rootPath.replace(/\/+$/, "") || "/";
 }
 

@@ -27,7 +27,7 @@ import {
   type StorageSecretKeyRef,
 } from "../../contract/index.js";
 import { ownerReference } from "../context.js";
-import { MANAGED_MINIO_ROOT_USER, activeStorageType, renderStorageMigrationPlan, renderStorageNodeTasks } from "./storage-plan.js";
+import { MANAGED_MINIO_ROOT_USER, activeStorageType, renderStorageMigrationPlan, renderStorageNodeTasks, rootOf } from "./storage-plan.js";
 
 const STAGE = "Storage" as const;
 export const STORAGE_CONFIGMAP = "olares-storage";
@@ -36,7 +36,7 @@ export const LOCAL_PATH_CONFIGMAP = "local-path-config";
 export const LOCAL_PATH_STORAGE_CLASS = "local-path";
 
 export function rootPathOf(ctx: RenderContext): string {
-  return ctx.spec.storage.rootPath.replace(/\/+$/, "") || "/";
+  return rootOf(ctx.spec);
 }
 
 /** The directories Olares uses under the root path (same names as olares-cli). */
