@@ -93,6 +93,16 @@ describe("values per chart, key for key with olares-cli", function () {
     expect(account.user.terminus_name).to.equal("alice@example.com");
   });
 
+  it("rootPath, sharedlib and the apps' rootPath drop a trailing slash of spec.storage.rootPath (storage.OlaresRootDir)", () => {
+    const spec = aliceSpec({ storage: { type: "LocalFS", rootPath: "/data/olares/" } });
+    const list = renderReleaseList({ spec, source: rel, ownerPassword: "pw", randoms: randoms(), gpuNodes: 0, bfl: BFL }).entries;
+    const v = (key: string) => list.find((e) => e.key === key && e.phase !== "apps")!.release.values as Record<string, unknown>;
+    expect(v("os-framework").rootPath).to.equal("/data/olares");
+    expect(v("os-framework").sharedlib).to.equal("/data/olares/share");
+    expect(v("launcher").rootPath).to.equal("/data/olares");
+    expect((list.find((e) => e.key === "desktop")!.release.values as Record<string, unknown>).rootPath).to.equal("/data/olares");
+  });
+
   for (const helm of HELMS) {
     it(`every fixture chart renders with our values (${helm.label}); a missing key fails naming it`, async () => {
       fetchTools();

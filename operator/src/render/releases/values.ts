@@ -5,6 +5,7 @@
 // cli/pkg/terminus/apps.go@b57e85c3 (PrepareAppValues), hami cli/pkg/gpu/tasks.go@0c65ee70 (empty map).
 import { createHash } from "node:crypto";
 import type { DefaultedSpec } from "../../api/index.js";
+import { rootOf } from "../stages/storage-plan.js";
 import { BUILT_IN_APPS } from "./randoms.js";
 
 export type Values = Record<string, unknown>;
@@ -15,10 +16,9 @@ export function encryptPassword(plain: string): string {
 }
 
 export const DEFAULT_DOMAIN = "olares.com";
-export const DEFAULT_ROOT_PATH = "/olares";
-
+/** storage.OlaresRootDir: spec.storage.rootPath without a trailing slash (the one helper storage uses too). */
 export function rootPathOf(spec: DefaultedSpec): string {
-  return spec.storage.rootPath;
+  return rootOf(spec);
 }
 
 /** storage.GetRootFSType(): jfs on JuiceFS, fs otherwise. */
