@@ -21,6 +21,8 @@ modules=$here/controlplane
 cache_root=${OLARES_CONTROLPLANE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/olares-operator/controlplane}
 
 die() { echo "controlplane: $*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=lib/build-lock.sh
+source "$here/lib/build-lock.sh"
 log() { echo "controlplane: $*" >&2; }
 
 # Versions come from the wrapper modules' go.mod (one source of truth).
@@ -97,6 +99,7 @@ kwok_stages() {
 }
 
 cmd_build() {
+  build_lock "$cache_root/.build.lock" controlplane
   build_into "$etcd_dir" "etcd $ETCD_VERSION" build_etcd
   build_into "$kwok_dir" "kwok $KWOK_VERSION" build_kwok
   kwok_stages

@@ -25,6 +25,8 @@ minio_module_version="v0.0.0-20250907161309-07c3a429bfed"
 debian_packages=(redis-server redis-tools fuse3 rsync attr acl)
 
 log() { printf 'storage-tools: %s\n' "$*" >&2; }
+# shellcheck source-path=SCRIPTDIR source=lib/build-lock.sh
+source "$root/hack/lib/build-lock.sh"
 die() { log "error: $*"; exit 1; }
 
 juicefs_bin() { echo "$cache/juicefs-$juicefs_version/juicefs"; }
@@ -106,9 +108,9 @@ case "${1:-build}" in
   build)
     what="${2:-all}"
     case "$what" in
-      all) install_debian; build_juicefs; build_minio ;;
-      juicefs) build_juicefs ;;
-      minio) build_minio ;;
+      all) build_lock "$cache/.build.lock" storage-tools; install_debian; build_juicefs; build_minio ;;
+      juicefs) build_lock "$cache/.build.lock" storage-tools; build_juicefs ;;
+      minio) build_lock "$cache/.build.lock" storage-tools; build_minio ;;
       debian) install_debian ;;
       *) die "build what? all|juicefs|minio|debian" ;;
     esac ;;

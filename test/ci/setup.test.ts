@@ -50,11 +50,46 @@ describe("fresh-machine setup (hack/setup.sh as npm pretest)", () => {
     expect(pkgs).to.include.members(Object.values(needed));
   });
 
-  it("builds the Go-built tools when their scripts exist, and fetches helm", () => {
+  it("builds the Go-built tools in the background when their scripts exist, and fetches helm", () => {
     const text = read("hack/setup.sh");
     expect(text).to.include('"$root/hack/fetch-tools.sh"');
-    expect(text).to.match(/for tool in controlplane storage-tools/);
-    expect(text).to.include('"$script" build');
+    expect(text).to.match(/^builds=\(storage-tools controlplane containerd-tools\)$/m);
+    expect(text).to.include("setsid nohup");
+    for (const tool of ["storage-tools", "controlplane", "containerd-tools"]) expect(readFileSync(join(ROOT, `hack/${tool}.sh`), "utf8")).to.match(/build_lock "\$cache/);
+  });
+
+  it("a second build waits for the first on the build lock (real flock), then runs alone", () => {
+    const dir = mkdtempSync(join(tmpdir(), "build-lock-"));
+    try {
+      const script = `source ${JSON.stringify(join(ROOT, "hack/lib/build-lock.sh"))}; build_lock ${dir}/.lock "$1"; echo "$1 in" >>${dir}/trace; sleep "$2"; echo "$1 out" >>${dir}/trace`;
+      const first = spawnSync("bash", ["-c", `bash -c '${script}' _ first 1 & sleep 0.2; bash -c '${script}' _ second 0; wait`], { encoding: "utf8" });
+      expect(first.status).to.equal(0);
+      expect(readFileSync(join(dir, "trace"), "utf8").trim().split("\n")).to.deep.equal(["first in", "first out", "second in", "second out"]);
+      expect(first.stderr).to.include("second: another build holds");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("npm test runs every test file once, tool-free tiers first, each tool tier after the build it waits for", async () => {
+    const { createRequire } = await import("node:module");
+    const order = createRequire(import.meta.url)(join(ROOT, "hack/test-order.cjs")) as { orderedSpec(): string[]; namesFiles(argv: string[]): boolean };
+    const spec = order.orderedSpec();
+    expect(order.namesFiles([])).to.equal(false);
+    expect(order.namesFiles(["--grep", "x", "test/cluster/**/*.test.ts"])).to.equal(true);
+    const all = execFileSync("find", ["test", "-name", "*.test.ts"], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").sort();
+    expect([...spec].sort()).to.deep.equal(all);
+    const at = (f: string) => spec.indexOf(f);
+    const firstToolFile = Math.min(at("test/tools/storage-tools.test.ts"), at("test/tools/controlplane.test.ts"), at("test/tools/containerd-tools.test.ts"));
+    // the wait file leads its tier, and each tier's users come after it
+    expect(firstToolFile).to.equal(at("test/tools/storage-tools.test.ts"));
+    expect(at("test/storage/engine.test.ts")).to.be.greaterThan(at("test/tools/storage-tools.test.ts"));
+    expect(at("test/tools/controlplane.test.ts")).to.be.greaterThan(at("test/storage/engine.test.ts"));
+    expect(at("test/cluster/e2e.test.ts")).to.be.greaterThan(at("test/tools/controlplane.test.ts"));
+    expect(at("test/release/image-import.test.ts")).to.be.greaterThan(at("test/tools/containerd-tools.test.ts"));
+    // a file that needs no Go-built tool runs before every tool tier
+    for (const f of ["test/api/validate-cli.test.ts", "test/simulator/ssa.test.ts", "test/release/upgrade.test.ts"]) expect(at(f), f).to.be.lessThan(firstToolFile);
+    expect(JSON.parse(read("package.json")).scripts.test).to.equal("mocha");
   });
 
   it("is shellcheck-clean", () => {

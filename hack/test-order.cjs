@@ -1,0 +1,52 @@
+// The order `npm test` runs the test files in (.mocharc.cjs): the tiers that need no Go-built tool first,
+// while hack/setup.sh builds those tools in the background; then each tool tier, in setup's build order,
+// led by its build-wait file in test/tools/.
+const fs = require("node:fs");
+const path = require("node:path");
+
+/** Tool tiers, in setup's build order: a test file is in a tier when it imports (directly or through
+ * support modules) the module that provides that tool. */
+const TOOL_TIERS = [
+  { tool: "storage-tools", module: "test/storage/support/tools.ts" },
+  { tool: "controlplane", module: "test/support/controlplane.ts" },
+  { tool: "containerd-tools", module: "test/release/containerd.ts" },
+];
+
+function testFiles(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return testFiles(p);
+    return e.name.endsWith(".test.ts") ? [p] : [];
+  });
+}
+
+/** Every test-side module a file reaches through relative imports (operator sources are not followed). */
+function reachable(file, seen = new Set()) {
+  if (seen.has(file) || !file.startsWith("test" + path.sep) || !fs.existsSync(file)) return seen;
+  seen.add(file);
+  for (const m of fs.readFileSync(file, "utf8").matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+    reachable(path.normalize(path.join(path.dirname(file), m[1].replace(/\.js$/, ".ts"))), seen);
+  }
+  return seen;
+}
+
+function tierOf(file) {
+  const modules = reachable(file);
+  const i = TOOL_TIERS.findIndex((t) => modules.has(path.normalize(t.module)));
+  return i < 0 ? 0 : i + 1;
+}
+
+/** Files ordered by tier, then the tier's build-wait file (test/tools/) first, then by path. */
+function orderedSpec() {
+  return testFiles("test")
+    .map((file) => ({ file, tier: tierOf(file), waits: file.startsWith(path.join("test", "tools") + path.sep) }))
+    .sort((a, b) => a.tier - b.tier || Number(b.waits) - Number(a.waits) || a.file.localeCompare(b.file))
+    .map((f) => f.file);
+}
+
+/** Whether mocha's positional arguments name files, directories or globs ("run these"). */
+function namesFiles(argv) {
+  return argv.some((a) => !a.startsWith("-") && (/[*?{]/.test(a) || /\.[cm]?[jt]s$/.test(a) || fs.existsSync(a)));
+}
+
+module.exports = { orderedSpec, namesFiles, TOOL_TIERS };
