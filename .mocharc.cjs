@@ -7,5 +7,6 @@ module.exports = {
   "node-option": ["import=tsx"],
   timeout: 20000,
   recursive: true,
+  reporter: "./test/support/file-times-reporter.cjs",
   ...(namesFiles(process.argv.slice(2)) ? {} : { spec: orderedSpec() }),
 };

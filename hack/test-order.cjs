@@ -36,6 +36,9 @@ function tierOf(file) {
   return i < 0 ? 0 : i + 1;
 }
 
+/** A test file's tier by name: "no Go-built tool" or the tool it waits for. */
+const tierOfFile = (file) => { const t = tierOf(file); return t === 0 ? "no Go-built tool" : TOOL_TIERS[t - 1].tool; };
+
 /** Files ordered by tier, then the tier's build-wait file (test/tools/) first, then by path. */
 function orderedSpec() {
   return testFiles("test")
@@ -49,4 +52,4 @@ function namesFiles(argv) {
   return argv.some((a) => !a.startsWith("-") && (/[*?{]/.test(a) || /\.[cm]?[jt]s$/.test(a) || fs.existsSync(a)));
 }
 
-module.exports = { orderedSpec, namesFiles, TOOL_TIERS };
+module.exports = { orderedSpec, namesFiles, tierOfFile, TOOL_TIERS };
