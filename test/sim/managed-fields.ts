@@ -208,6 +208,10 @@ export function serverSideApply(live: KObj | undefined, applied: KObj, ctx: Writ
   const dropped = [...previouslyMine].filter((p) => !appliedValues.has(p) && !ownedByOthers.has(p));
   // Shortest paths first: a dropped list item goes as a whole before its (then absent) fields.
   for (const p of dropped.sort((a, b) => a.length - b.length)) removePath(merged, p);
+  // kube-apiserver leaves no husk: an object field or list emptied by the removal goes too, unless the
+  // applier still applies it (an explicit {}) or another manager owns it.
+  const kept = (p: FieldPath) => appliedValues.has(p) || ownedByOthers.has(p);
+  for (const p of dropped.sort((a, b) => b.length - a.length)) pruneEmptiedParents(merged, p, kept);
 
   if (!mine) {
     const entry: ManagedFieldsEntry = { manager: ctx.manager, operation: "Apply", apiVersion: ctx.apiVersion, time: nowIso(), fieldsType: "FieldsV1", fieldsV1: {} };
@@ -278,6 +282,38 @@ function applyMerge(live: Json, applied: Json, names: FieldNames, lists: ListSem
     }
   }
   return clone(applied);
+}
+
+/** Navigates to the container holding the last element of `els` (undefined when absent). */
+function containerOf(obj: Json, els: string[]): Json {
+  let cur: Json = obj;
+  for (const el of els.slice(0, -1)) {
+    if (el.startsWith("f:")) {
+      if (!isPlainObject(cur)) return undefined;
+      cur = cur[el.slice(2)];
+    } else if (el.startsWith("k:")) {
+      if (!Array.isArray(cur)) return undefined;
+      const key = JSON.parse(el.slice(2)) as Record<string, Json>;
+      cur = cur.find((x: Json) => isPlainObject(x) && Object.entries(key).every(([a, b]) => deepEqual(x[a], b)));
+    } else return undefined;
+  }
+  return cur;
+}
+
+/** Deletes the object fields and lists on `path`'s way up that are now empty, deepest first. */
+function pruneEmptiedParents(obj: Json, path: FieldPath, kept: (p: FieldPath) => boolean): void {
+  const els = path.split(SEP);
+  for (let n = els.length - 1; n >= 1; n--) {
+    const prefix = els.slice(0, n);
+    const last = prefix[prefix.length - 1]!;
+    if (!last.startsWith("f:") || kept(prefix.join(SEP))) return;
+    const parent = containerOf(obj, prefix);
+    if (!isPlainObject(parent)) return;
+    const v = parent[last.slice(2)];
+    const empty = (isPlainObject(v) && Object.keys(v).length === 0) || (Array.isArray(v) && v.length === 0);
+    if (!empty) return;
+    delete parent[last.slice(2)];
+  }
 }
 
 function removePath(obj: Json, path: FieldPath): void {

@@ -50,6 +50,19 @@ describe("simulator: server-side apply", () => {
     expect(shared.json.data.b, "still owned by bob").to.equal("2");
   });
 
+  it("an applier that drops a whole map or nested object it owned leaves no empty husk (as kube-apiserver v1.33)", async () => {
+    const path = "/api/v1/namespaces/default/configmaps/husk?fieldManager=first";
+    await raw(bed.sim, "PATCH", path, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "husk", labels: { a: "b" } }, data: { x: "1" } }, APPLY);
+    const dropped = await raw(bed.sim, "PATCH", path, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "husk", annotations: { keep: "k" } } }, APPLY);
+    expect(dropped.json.data, "data emptied by the drop is gone").to.equal(undefined);
+    expect(dropped.json.metadata.labels, "labels emptied by the drop are gone").to.equal(undefined);
+    // kept: an explicit {} the applier still sends, and what another manager owns
+    await raw(bed.sim, "PATCH", "/api/v1/namespaces/default/configmaps/husk?fieldManager=other", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "husk" }, data: { y: "2" } }, APPLY);
+    await raw(bed.sim, "PATCH", path, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "husk" }, data: { x: "1", y: "2" } }, APPLY);
+    const shared = await raw(bed.sim, "PATCH", path, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "husk" } }, APPLY);
+    expect(shared.json.data, "y is still other's").to.deep.equal({ y: "2" });
+  });
+
   it("tracks keyed list items (containers by name) so managers can own different containers", async () => {
     const dep = (containers: unknown[]) => ({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "multi", namespace: "default" }, spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { containers } } } });
     const path = (m: string) => `/apis/apps/v1/namespaces/default/deployments/multi?fieldManager=${m}`;
