@@ -4,11 +4,14 @@
 import { execa, type ResultPromise } from "execa";
 import { hostArgv } from "../host/host.js";
 import { HOST_PATH } from "../host/exec.js";
-import { promises as fs } from "node:fs";
+import { createHash } from "node:crypto";
+import { promises as fs, type BigIntStats } from "node:fs";
 import path from "node:path";
 import type { Host } from "../host/types.js";
+import { FileAttrError, FileAttrs } from "./file-attrs.js";
 import { JUICEFS_INTERNAL_FILES, JUICEFS_INTERNAL_XATTRS } from "./layout.js";
-import { walkTree } from "./tree.js";
+import { fingerprint, forEachLimit, scanTree, walkTree } from "./tree.js";
+import { readTreeXattrs, type TreeXattrs } from "./xattrs.js";
 
 export interface CopyProgress {
   /** Bytes rsync has transferred so far in this run. */
@@ -189,4 +192,340 @@ export async function fixDirectoryTimes(host: Host, source: string, destination:
     fixed++;
   }
   return fixed;
+}
+
+// ---- The parallel copier -------------------------------------------------------------------------
+// Through FUSE every file costs a few round trips to the metadata engine and the object store; rsync
+// makes them one file at a time. This copier keeps many files in flight, and hashes each source file
+// on the way (the verifier reuses the hash while the source is provably unchanged since).
+
+/** sha256 of a source file's content, with the fingerprint it had before and after it was read. */
+export interface SourceHash {
+  fingerprint: string;
+  sha256: string;
+}
+
+/** rel → the hash taken while copying (filled by syncTree; read by verifyTrees). */
+export type SourceHashes = Map<string, SourceHash>;
+
+export interface SyncOptions {
+  /** Delete destination entries the source no longer has (else they stay; type changes are always replaced). */
+  delete?: boolean;
+  /** Files copied at once (default 16). */
+  concurrency?: number;
+  onProgress?: (p: CopyProgress) => void;
+  /** Where to record each copied file's content hash. */
+  hashes?: SourceHashes;
+  /** Helper processes for times, xattrs and special files (default: started and stopped by this call). */
+  attrs?: FileAttrs;
+}
+
+const CHUNK = 1 << 20;
+/** Blocks of this size that are all zero are skipped in a sparse file (holes stay holes). */
+const HOLE_BLOCK = 64 << 10;
+const internalXattrs = new Set<string>(JUICEFS_INTERNAL_XATTRS);
+
+const isSparseFile = (st: BigIntStats) => st.size > 0n && st.blocks * 512n < st.size;
+const kindOf = (st: BigIntStats) => (st.isFile() ? "f" : st.isDirectory() ? "d" : st.isSymbolicLink() ? "l" : "s");
+const parentOf = (rel: string) => (rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "");
+const codeOf = (e: unknown) => (e as NodeJS.ErrnoException).code;
+const FULL = new Set(["ENOSPC", "EDQUOT"]);
+
+function xattrsOf(tree: TreeXattrs, rel: string): Map<string, string> {
+  const m = tree.get(rel);
+  if (!m) return new Map();
+  for (const x of internalXattrs) m.delete(x);
+  return m;
+}
+
+/** getfattr's "0x…" (or quoted text) value → bytes. */
+function xattrValue(v: string): Buffer {
+  if (v.startsWith("0x")) return Buffer.from(v.slice(2), "hex");
+  if (v.startsWith('"') && v.endsWith('"')) return Buffer.from(v.slice(1, -1), "utf8");
+  return Buffer.from(v, "utf8");
+}
+
+/** Whether the content of a file at offset `off` of `buf` (length n) is all zero. */
+function allZero(buf: Buffer, off: number, n: number): boolean {
+  for (let i = off; i < off + n; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Copies `source`/ into `destination`/ (host paths) with everything rsync -aHAXS --numeric-ids keeps:
+ * content (holes kept as holes), mode, numeric owner, mtime and atime to the nanosecond, symlinks,
+ * hard links, xattrs and ACLs, FIFOs, sockets and device files — and deletes what the source no longer
+ * has. Unchanged entries (same type, size and mtime to the ns) are not rewritten; their metadata is
+ * corrected where it differs. A partly written file never has the source's mtime (times are set last),
+ * so a copy killed mid-way is finished by the next run. Throws CopyError (stderr "No space left on
+ * device" when the target is full).
+ */
+export async function syncTree(host: Host, source: string, destination: string, opts: SyncOptions = {}): Promise<CopyResult> {
+  const started = Date.now();
+  const src = host.hostPath(source);
+  const dst = host.hostPath(destination);
+  const limit = opts.concurrency ?? 16;
+  const attrs = opts.attrs ?? (await FileAttrs.start());
+  const result: CopyResult = { exitCode: 0, filesTransferred: 0, bytesTransferred: 0, deleted: 0, vanished: false, durationMs: 0 };
+  try {
+    await fs.mkdir(dst, { recursive: true });
+    const [s, d, sx, dx] = await Promise.all([scanTree(src), scanTree(dst), readTreeXattrs(host, source), readTreeXattrs(host, destination)]);
+    const at = (root: string, rel: string) => (rel ? path.join(root, rel) : root);
+    const touched = new Set<string>(); // directories whose entries changed (their mtime is set again)
+    const progress: CopyProgress = { bytes: 0, files: 0, toCheck: s.size, total: s.size };
+    let lastReport = 0;
+    const report = (force = false) => {
+      const now = Date.now();
+      if (!force && now - lastReport < 200) return;
+      lastReport = now;
+      opts.onProgress?.({ ...progress });
+    };
+    const done = () => {
+      progress.files++;
+      progress.toCheck = Math.max(0, s.size - progress.files);
+      report();
+    };
+
+    // 1. Deletions: whatever the source lacks (with delete), or holds as another type; outermost first.
+    const removed: string[] = [];
+    const removedSet = new Set<string>();
+    const insideRemoved = (rel: string) => {
+      for (let p = rel; p !== ""; p = parentOf(p)) if (removedSet.has(p)) return true;
+      return false;
+    };
+    for (const [rel, ds] of d) {
+      if (rel === "") continue;
+      const ss = s.get(rel);
+      const gone = !ss ? opts.delete : kindOf(ss) !== kindOf(ds);
+      if (!gone || insideRemoved(rel)) continue;
+      removed.push(rel);
+      removedSet.add(rel);
+    }
+    await forEachLimit(removed, limit, async (rel) => {
+      await fs.rm(at(dst, rel), { recursive: true, force: true });
+      touched.add(parentOf(rel));
+      result.deleted++;
+    });
+    if (removed.length > 0) for (const k of [...d.keys()]) if (insideRemoved(k)) d.delete(k);
+
+    // 2. Directories the destination lacks, parents first (sorted order puts them first).
+    const dirs = [...s].filter(([, st]) => st.isDirectory()).map(([rel]) => rel);
+    const byDepth = new Map<number, string[]>();
+    for (const rel of dirs) {
+      if (d.has(rel)) continue;
+      const depth = rel.split("/").length;
+      byDepth.set(depth, [...(byDepth.get(depth) ?? []), rel]);
+    }
+    for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
+      await forEachLimit(byDepth.get(depth)!, limit, async (rel) => {
+        await fs.mkdir(at(dst, rel), { mode: 0o700 });
+        touched.add(parentOf(rel));
+      });
+    }
+
+    // Metadata of one entry, in the order that keeps each: owner (which clears set-id bits), mode,
+    // xattrs (ACLs after the mode; inherited default ACLs removed), then times.
+    const applyMeta = async (rel: string, ss: BigIntStats, ds: BigIntStats | undefined, fresh: boolean) => {
+      const file = at(dst, rel);
+      const link = ss.isSymbolicLink();
+      if (fresh || !ds || ds.uid !== ss.uid || ds.gid !== ss.gid) await fs.lchown(file, Number(ss.uid), Number(ss.gid));
+      if (!link && (fresh || !ds || ds.uid !== ss.uid || ds.gid !== ss.gid || (ds.mode & 0o7777n) !== (ss.mode & 0o7777n))) await fs.chmod(file, Number(ss.mode & 0o7777n));
+      const want = xattrsOf(sx, rel);
+      // A new entry may have inherited ACLs from its destination parent's default ACL.
+      let have = xattrsOf(dx, rel);
+      if (fresh) {
+        have = new Map();
+        if (xattrsOf(dx, parentOf(rel)).has("system.posix_acl_default") && !link) {
+          have.set("system.posix_acl_access", "");
+          if (ss.isDirectory()) have.set("system.posix_acl_default", "");
+        }
+      }
+      for (const [name, value] of want) if (fresh || have.get(name) !== value) await attrs.setXattr(file, name, xattrValue(value));
+      for (const name of have.keys()) {
+        if (want.has(name)) continue;
+        await attrs.removeXattr(file, name).catch((e: unknown) => {
+          if (!(e instanceof FileAttrError && e.errno === 61)) throw e; // ENODATA: nothing was inherited
+        });
+      }
+      if (fresh || !ds || ds.mtimeNs !== ss.mtimeNs || touched.has(rel)) await attrs.setTimes(file, ss.atimeNs, ss.mtimeNs);
+    };
+
+    // 3. Regular files (hard-link groups: the first path copied, the others linked afterwards),
+    //    symlinks and special files, many at once.
+    const leaders = new Map<string, string>(); // dev:ino → first rel
+    const members: Array<[string, string]> = [];
+    const others: string[] = [];
+    for (const [rel, st] of s) {
+      if (st.isDirectory()) continue;
+      if (st.isFile() && st.nlink > 1n) {
+        const key = `${st.dev}:${st.ino}`;
+        const first = leaders.get(key);
+        if (first !== undefined) {
+          members.push([rel, first]);
+          continue;
+        }
+        leaders.set(key, rel);
+      }
+      others.push(rel);
+    }
+    const groupLeaders = new Set(leaders.values());
+    await forEachLimit(others, limit, async (rel) => {
+      const ss = s.get(rel)!;
+      const ds = d.get(rel);
+      try {
+        if (ss.isFile()) {
+          const same = ds && ds.isFile() && ds.size === ss.size && ds.mtimeNs === ss.mtimeNs && (ds.nlink === 1n || groupLeaders.has(rel));
+          if (same) await applyMeta(rel, ss, ds, false);
+          else {
+            if (ds) await fs.unlink(at(dst, rel)); // never write through another hard link
+            touched.add(parentOf(rel));
+            const copied = await copyFileContent(at(src, rel), at(dst, rel), ss, opts.hashes, rel);
+            if (copied === undefined) {
+              result.vanished = true;
+              return;
+            }
+            result.filesTransferred++;
+            result.bytesTransferred += copied;
+            progress.bytes += copied;
+            await applyMeta(rel, ss, undefined, true);
+          }
+        } else if (ss.isSymbolicLink()) {
+          const target = await fs.readlink(at(src, rel));
+          const same = ds && ds.isSymbolicLink() && (await fs.readlink(at(dst, rel))) === target;
+          if (same) await applyMeta(rel, ss, ds, false);
+          else {
+            if (ds) await fs.unlink(at(dst, rel));
+            touched.add(parentOf(rel));
+            await fs.symlink(target, at(dst, rel));
+            await applyMeta(rel, ss, undefined, true);
+          }
+        } else {
+          const same = ds && kindOf(ds) === "s" && (ds.mode & 0o170000n) === (ss.mode & 0o170000n) && ds.rdev === ss.rdev;
+          if (same) await applyMeta(rel, ss, ds, false);
+          else {
+            if (ds) await fs.unlink(at(dst, rel));
+            touched.add(parentOf(rel));
+            await attrs.mknod(at(dst, rel), ss.mode & 0o170000n | 0o600n, ss.rdev);
+            await applyMeta(rel, ss, undefined, true);
+          }
+        }
+      } catch (e) {
+        if (codeOf(e) === "ENOENT" && !(await exists(at(src, rel)))) {
+          result.vanished = true; // removed from the source while we copied (Olares still runs during Sync)
+          return;
+        }
+        throw e;
+      } finally {
+        done();
+      }
+    });
+
+    // 4. The other paths of each hard-link group, linked to the copy of its first path.
+    await forEachLimit(members, limit, async ([rel, first]) => {
+      const ds = d.get(rel);
+      try {
+        const leader = await fs.lstat(at(dst, first), { bigint: true });
+        if (ds && ds.ino === leader.ino && ds.dev === leader.dev) return;
+        if (ds) await fs.unlink(at(dst, rel));
+        await fs.link(at(dst, first), at(dst, rel));
+        touched.add(parentOf(rel));
+        result.filesTransferred++;
+      } catch (e) {
+        if (codeOf(e) === "ENOENT" && !(await exists(at(src, rel)))) {
+          result.vanished = true;
+          return;
+        }
+        throw e;
+      } finally {
+        done();
+      }
+    });
+
+    // 5. Directories' own metadata last: every entry inside them is in place, so their mtimes stay.
+    await forEachLimit(dirs, limit, async (rel) => {
+      const ss = s.get(rel)!;
+      const ds = d.get(rel);
+      try {
+        await applyMeta(rel, ss, ds, !ds);
+      } catch (e) {
+        if (codeOf(e) === "ENOENT" && !(await exists(at(src, rel)))) {
+          result.vanished = true;
+          return;
+        }
+        throw e;
+      } finally {
+        done();
+      }
+    });
+    report(true);
+  } catch (e) {
+    const code = codeOf(e);
+    if (code && FULL.has(code)) throw new CopyError(`copy ${source}/ → ${destination}/: ${errMessage(e)}`, 11, `No space left on device (${code}): ${errMessage(e)}`);
+    if (e instanceof CopyError) throw e;
+    throw new CopyError(`copy ${source}/ → ${destination}/: ${errMessage(e)}`, 1, errMessage(e));
+  } finally {
+    if (!opts.attrs) await attrs.close();
+  }
+  result.durationMs = Date.now() - started;
+  return result;
+}
+
+const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const exists = (p: string) => fs.lstat(p).then(() => true, () => false);
+
+/**
+ * Copies one regular file's content (all-zero blocks of a sparse file skipped, then sized with
+ * ftruncate), hashing it as it reads. The source is fdatasync'ed first so a later write through a
+ * shared mapping faults and moves its mtime/ctime (see docs/storage.md, "Verify"). Returns the bytes
+ * copied, or undefined when the source vanished.
+ */
+async function copyFileContent(from: string, to: string, st: BigIntStats, hashes: SourceHashes | undefined, rel: string): Promise<number | undefined> {
+  let input: fs.FileHandle;
+  try {
+    input = await fs.open(from, "r");
+  } catch (e) {
+    if (codeOf(e) === "ENOENT") return undefined;
+    throw e;
+  }
+  try {
+    await input.datasync().catch(() => {}); // best effort (some filesystems refuse it on a read-only fd)
+    const before = await input.stat({ bigint: true });
+    const out = await fs.open(to, "wx", 0o600);
+    const hash = createHash("sha256");
+    let total = 0;
+    try {
+      const sparse = isSparseFile(st);
+      if (!sparse && before.size <= BigInt(CHUNK)) {
+        const buf = await input.readFile();
+        hash.update(buf);
+        if (buf.length > 0) await out.write(buf, 0, buf.length, 0);
+        total = buf.length;
+      } else {
+        const buf = Buffer.allocUnsafe(CHUNK);
+        for (;;) {
+          const { bytesRead } = await input.read(buf, 0, CHUNK, total);
+          if (bytesRead === 0) break;
+          hash.update(buf.subarray(0, bytesRead));
+          if (!sparse) await out.write(buf, 0, bytesRead, total);
+          else {
+            for (let off = 0; off < bytesRead; off += HOLE_BLOCK) {
+              const n = Math.min(HOLE_BLOCK, bytesRead - off);
+              if (!allZero(buf, off, n)) await out.write(buf, off, n, total + off);
+            }
+          }
+          total += bytesRead;
+        }
+        if (sparse) await out.truncate(total);
+      }
+    } finally {
+      await out.close();
+    }
+    const after = await input.stat({ bigint: true });
+    const fp = fingerprint(before);
+    if (hashes && fp === fingerprint(after) && BigInt(total) === after.size) hashes.set(rel, { fingerprint: fp, sha256: hash.digest("hex") });
+    else hashes?.delete(rel);
+    return total;
+  } finally {
+    await input.close();
+  }
 }

@@ -5,14 +5,15 @@
 import { createHash } from "node:crypto";
 import { promises as fs, statSync } from "node:fs";
 import type { Host } from "../host/types.js";
-import { copyTree, CopyError, type CopyProgress } from "./copier.js";
+import { copyTree, CopyError, syncTree, type CopyProgress, type CopyResult, type SourceHashes } from "./copier.js";
+import { FileAttrs } from "./file-attrs.js";
 import { formatVolume, mountVolume, summary, unmountVolume, type JuiceFSVolume } from "./juicefs.js";
 import { backupPath, storageLayout, type StorageLayout, type StorageType } from "./layout.js";
 import { isJuiceFSMount, mountedFsType } from "./mounts.js";
 import { probeRedis, parseRedisUrl, type RedisTarget } from "./redis-probe.js";
 import { probeObjectStore, type S3Target } from "./s3.js";
 import { MIGRATION_STEPS, migrationPercent, readMigrationState, writeMigrationState, type MigrationState, type MigrationStep } from "./state.js";
-import { treeTotals } from "./tree.js";
+import { treeTotals, UnsupportedNameError } from "./tree.js";
 import {
   DEFAULT_BINARIES,
   DEFAULT_SERVICE_PATHS,
@@ -32,7 +33,7 @@ import {
   type RenderedFile,
   type ServicePaths,
 } from "./units.js";
-import { describeMismatches, supportsHoles, verifyTrees, type VerifyReport } from "./verifier.js";
+import { describeMismatches, supportsHoles, verifyTrees, type VerifyBaseline, type VerifyReport } from "./verifier.js";
 
 /** Starts and stops host units: systemd on a real host, the unit-file runner in tests. */
 export interface ServiceControl {
@@ -93,6 +94,14 @@ export interface MigrationPlan {
   servicePaths?: ServicePaths;
   /** Free space needed on the local side as a multiple of the data (1.1, as olares-cli checks). */
   freeSpaceFactor?: number;
+  /**
+   * The copier: "parallel" (ours: many files in flight, hashes taken while copying, an online verify
+   * at the end of Sync so the offline Verify re-reads only what changed since) or "rsync"
+   * (rsync -aHAXS --numeric-ids, one file at a time, every file hashed offline). Default parallel;
+   * rsync when the parallel copier cannot run here (no perl, an unknown architecture, a file name
+   * that is not UTF-8).
+   */
+  copier?: "parallel" | "rsync";
   /** Sync attempts before giving up (a store that is briefly away). */
   syncAttempts?: number;
   retryDelayMs?: number;
@@ -126,6 +135,15 @@ export class StorageMigration {
   private lastProgressWrite = 0;
   /** The last Verify report (tests and the bench read it). */
   lastVerify?: VerifyReport;
+  /** The online verify at the end of Sync (parallel copier only). */
+  lastOnlineVerify?: VerifyReport;
+  /** The copier each copying step used. */
+  readonly copiers: Partial<Record<"Sync" | "FinalSync", "parallel" | "rsync">> = {};
+  /** Hashes of source files taken while copying (parallel copier). */
+  private readonly sourceHashes: SourceHashes = new Map();
+  /** Files the online verify found equal, with both fingerprints (in memory: a resumed agent verifies in full). */
+  private baseline?: VerifyBaseline;
+  private useRsync = false;
 
   constructor(
     private readonly host: Host,
@@ -401,20 +419,15 @@ export class StorageMigration {
     this.state.progress = { files: 0, bytes: 0, totalFiles: totals.files, totalBytes: totals.bytes };
     for (let attempt = 1; ; attempt++) {
       try {
-        const r = await copyTree(this.host, this.source, this.target, {
-          delete: true,
-          metadataPass: final,
-          onStart: (pid) => {
-            this.state.copierPid = pid;
-            void this.save(false);
-          },
-          onProgress: (p) => this.progress(p),
-        });
+        const { r, copier } = await this.copyOnce(final);
+        this.copiers[step] = copier;
         this.state.copierPid = undefined;
         this.state.progress.files = this.state.progress.totalFiles;
         this.state.progress.bytes = this.state.progress.totalBytes;
-        this.log(`${step}: ${r.filesTransferred} files (${r.bytesTransferred} bytes) copied, ${r.deleted} deleted in ${r.durationMs} ms${r.vanished ? " (some files vanished while copying)" : ""}`);
-        this.state.history.at(-1)!.message = `${r.filesTransferred} files, ${r.bytesTransferred} bytes copied; ${r.deleted} deleted; ${r.durationMs} ms`;
+        let note = `${r.filesTransferred} files, ${r.bytesTransferred} bytes copied; ${r.deleted} deleted; ${r.durationMs} ms (${copier})`;
+        this.log(`${step}: ${r.filesTransferred} files (${r.bytesTransferred} bytes) copied, ${r.deleted} deleted in ${r.durationMs} ms by the ${copier} copier${r.vanished ? " (some files vanished while copying)" : ""}`);
+        if (!final && copier === "parallel") note += `; ${await this.onlineVerify()}`;
+        this.state.history.at(-1)!.message = note;
         return;
       } catch (e) {
         this.state.copierPid = undefined;
@@ -425,6 +438,57 @@ export class StorageMigration {
         await sleep((this.plan.retryDelayMs ?? 2000) * attempt);
       }
     }
+  }
+
+  /** One copy of the source into the target, by the parallel copier or rsync. */
+  private async copyOnce(final: boolean): Promise<{ r: CopyResult; copier: "parallel" | "rsync" }> {
+    if (this.plan.copier !== "rsync" && !this.useRsync) {
+      let attrs: FileAttrs | undefined;
+      try {
+        attrs = await FileAttrs.start();
+      } catch (e) {
+        this.useRsync = true;
+        this.log(`the parallel copier cannot run here (${errMessage(e)}); copying with rsync`);
+      }
+      if (attrs) {
+        try {
+          const r = await syncTree(this.host, this.source, this.target, { delete: true, attrs, hashes: this.sourceHashes, onProgress: (p) => this.progress(p) });
+          return { r, copier: "parallel" };
+        } catch (e) {
+          if (!(e instanceof CopyError && /not valid UTF-8/.test(e.stderr))) throw e;
+          this.useRsync = true;
+          this.log(`${errMessage(e)}; copying with rsync`);
+        } finally {
+          await attrs.close();
+        }
+      }
+    }
+    const r = await copyTree(this.host, this.source, this.target, {
+      delete: true,
+      metadataPass: final,
+      onStart: (pid) => {
+        this.state.copierPid = pid;
+        void this.save(false);
+      },
+      onProgress: (p) => this.progress(p),
+    });
+    return { r, copier: "rsync" };
+  }
+
+  /**
+   * While Olares still runs: both trees compared in full, the source's hashes reused from the copy.
+   * Files still changing differ here; that is expected (FinalSync carries them). What matched, with
+   * both sides' fingerprints, is the baseline the offline Verify starts from.
+   */
+  private async onlineVerify(): Promise<string> {
+    const src = { hostPath: this.source, localPath: this.host.hostPath(this.source) };
+    const dst = { hostPath: this.target, localPath: this.host.hostPath(this.target) };
+    const r = await verifyTrees(this.host, src, dst, { checkSparse: this.state.targetKeepsHoles ?? false, sourceHashes: this.sourceHashes, maxReported: 20 });
+    this.lastOnlineVerify = r;
+    this.baseline = r.baseline;
+    const msg = `online verify: ${r.baseline?.size ?? 0} of ${r.files} files equal by content (${r.reusedSourceHashes ?? 0} source hashes reused), ${r.mismatchCount} difference(s) left for FinalSync, ${r.durationMs} ms`;
+    this.log(`Sync: ${msg}`);
+    return msg;
   }
 
   /** After a reboot the staging mount (or, on the way back, the rootfs mount) is gone: bring it back. */
@@ -479,7 +543,8 @@ export class StorageMigration {
     this.state.progress = { files: report.entries, bytes: report.bytes, totalFiles: report.entries, totalBytes: report.bytes };
     this.lastVerify = report;
     if (report.mismatchCount > 0) throw new MigrationError("Verify", describeMismatches(report));
-    this.state.history.at(-1)!.message = `${report.entries} entries (${report.files} files, ${report.bytes} bytes) identical; ${report.durationMs} ms`;
+    const reread = this.baseline ? `; content re-read for ${report.hashed ?? 0} file(s) changed since the online verify, ${report.unchangedSinceBaseline ?? 0} unchanged on both sides` : "; every file's content read";
+    this.state.history.at(-1)!.message = `${report.entries} entries (${report.files} files, ${report.bytes} bytes) identical${reread}; ${report.durationMs} ms`;
   }
 
   private isDirectory(root: string, rel: string): boolean {
@@ -495,6 +560,9 @@ export class StorageMigration {
     this.state.progress.bytes = 0;
     return verifyTrees(this.host, src, dst, {
       checkSparse: targetHoles,
+      // Every entry's metadata compared; content re-read only where a side changed since the online verify.
+      baseline: this.baseline,
+      sourceHashes: this.sourceHashes,
       onProgress: (p) => {
         this.state.progress.files = p.files;
         this.state.progress.bytes = p.bytes;

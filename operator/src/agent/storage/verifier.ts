@@ -2,12 +2,13 @@
 // symlink target, device numbers, hard-link groups, xattrs (incl. ACLs) and sparseness — with each
 // mismatch reported by path and field.
 import { createHash } from "node:crypto";
-import { createReadStream, type BigIntStats } from "node:fs";
+import type { BigIntStats } from "node:fs";
 import path from "node:path";
 import { promises as fs } from "node:fs";
 import type { Host } from "../host/types.js";
 import { JUICEFS_INTERNAL_FILES } from "./layout.js";
-import { walkTree } from "./tree.js";
+import type { SourceHashes } from "./copier.js";
+import { fingerprint, forEachLimit, scanTree } from "./tree.js";
 import { readTreeXattrs, type TreeXattrs } from "./xattrs.js";
 
 export interface TreeRef {
@@ -32,6 +33,13 @@ export interface VerifyReport {
   /** Total mismatches found; `mismatches` keeps the first `maxReported`. */
   mismatchCount: number;
   durationMs: number;
+  /** Files found equal, with both fingerprints: the baseline of a later incremental verify. */
+  baseline?: VerifyBaseline;
+  /** Files whose content was read (both sides, or the destination with a reused source hash). */
+  hashed?: number;
+  reusedSourceHashes?: number;
+  /** Files not re-read: equal at the baseline and unchanged on both sides since. */
+  unchangedSinceBaseline?: number;
 }
 
 export interface VerifyOptions {
@@ -40,6 +48,15 @@ export interface VerifyOptions {
   maxReported?: number;
   /** Files hashed at once. */
   concurrency?: number;
+  /** readdir/lstat calls in flight per tree. */
+  scanConcurrency?: number;
+  /** Hashes the copier took of source files; reused while a file's fingerprint is unchanged. */
+  sourceHashes?: SourceHashes;
+  /**
+   * A previous verify's baseline: a file in it whose two fingerprints are unchanged is not read again
+   * (every entry's metadata is still compared in full).
+   */
+  baseline?: VerifyBaseline;
   onProgress?: (p: { files: number; bytes: number }) => void;
 }
 
@@ -54,18 +71,13 @@ function kind(st: BigIntStats): string {
   return "other";
 }
 
-async function sha256File(file: string, size: bigint): Promise<string> {
-  // Small files in one read (most of a tree); large ones streamed.
-  if (size <= 4n << 20n) return createHash("sha256").update(await fs.readFile(file)).digest("hex");
-  const h = createHash("sha256");
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest("hex");
-}
-
 const isSparse = (st: BigIntStats) => st.isFile() && st.size > 0n && st.blocks * 512n + 4096n <= st.size;
 const internal = new Set<string>(JUICEFS_INTERNAL_FILES);
 const isInternal = (rel: string) => internal.has(rel.split("/")[0]!);
 const octal = (n: bigint) => (Number(n) & 0o7777).toString(8).padStart(4, "0");
+
+/** Files whose content a verify found equal, with both sides' fingerprints then (see incremental verify). */
+export type VerifyBaseline = Map<string, { source: string; destination: string }>;
 
 export async function verifyTrees(host: Host, source: TreeRef, destination: TreeRef, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const started = Date.now();
@@ -77,19 +89,27 @@ export async function verifyTrees(host: Host, source: TreeRef, destination: Tree
     if (mismatches.length < maxReported) mismatches.push(m);
   };
 
-  const [srcX, dstX] = await Promise.all([readTreeXattrs(host, source.hostPath), readTreeXattrs(host, destination.hostPath)]);
-
-  const dst = new Map<string, BigIntStats>();
-  for await (const e of walkTree(destination.localPath)) if (!isInternal(e.rel)) dst.set(e.rel, e.stat);
+  // Both trees' metadata at once: the xattrs (one getfattr pass each) and every entry's lstat, in parallel.
+  const [srcX, dstX, srcTree, dst] = await Promise.all([
+    readTreeXattrs(host, source.hostPath),
+    readTreeXattrs(host, destination.hostPath),
+    scanTree(source.localPath, { concurrency: opts.scanConcurrency }),
+    scanTree(destination.localPath, { concurrency: opts.scanConcurrency }),
+  ]);
+  for (const rel of dst.keys()) if (isInternal(rel)) dst.delete(rel);
 
   // Hard-link groups: source inode → first path; the destination must map them to one inode too.
   const srcLinkGroups = new Map<bigint, { first: string; dstIno?: bigint }>();
-  const hashJobs: Array<{ rel: string; size: bigint }> = [];
+  const hashJobs: Array<{ rel: string; size: bigint; s: BigIntStats; d: BigIntStats }> = [];
+  const baseline: VerifyBaseline = new Map();
   let entries = 0;
   let files = 0;
   let bytes = 0;
+  let reused = 0;
+  let skipped = 0;
+  const links: Array<{ rel: string; shown: string }> = [];
 
-  for await (const { rel, stat: s } of walkTree(source.localPath)) {
+  for (const [rel, s] of srcTree) {
     if (isInternal(rel)) continue;
     entries++;
     const d = dst.get(rel);
@@ -108,8 +128,7 @@ export async function verifyTrees(host: Host, source: TreeRef, destination: Tree
     if (s.mtimeNs !== d.mtimeNs) report({ path: shown, field: "mtime", source: String(s.mtimeNs), destination: String(d.mtimeNs) });
     compareXattrs(rel, shown, srcX, dstX, report);
     if (s.isSymbolicLink()) {
-      const [a, b] = await Promise.all([fs.readlink(path.join(source.localPath, rel)), fs.readlink(path.join(destination.localPath, rel))]);
-      if (a !== b) report({ path: shown, field: "symlink", source: a, destination: b });
+      links.push({ rel, shown });
     } else if (s.isCharacterDevice() || s.isBlockDevice()) {
       if (s.rdev !== d.rdev) report({ path: shown, field: "rdev", source: String(s.rdev), destination: String(d.rdev) });
     } else if (s.isFile()) {
@@ -128,29 +147,73 @@ export async function verifyTrees(host: Host, source: TreeRef, destination: Tree
       if (opts.checkSparse && isSparse(s) && !isSparse(d)) {
         report({ path: shown, field: "sparse", source: `${s.blocks * 512n} of ${s.size} bytes allocated`, destination: `${d.blocks * 512n} allocated` });
       }
-      hashJobs.push({ rel, size: s.size });
+      // Incremental: content found equal before, and neither side changed since (same dev, inode, size,
+      // mtime and ctime — any write, truncate or replacement moves ctime, which user space cannot set back).
+      const before = opts.baseline?.get(rel);
+      const fs_ = fingerprint(s);
+      const fd = fingerprint(d);
+      if (before && before.source === fs_ && before.destination === fd) {
+        skipped++;
+        baseline.set(rel, before);
+        continue;
+      }
+      hashJobs.push({ rel, size: s.size, s, d });
     }
   }
   for (const [rel, d] of dst) report({ path: rel === "" ? "." : rel, field: "extra", destination: kind(d) });
+  const limit = opts.concurrency ?? 16;
+  await forEachLimit(links, limit, async ({ rel, shown }) => {
+    const [a, b] = await Promise.all([fs.readlink(path.join(source.localPath, rel)), fs.readlink(path.join(destination.localPath, rel))]);
+    if (a !== b) report({ path: shown, field: "symlink", source: a, destination: b });
+  });
 
-  // Content: hash both sides, a few files at a time.
+  // Content: both sides hashed (the source's hash reused while its fingerprint is the one it had when
+  // the copier hashed it), many files at once.
   let hashedFiles = 0;
   let hashedBytes = 0;
-  const concurrency = opts.concurrency ?? 8;
-  let next = 0;
-  const worker = async () => {
-    while (next < hashJobs.length) {
-      const job = hashJobs[next++]!;
-      const [a, b] = await Promise.all([sha256File(path.join(source.localPath, job.rel), job.size), sha256File(path.join(destination.localPath, job.rel), job.size)]);
-      if (a !== b) report({ path: job.rel, field: "content", source: `sha256:${a}`, destination: `sha256:${b}` });
-      hashedFiles++;
-      hashedBytes += Number(job.size);
-      opts.onProgress?.({ files: hashedFiles, bytes: hashedBytes });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, hashJobs.length) }, worker));
+  await forEachLimit(hashJobs, limit, async (job) => {
+    const known = opts.sourceHashes?.get(job.rel);
+    const useKnown = known !== undefined && known.fingerprint === fingerprint(job.s);
+    if (useKnown) reused++;
+    const [a, b] = await Promise.all([
+      useKnown ? Promise.resolve({ sha256: known.sha256, stable: true, fp: known.fingerprint }) : hashFile(path.join(source.localPath, job.rel), job.s),
+      hashFile(path.join(destination.localPath, job.rel), job.d),
+    ]);
+    if (a.sha256 !== b.sha256) report({ path: job.rel, field: "content", source: `sha256:${a.sha256}`, destination: `sha256:${b.sha256}` });
+    else if (a.stable && b.stable) baseline.set(job.rel, { source: a.fp, destination: b.fp });
+    hashedFiles++;
+    hashedBytes += Number(job.size);
+    opts.onProgress?.({ files: hashedFiles, bytes: hashedBytes });
+  });
 
-  return { entries, files, bytes, mismatches, mismatchCount, durationMs: Date.now() - started };
+  return { entries, files, bytes, mismatches, mismatchCount, durationMs: Date.now() - started, baseline, hashed: hashJobs.length, reusedSourceHashes: reused, unchangedSinceBaseline: skipped };
+}
+
+/**
+ * sha256 of a file, and whether it held still while read: the fingerprint from the scan, from fstat
+ * before reading and after must all agree (a file written meanwhile is hashed but not trusted later).
+ */
+async function hashFile(file: string, scanned: BigIntStats): Promise<{ sha256: string; stable: boolean; fp: string }> {
+  const fh = await fs.open(file, "r");
+  try {
+    const before = await fh.stat({ bigint: true });
+    const h = createHash("sha256");
+    if (before.size <= 4n << 20n) h.update(await fh.readFile());
+    else {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      for (let pos = 0; ; ) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) break;
+        h.update(buf.subarray(0, bytesRead));
+        pos += bytesRead;
+      }
+    }
+    const after = await fh.stat({ bigint: true });
+    const fp = fingerprint(before);
+    return { sha256: h.digest("hex"), stable: fp === fingerprint(after) && fp === fingerprint(scanned), fp };
+  } finally {
+    await fh.close();
+  }
 }
 
 function compareXattrs(rel: string, shown: string, srcX: TreeXattrs, dstX: TreeXattrs, report: (m: Mismatch) => void): void {
