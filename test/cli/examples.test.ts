@@ -72,9 +72,9 @@ describe("examples/: every file validates and plans (offline)", () => {
         expect(table.stdout).to.match(/stages: Prerequisites → NodeAgent → NodeConfig → ClusterDNS → Storage/);
         if (juicefs) {
           expect(table.stdout).to.include("Storage on node-1 (JuiceFS;");
-          // A worker mounts the volume only when nothing is the primary's loopback service; else plan says why not.
+          // A worker mounts the volume at the primary's InternalIP, which an offline plan does not know; plan says so.
           if (/type: (ManagedMinIO|ManagedRedis)/.test(text) || !/type: External/.test(text)) {
-            expect(table.stdout).to.include("Storage on node-2: no JuiceFS mount — the managed Redis/MinIO listen on node-1's loopback only");
+            expect(table.stdout).to.include("Storage on node-2: no JuiceFS mount in this plan — workers mount the shared volume at the managed Redis/MinIO on node-1's InternalIP");
           } else expect(table.stdout).to.include("Storage on node-2 (JuiceFS;");
           // The bucket as JuiceFS takes it: a full URL (a region-only S3/COS/OSS bucket gets the provider's host).
           expect(table.stdout).to.match(/juicefs volume [a-z0-9-]+: (minio|s3|oss|cos) https?:\/\/[a-z0-9.-]+(:\d+)?\/?[a-z0-9.-]*, metadata /);

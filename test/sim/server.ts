@@ -24,6 +24,8 @@ export interface SimulatorOptions {
   nodes?: number;
   /** How many of them have an NVIDIA GPU (default 0). */
   gpuNodes?: number;
+  /** Node i's InternalIP (default 10.0.x.y). */
+  nodeInternalIP?: (i: number) => string;
   gpusPerNode?: number;
   /** Milliseconds from a pod's binding to Running+Ready (default 0). */
   podReadyDelayMs?: number;
@@ -90,7 +92,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const controllers = opts.controllers === false
     ? undefined
     : startControllers(api, faults, {
-        nodes: { count: nodeCount, gpuNodes: opts.gpuNodes ?? 0, gpusPerNode: opts.gpusPerNode ?? 1, kubeletVersion: gitVersion },
+        nodes: { count: nodeCount, gpuNodes: opts.gpuNodes ?? 0, gpusPerNode: opts.gpusPerNode ?? 1, kubeletVersion: gitVersion, ...(opts.nodeInternalIP ? { internalIP: opts.nodeInternalIP } : {}) },
         pods: { readyDelayMs: opts.podReadyDelayMs ?? 0, jobDurationMs: opts.jobDurationMs ?? 0, failures: opts.failures },
       });
 

@@ -111,6 +111,8 @@ export interface UnitRunnerOptions {
   stateDir: string;
   /** Base PATH for the units (systemd's default). */
   path?: string;
+  /** Rewrites each command line before it runs (e.g. nsenter into a simulated node's mount namespace). */
+  wrap?: (argv: string[]) => string[];
 }
 
 const isAlive = (pid: number) => {
@@ -164,7 +166,7 @@ export class UnitRunner {
 
   private async runLine(unit: string, what: string, line: string, env: Record<string, string>): Promise<void> {
     const { argv, ignoreFailure } = splitCommandLine(line, env);
-    const [file, ...args] = argv;
+    const [file, ...args] = this.opts.wrap ? this.opts.wrap(argv) : argv;
     const r = await execa(file!, args, { env, extendEnv: false, reject: false, timeout: 120_000, stdin: "ignore" });
     if (r.exitCode !== 0 && !ignoreFailure) {
       throw new Error(`${unit} ${what} ${argv.join(" ")} exited ${r.exitCode}: ${String(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ")}`);
@@ -209,7 +211,8 @@ export class UnitRunner {
     for (const line of u.service.ExecStartPre ?? []) await this.runLine(unit, "ExecStartPre", line, env);
     const main = u.service.ExecStart?.at(-1);
     if (!main) throw new Error(`${unit}: no ExecStart`);
-    const { argv } = splitCommandLine(main, env);
+    const { argv: line } = splitCommandLine(main, env);
+    const argv = this.opts.wrap ? this.opts.wrap(line) : line;
     await fs.mkdir(this.opts.stateDir, { recursive: true });
     const logFd = openSync(path.join(this.opts.stateDir, `${unit}.log`), "a");
     const child = spawn(argv[0]!, argv.slice(1), { env, detached: true, stdio: ["ignore", logFd, logFd] });

@@ -109,11 +109,11 @@ export function formatPlanTable(plan: Plan): string {
     out.push(`Storage on ${node} (${plan.spec.storage.type}; handed to the node by the Storage stage, secrets only from Secret references)`);
     for (const task of tasks) out.push(...describeTask(task as HostTask).map((l) => `  ${l}`));
   }
-  // A JuiceFS node without a storage task is said so, not left out: managed Redis/MinIO serve the primary only.
+  // A JuiceFS node without a storage task is said so, not left out: it mounts at the primary's address, unknown here.
   if (plan.spec.storage.type === "JuiceFS" && !plan.storageMigration && plan.storageTasks.length > 0) {
     for (const n of plan.facts.nodes.filter((x) => !plan.storageTasks.some((t) => t.node === x.name))) {
       out.push("");
-      out.push(`Storage on ${n.name}: no JuiceFS mount — the managed Redis/MinIO listen on ${plan.storageTasks[0]!.node}'s loopback only; for JuiceFS on every node use an External metadata engine and an external object store`);
+      out.push(`Storage on ${n.name}: no JuiceFS mount in this plan — workers mount the shared volume at the managed Redis/MinIO on ${plan.storageTasks[0]!.node}'s InternalIP, which this plan does not know (a live cluster's plan has it; with an External metadata engine and an external store every node mounts here too)`);
     }
   }
   return out.join("\n") + "\n";

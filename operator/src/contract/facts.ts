@@ -7,6 +7,8 @@ export interface NodeFacts {
   labels: Record<string, string>;
   allocatable?: Record<string, string>;
   unschedulable?: boolean;
+  /** status.addresses InternalIP: where a worker reaches the primary's managed Redis/MinIO. */
+  internalIP?: string;
 }
 
 export interface ClusterFacts {

@@ -11,13 +11,22 @@ export type StorageMigrationStep = (typeof STORAGE_MIGRATION_STEPS)[number];
 /** Running: walking the steps; RollingBack: undoing; then one of the three ends. */
 export type StorageMigrationPhase = "Running" | "RollingBack" | "Succeeded" | "RolledBack" | "Failed";
 export type StorageKind = "LocalFS" | "JuiceFS";
+/**
+ * A worker's walk LocalFS → JuiceFS: its own tree is merged into the shared volume (after the primary's
+ * Swap, while the workloads are quiesced), then its rootfs becomes the volume's mount.
+ */
+export const WORKER_MERGE_STEPS: readonly StorageMigrationStep[] = ["Precheck", "Prepare", "Sync", "Verify", "Swap"];
+/** Claims of a node's tree (for the merge's collision check): entries at this depth, and non-directories above it. */
+export const MERGE_CLAIM_DEPTH = 2;
 
 /** Controller → agent: the node's storage config (JSON of StorageNodeConfig). */
 export const ANNOTATION_STORAGE_CONFIG = "olares.com/storage-config";
 /** Agent → controller: what the node runs and how far a migration is (JSON of StorageNodeReport). */
 export const ANNOTATION_STORAGE_REPORT = "olares.com/storage-report";
-/** Controller → agent: the gate's acknowledgement, "<configId>/Quiesced" or "<configId>/Resumed". */
+/** Controller → agent: the gate's acknowledgement, "<configId>/<StorageGateAck>" (see gateAckPasses). */
 export const ANNOTATION_STORAGE_GATE = "olares.com/storage-gate";
+/** Controller → agent: why the cluster-wide Precheck refused the migration (no secret in it). */
+export const ANNOTATION_STORAGE_REFUSAL = "olares.com/storage-refusal";
 /** On a workload the controller scaled to zero for a migration: its replicas before, and which config did it. */
 export const ANNOTATION_QUIESCED_REPLICAS = "olares.com/storage-quiesced-replicas";
 export const ANNOTATION_QUIESCED_BY = "olares.com/storage-quiesced-by";
@@ -132,8 +141,69 @@ export interface StorageProgress {
   totalBytes: number;
 }
 
-/** What the agent asks of the controller while a migration waits at a gate. */
-export type StorageGateRequest = "Quiesce" | "Resume";
+/**
+ * What the agent asks of the controller while a migration waits at a gate: Precheck (cluster-wide checks
+ * before anything changes), Quiesce and Resume (the workloads), Merge and Swap (a worker's turn to merge
+ * its tree into the shared volume, and to switch once every worker has merged).
+ */
+export type StorageGateRequest = "Precheck" | "Quiesce" | "Merge" | "Swap" | "Resume";
+/** The controller's answers, in the order a walk passes them; Abort and Refused stop it. */
+export const STORAGE_GATE_ACKS = ["Prechecked", "Quiesced", "Merge", "Swap", "Resumed"] as const;
+export type StorageGateAck = (typeof STORAGE_GATE_ACKS)[number] | "Abort" | `Refused@${string}`;
+export const GATE_ACK_FOR: Record<StorageGateRequest, (typeof STORAGE_GATE_ACKS)[number]> = { Precheck: "Prechecked", Quiesce: "Quiesced", Merge: "Merge", Swap: "Swap", Resume: "Resumed" };
+
+/** What the Node's gate annotation says for this config: passed (a later ack passes an earlier gate), aborted, refused or waiting. */
+export function gateAckState(annotation: string | undefined, configId: string, want: StorageGateRequest, round?: string): "passed" | "abort" | "refused" | "waiting" {
+  if (!annotation || !annotation.startsWith(`${configId}/`)) return "waiting";
+  const ack = annotation.slice(configId.length + 1);
+  if (ack === "Abort") return "abort";
+  if (ack.startsWith("Refused@")) return round !== undefined && ack === `Refused@${round}` ? "refused" : "waiting";
+  const at = (STORAGE_GATE_ACKS as readonly string[]).indexOf(ack);
+  return at >= 0 && at >= STORAGE_GATE_ACKS.indexOf(GATE_ACK_FOR[want]) ? "passed" : "waiting";
+}
+
+/** What a node reports at the Precheck gate: its tree's claims (gzip, base64 JSON array of paths), totals and free space. */
+export interface StoragePrecheckReport {
+  /** A new round at each attempt: a refusal answers one round, a retry asks again. */
+  round: string;
+  claims: string;
+  claimCount: number;
+  totalFiles: number;
+  totalBytes: number;
+  /** Free bytes on the file system holding <root> (the primary's counts for managed MinIO). */
+  freeBytes: number;
+}
+
+export interface ClaimCollision {
+  path: string;
+  nodes: [string, string];
+}
+
+/** Paths two nodes both hold (or one holds a file where the other has a directory): merging would overwrite one. */
+export function findClaimCollisions(byNode: ReadonlyArray<{ node: string; claims: readonly string[] }>): ClaimCollision[] {
+  const owner = new Map<string, string>();
+  const out: ClaimCollision[] = [];
+  for (const { node, claims } of byNode) {
+    for (const c of claims) {
+      const other = owner.get(c);
+      if (other !== undefined && other !== node) out.push({ path: c, nodes: [other, node] });
+    }
+    for (const c of claims) if (!owner.has(c)) owner.set(c, node);
+  }
+  // A claim under another node's non-directory claim (or the other way round): one ancestor level at most.
+  for (const { node, claims } of byNode) {
+    for (const c of claims) {
+      const parts = c.split("/");
+      for (let i = 1; i < parts.length; i++) {
+        const up = parts.slice(0, i).join("/");
+        const other = owner.get(up);
+        if (other !== undefined && other !== node) out.push({ path: up, nodes: [other, node] });
+      }
+    }
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
 
 /** Agent → controller (annotation JSON). Never holds a secret. */
 export interface StorageNodeReport {
@@ -157,6 +227,8 @@ export interface StorageNodeReport {
     gate?: StorageGateRequest;
     previous?: { type: StorageKind; path: string; bytes: number; files: number };
   };
+  /** While waiting at the Precheck gate. */
+  precheck?: StoragePrecheckReport;
   message?: string;
   updatedAt: string;
 }
@@ -171,7 +243,7 @@ export function parseStorageNodeReport(raw: string | undefined): StorageNodeRepo
   }
 }
 
-export function gateAck(configId: string, done: "Quiesced" | "Resumed"): string {
+export function gateAck(configId: string, done: StorageGateAck): string {
   return `${configId}/${done}`;
 }
 

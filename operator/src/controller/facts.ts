@@ -25,12 +25,14 @@ export const FACT_INFORMERS: readonly FactInformer[] = [
 ];
 
 export function nodeFacts(node: KubeObject): ClusterFacts["nodes"][number] {
-  const status = (node.status as { allocatable?: Record<string, string> } | undefined) ?? {};
+  const status = (node.status as { allocatable?: Record<string, string>; addresses?: Array<{ type?: string; address?: string }> } | undefined) ?? {};
   const spec = (node.spec as { unschedulable?: boolean } | undefined) ?? {};
+  const internalIP = status.addresses?.find((a) => a.type === "InternalIP")?.address;
   return {
     name: node.metadata.name,
     labels: { ...(node.metadata.labels ?? {}) },
     ...(status.allocatable ? { allocatable: { ...status.allocatable } } : {}),
+    ...(internalIP ? { internalIP } : {}),
     ...(spec.unschedulable ? { unschedulable: true } : {}),
   };
 }

@@ -8,19 +8,24 @@
 import {
   ANNOTATION_STORAGE_CONFIG,
   ANNOTATION_STORAGE_GATE,
+  ANNOTATION_STORAGE_REFUSAL,
   ANNOTATION_STORAGE_REPORT,
   SYSTEM_ENV_API_VERSION,
   SYSTEM_ENV_KIND,
   SYSTEM_NAMESPACE,
   encodeStorageNodeConfig,
   envNameToResourceName,
+  findClaimCollisions,
   gateAck,
+  gateAckState,
   migrationEventReason,
   parseStorageNodeReport,
   storageNodeConfigId,
   withCredentialsHash,
   type KubeObject,
   type Readiness,
+  type StorageGateAck,
+  type StorageGateRequest,
   type StorageHookData,
   type StorageMigrationStatus,
   type StorageNodeReport,
@@ -30,7 +35,8 @@ import {
 import type { HookContext } from "./stage-hooks.js";
 import { DEFAULT_OPERATOR_NAMESPACE } from "./preconditions.js";
 import { ensureCredentialsSecret } from "./storage-credentials.js";
-import { quiesceWorkloads, resumeWorkloads } from "./storage-workloads.js";
+import { quiesceWorkloads, resumeWorkloads, rootfsDaemonSets } from "./storage-workloads.js";
+import { gunzipSync } from "node:zlib";
 
 /** Events already sent, per installation: one per step (a restarted operator repeats the current one once). */
 const sentEvents = new Map<string, string>();
@@ -93,15 +99,24 @@ export async function runStorageMigration(ctx: HookContext, hook: StorageHookDat
   const creds = ctx.paused ? undefined : await ensureCredentialsSecret(ctx.client, hook, namespace, ctx.operatorNamespace ?? DEFAULT_OPERATOR_NAMESPACE);
   if (creds && !creds.ready) return { ready: false, reason: "WaitingForStorageCredentials", message: creds.message };
 
-  // Hand out the configs (with the live credentials hash) and read the reports back.
+  // Hand out the configs (with the live credentials hash) and read the reports back. On a JuiceFS
+  // install the workers get theirs once the primary is Done (its Redis/MinIO up, the volume formatted);
+  // during a migration every node gets its walk at once and the gates keep them in step.
   const reports = new Map<string, StorageNodeReport | undefined>();
   const configIds = new Map<string, string>();
-  for (const n of hook.nodes) {
+  const nodes = new Map<string, KubeObject>();
+  const isWorker = (n: StorageHookData["nodes"][number]) => (n.tasks[0] as { role?: string } | undefined)?.role === "worker";
+  const ordered = [...hook.nodes.filter((n) => !isWorker(n)), ...hook.nodes.filter(isWorker)];
+  const waitingForPrimary: string[] = [];
+  for (const n of ordered) {
     const node = (await ctx.client.get(nodeRef(n.node))) ?? view.get(nodeRef(n.node));
     if (!node) return { ready: false, degraded: true, reason: "StorageNodeMissing", message: `node ${n.node} is gone` };
+    nodes.set(n.node, node);
     const current = node.metadata.annotations?.[ANNOTATION_STORAGE_CONFIG];
     let id = current ? safeId(current) : undefined;
-    if (creds?.ready) {
+    const primaryPending = !hook.migration && isWorker(n) && ordered.some((p) => !isWorker(p) && reports.get(p.node)?.state !== "Done");
+    if (creds?.ready && primaryPending && !current) waitingForPrimary.push(n.node);
+    if (creds?.ready && !primaryPending) {
       const tasks = withCredentialsHash(n.tasks, creds.hash);
       id = storageNodeConfigId(tasks);
       const raw = encodeStorageNodeConfig(tasks);
@@ -113,7 +128,10 @@ export async function runStorageMigration(ctx: HookContext, hook: StorageHookDat
     configIds.set(n.node, id ?? "");
     const report = parseStorageNodeReport(node.metadata.annotations?.[ANNOTATION_STORAGE_REPORT]);
     reports.set(n.node, report?.configId === id ? report : undefined);
-    if (report && report.configId === id && report.migration?.gate && !ctx.paused) await playGate(ctx, hook, n.node, id, report, node);
+  }
+  if (hook.migration && !ctx.paused) {
+    const refusal = await playGates(ctx, hook, nodes, configIds, reports);
+    if (refusal) return { ready: false, degraded: true, reason: "StorageMigrationRefused", message: `${hook.migration.from} → ${hook.migration.to} refused at Precheck, nothing was changed: ${refusal}` };
   }
 
   const migration = migrationStatus(hook, reports);
@@ -154,7 +172,8 @@ export async function runStorageMigration(ctx: HookContext, hook: StorageHookDat
   }
   if (!done) {
     const waiting = hook.nodes.filter((n) => reports.get(n.node)?.state !== "Done").map((n) => n.node);
-    return { ready: false, reason: "StorageApplying", message: `${hook.specType} rootfs being set up on ${waiting.join(", ")}` };
+    const after = waitingForPrimary.length ? ` (${waitingForPrimary.join(", ")} mount the shared volume once the primary has it)` : "";
+    return { ready: false, reason: "StorageApplying", message: `${hook.specType} rootfs being set up on ${waiting.join(", ")}${after}` };
   }
   return readiness;
 }
@@ -175,21 +194,124 @@ function previousData(hook: StorageHookData, reports: Map<string, StorageNodeRep
   return undefined;
 }
 
-/** The agent waits at Quiesce or Resume: do the cluster's part, then acknowledge on the Node. */
-async function playGate(ctx: HookContext, hook: StorageHookData, nodeName: string, configId: string, report: StorageNodeReport, node: KubeObject): Promise<void> {
-  const m = report.migration!;
-  const want = gateAck(configId, m.gate === "Quiesce" ? "Quiesced" : "Resumed");
-  if (node.metadata.annotations?.[ANNOTATION_STORAGE_GATE] === want) return;
-  const rule = hook.migration?.quiesce ?? { namespacesExcluded: [SYSTEM_NAMESPACE], volumesUnder: `${hook.root}/rootfs` };
-  if (m.gate === "Quiesce") {
-    const outcome = await quiesceWorkloads(ctx.client, rule, m.migrationId);
-    if (outcome.changed.length) event(ctx, `quiesce/${m.migrationId}`, "Normal", "StorageWorkloadsQuiesced", `scaled to 0 for the storage migration: ${outcome.changed.join(", ")}`.slice(0, 1000));
-    if (!outcome.done) return;
-  } else {
-    if (m.phase === "Running" && m.to !== m.from) await tellOlares(ctx, m.to);
-    const outcome = await resumeWorkloads(ctx.client, m.migrationId);
-    if (outcome.changed.length) event(ctx, `resume/${m.migrationId}`, "Normal", "StorageWorkloadsResumed", `scaled back after the storage migration: ${outcome.changed.join(", ")}`.slice(0, 1000));
+async function ack(ctx: HookContext, node: KubeObject, configId: string, answer: StorageGateAck, extra: Record<string, string | null> = {}): Promise<void> {
+  const want = gateAck(configId, answer);
+  if (node.metadata.annotations?.[ANNOTATION_STORAGE_GATE] === want && Object.keys(extra).length === 0) return;
+  await ctx.client.patch(nodeRef(node.metadata.name), { metadata: { annotations: { [ANNOTATION_STORAGE_GATE]: want, ...extra } } }, "merge");
+  node.metadata.annotations = { ...(node.metadata.annotations ?? {}), [ANNOTATION_STORAGE_GATE]: want };
+  ctx.log.info("storage: gate answered", { node: node.metadata.name, gate: want });
+}
+
+function decodeClaims(encoded: string): string[] {
+  try {
+    const v = JSON.parse(gunzipSync(Buffer.from(encoded, "base64")).toString("utf8")) as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+  } catch {
+    return [];
   }
-  await ctx.client.patch(nodeRef(nodeName), { metadata: { annotations: { [ANNOTATION_STORAGE_GATE]: want } } }, "merge");
-  ctx.log.info("storage: gate acknowledged", { node: nodeName, gate: want });
+}
+
+/**
+ * The cluster's half of every gate, across the nodes of the migration: Precheck once every node has
+ * reported (collisions between the nodes' trees, DaemonSets that cannot be quiesced, the managed MinIO's
+ * disk), Quiesce and Resume of the workloads (Resume only once every node is there), a worker's Merge
+ * (after the primary's Swap, one at a time) and Swap (once every worker has merged), and Abort of every
+ * waiting node when one has failed. Returns the refusal when Precheck refused.
+ */
+async function playGates(
+  ctx: HookContext,
+  hook: StorageHookData,
+  nodes: Map<string, KubeObject>,
+  configIds: Map<string, string>,
+  reports: Map<string, StorageNodeReport | undefined>,
+): Promise<string | undefined> {
+  const plan = hook.migration!;
+  const walk = plan.nodes.map((n) => ({ plan: n, node: nodes.get(n.node), id: configIds.get(n.node) ?? "", report: reports.get(n.node) }));
+  const gateOf = (w: (typeof walk)[number]) => (w.report?.state === "Working" ? w.report.migration?.gate : undefined);
+  const passed = (w: (typeof walk)[number], g: StorageGateRequest) => gateAckState(w.node?.metadata.annotations?.[ANNOTATION_STORAGE_GATE], w.id, g) === "passed";
+  const rule = plan.quiesce ?? { namespacesExcluded: [SYSTEM_NAMESPACE], volumesUnder: `${hook.root}/rootfs` };
+  const primary = walk[0];
+  const key = primary?.report?.migration?.migrationId ?? plan.nodes[0]?.migrationId ?? "migration";
+  const failed = walk.filter((w) => w.report?.state === "Degraded" || ["RolledBack", "Failed", "RollingBack"].includes(w.report?.migration?.phase ?? ""));
+
+  // Precheck: every node has reported its tree (or passed already).
+  const atPrecheck = walk.filter((w) => gateOf(w) === "Precheck" && w.report?.precheck);
+  if (atPrecheck.length && walk.every((w) => (gateOf(w) === "Precheck" && w.report?.precheck) || passed(w, "Precheck"))) {
+    const problems: string[] = [];
+    for (const d of await rootfsDaemonSets(ctx.client, rule)) {
+      problems.push(`DaemonSet ${d.workload.metadata.namespace}/${d.workload.metadata.name} mounts ${d.paths[0]} and cannot be scaled to zero; stop it (or move its volume off ${rule.volumesUnder}) and the migration goes on`);
+    }
+    if (plan.to === "JuiceFS" && walk.length > 1) {
+      const byNode = walk.map((w) => ({ node: w.plan.node, claims: decodeClaims(w.report?.precheck?.claims ?? "") }));
+      for (const c of findClaimCollisions(byNode).slice(0, 5)) problems.push(`${hook.root}/rootfs/${c.path} exists on node ${c.nodes[0]} and on node ${c.nodes[1]}; one shared JuiceFS volume cannot hold both (move or remove one)`);
+      const minio = primary?.plan.backend.managedMinio && primary.report?.precheck;
+      if (minio) {
+        const need = Math.ceil(walk.reduce((sum, w) => sum + (w.report?.precheck?.totalBytes ?? 0), 0) * 1.1);
+        if (minio.freeBytes < need) problems.push(`node ${primary!.plan.node} has ${minio.freeBytes} bytes free on ${hook.root} for the managed MinIO, ${need} needed (1.1× every node's rootfs)`);
+      }
+    }
+    const message = problems.join("; ").slice(0, 4000);
+    for (const w of atPrecheck) {
+      if (!w.node) continue;
+      if (problems.length) await ack(ctx, w.node, w.id, `Refused@${w.report!.precheck!.round}`, { [ANNOTATION_STORAGE_REFUSAL]: message });
+      else await ack(ctx, w.node, w.id, "Prechecked");
+    }
+    if (problems.length) {
+      event(ctx, `precheck/${key}`, "Warning", migrationEventReason("Failed"), `storage migration ${plan.from} → ${plan.to} refused at Precheck: ${message}`.slice(0, 1000));
+      return message;
+    }
+  }
+
+  // A node failed: every node still waiting is called off (each rolls back to the old type).
+  if (failed.length) {
+    const running = walk.filter((w) => w.report?.migration?.phase === "Running");
+    for (const w of running) {
+      const g = gateOf(w);
+      if (w.node && (g === "Merge" || g === "Swap" || g === "Resume" || g === "Quiesce")) await ack(ctx, w.node, w.id, "Abort");
+    }
+  }
+
+  for (const w of walk) {
+    const g = gateOf(w);
+    const m = w.report?.migration;
+    if (!g || !w.node || !m) continue;
+    if (g === "Quiesce" && !failed.length) {
+      if (passed(w, "Quiesce")) continue;
+      const outcome = await quiesceWorkloads(ctx.client, rule, m.migrationId);
+      if (outcome.changed.length) event(ctx, `quiesce/${m.migrationId}`, "Normal", "StorageWorkloadsQuiesced", `scaled to 0 for the storage migration: ${outcome.changed.join(", ")}`.slice(0, 1000));
+      if (outcome.done) await ack(ctx, w.node, w.id, "Quiesced");
+    } else if (g === "Merge" && !failed.length) {
+      // After the primary's Swap (it waits at Resume), one worker at a time.
+      const primaryReady = gateOf(primary!) === "Resume" && primary!.report?.migration?.phase === "Running";
+      const merging = walk.some((o) => o !== w && o.plan.role === "worker" && passed(o, "Merge") && gateOf(o) !== "Swap" && o.report?.state === "Working");
+      const first = walk.find((o) => gateOf(o) === "Merge") === w;
+      if (primaryReady && !merging && first) await ack(ctx, w.node, w.id, "Merge");
+    } else if (g === "Swap" && !failed.length) {
+      const workers = walk.filter((o) => o.plan.role === "worker");
+      if (workers.every((o) => gateOf(o) === "Swap" || passed(o, "Swap"))) for (const o of workers) if (gateOf(o) === "Swap") await ack(ctx, o.node!, o.id, "Swap");
+    } else if (g === "Resume") {
+      if (m.phase === "RollingBack") {
+        // Workloads come back once no node is still moving data.
+        if (walk.some((o) => o !== w && o.report?.migration?.phase === "Running" && o.report.state === "Working" && gateOf(o) !== "Resume")) continue;
+        await resume(ctx, m.migrationId);
+        await ack(ctx, w.node, w.id, "Resumed");
+        continue;
+      }
+      if (failed.length) continue;
+      const others = walk.filter((o) => o !== w);
+      const ready = others.every((o) =>
+        plan.to === "JuiceFS" && o.plan.role === "worker" ? o.report?.state === "Done" : gateOf(o) === "Resume" || passed(o, "Resume") || o.report?.state === "Done",
+      );
+      if (!ready) continue;
+      if (m.to !== m.from) await tellOlares(ctx, m.to);
+      await resume(ctx, m.migrationId);
+      for (const o of [w, ...others]) if (o.node && gateOf(o) === "Resume" && o.report?.migration?.phase === "Running") await ack(ctx, o.node, o.id, "Resumed");
+    }
+  }
+  return undefined;
+}
+
+async function resume(ctx: HookContext, key: string): Promise<void> {
+  const outcome = await resumeWorkloads(ctx.client, key);
+  if (outcome.changed.length) event(ctx, `resume/${key}`, "Normal", "StorageWorkloadsResumed", `scaled back after the storage migration: ${outcome.changed.join(", ")}`.slice(0, 1000));
 }

@@ -61,6 +61,23 @@ export async function rootfsWorkloads(client: ReconcileClient, rule: StorageMigr
   return out.sort((a, b) => (workloadName(a.workload) < workloadName(b.workload) ? -1 : 1));
 }
 
+/**
+ * DaemonSets whose pods mount <root>/rootfs: they cannot be scaled to zero, so Precheck refuses the
+ * migration naming them (rather than stopping them behind the admin's back through a nodeSelector).
+ */
+export async function rootfsDaemonSets(client: ReconcileClient, rule: StorageMigrationPlan["quiesce"]): Promise<Array<{ workload: KubeObject; paths: string[] }>> {
+  const claims = await claimPaths(client);
+  const out: Array<{ workload: KubeObject; paths: string[] }> = [];
+  for (const w of await client.list("apps/v1", "DaemonSet")) {
+    if (rule.namespacesExcluded.includes(w.metadata.namespace ?? "")) continue;
+    const paths = podVolumes(w)
+      .map((v) => v.hostPath?.path ?? (v.persistentVolumeClaim?.claimName ? claims.get(`${w.metadata.namespace}/${v.persistentVolumeClaim.claimName}`) : undefined))
+      .filter((p): p is string => typeof p === "string" && (isWithin(p, rule.volumesUnder) || isWithin(rule.volumesUnder, p)));
+    if (paths.length) out.push({ workload: { ...w, apiVersion: "apps/v1", kind: "DaemonSet" }, paths });
+  }
+  return out.sort((a, b) => (workloadName(a.workload) < workloadName(b.workload) ? -1 : 1));
+}
+
 const refOfWorkload = (w: KubeObject) => ({ apiVersion: w.apiVersion, kind: w.kind, namespace: w.metadata.namespace!, name: w.metadata.name });
 
 export interface GateOutcome {

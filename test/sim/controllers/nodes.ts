@@ -18,6 +18,8 @@ export interface NodeOptions {
   kubeletVersion: string;
   /** Decides which running pods count as the GPU device plugin (default: name or image mentions device-plugin). */
   isDevicePluginPod?: (pod: KObj) => boolean;
+  /** Node i's InternalIP (default 10.0.x.y); the storage tier gives loopback addresses its services can bind. */
+  internalIP?: (i: number) => string;
 }
 
 export const defaultIsDevicePluginPod = (pod: KObj): boolean =>
@@ -84,7 +86,7 @@ function nodeStatus(i: number, opts: NodeOptions, ready: "True" | "Unknown", gpu
       unknown ? cond("Ready", "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.") : cond("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
     ],
     addresses: [
-      { type: "InternalIP", address: `10.0.${Math.floor(i / 250)}.${(i % 250) + 2}` },
+      { type: "InternalIP", address: opts.internalIP?.(i) ?? `10.0.${Math.floor(i / 250)}.${(i % 250) + 2}` },
       { type: "Hostname", address: nodeName(i) },
     ],
     daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },

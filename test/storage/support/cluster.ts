@@ -2,8 +2,10 @@
 // (in-process), one real node agent whose node configs run on a simulated host but whose storage engine
 // runs on this machine for real — redis-server, MinIO and JuiceFS (FUSE) started from the unit files the
 // agent wrote (the unit runner stands in for systemd), rsync copying real trees. The Olares root lives
-// under /var/tmp (the API refuses a rootPath in /tmp); the managed services use their fixed ports on
-// 127.0.0.1 (6379, 9000, 9001), so they must be free.
+// under /var/tmp (the API refuses a rootPath in /tmp); the managed services use their fixed ports
+// (6379, 9000, 9090) on the primary's node address, so they must be free. Nodes get loopback addresses
+// (127.0.2.<i+1>) the services can bind; with `nodes: 2+` the workers are WorkerNodes (their own mount
+// namespace with their own tree at the same root path) running their own in-process agents.
 import { appendFileSync, promises as fs, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -25,15 +27,18 @@ import {
 } from "../../e2e/cluster.js";
 import type { Logger } from "../../../operator/src/contract/index.js";
 import { StorageNode } from "./env.js";
+import { WorkerNode } from "./worker-node.js";
 
 export const NODE = "sim-node-0";
-export const MANAGED_PORTS = [6379, 9000, 9001];
+export const MANAGED_PORTS = [6379, 9000, 9090];
+/** The simulated nodes' InternalIPs: loopback addresses, so the primary's services can bind them. */
+export const nodeAddress = (i: number) => `127.0.2.${i + 1}`;
 
-async function portFree(port: number): Promise<boolean> {
+async function portFree(port: number, host = "127.0.0.1"): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.createServer();
     s.once("error", () => resolve(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+    s.listen(port, host, () => s.close(() => resolve(true)));
   });
 }
 
@@ -70,21 +75,32 @@ export class StorageCluster {
     readonly agents: AgentRunner,
     readonly node: StorageNode,
     readonly agentLog: CapturingLogger,
+    /** sim-node-1.. (each in its own mount namespace), when started with nodes ≥ 2. */
+    readonly workers: WorkerNode[] = [],
   ) {}
 
-  static async start(): Promise<StorageCluster> {
-    for (const p of MANAGED_PORTS) if (!(await portFree(p))) throw new Error(`127.0.0.1:${p} is in use: the managed Redis/MinIO of this tier need it`);
+  static async start(opts: { nodes?: number } = {}): Promise<StorageCluster> {
+    const count = opts.nodes ?? 1;
+    for (const p of MANAGED_PORTS) {
+      for (const h of ["127.0.0.1", nodeAddress(0)]) if (!(await portFree(p, h))) throw new Error(`${h}:${p} is in use: the managed Redis/MinIO of this tier need it`);
+    }
     ensureTools();
     await fs.mkdir("/var/tmp", { recursive: true });
     const node = await StorageNode.create({ base: await fs.mkdtemp("/var/tmp/olares-switch-") });
-    const sim = await startSimulator({ nodes: 1 });
+    const workers: WorkerNode[] = [];
+    for (let i = 1; i < count; i++) workers.push(await WorkerNode.create(`sim-node-${i}`, node.root, await fs.mkdtemp("/var/tmp/olares-worker-")));
+    const sim = await startSimulator({ nodes: count, nodeInternalIP: nodeAddress });
     ownerCompletesWizard(sim);
     const agentLog = new CapturingLogger();
     const agents = attachAgents(sim, {
       logger: agentLog,
-      storage: () => ({ host: node.host, services: node.runner, binaries: node.bins, servicePaths: node.paths, pollMs: 200 }),
+      storage: (name) => {
+        const w = workers.find((x) => x.name === name);
+        const n = w ?? node;
+        return { host: n.host, services: n.runner, binaries: n.bins, servicePaths: n.paths, pollMs: 200 };
+      },
     });
-    const cluster = new StorageCluster(sim, agents, node, agentLog);
+    const cluster = new StorageCluster(sim, agents, node, agentLog, workers);
     await installOperatorManifests(sim.kubeconfigPath, await operatorManifests());
     await cluster.startOperator();
     return cluster;
@@ -129,14 +145,15 @@ export class StorageCluster {
     return this.sim.store.list("/events");
   }
 
-  nodeAnnotations(): Record<string, string> {
-    return this.sim.store.get("/nodes", "", NODE)?.metadata.annotations ?? {};
+  nodeAnnotations(name = NODE): Record<string, string> {
+    return this.sim.store.get("/nodes", "", name)?.metadata.annotations ?? {};
   }
 
   async stop(): Promise<void> {
     await this.operator?.stop();
     await this.agents.stop();
     await this.sim.stop();
+    for (const w of this.workers) await w.cleanup();
     await this.node.cleanup();
   }
 }

@@ -4,6 +4,7 @@
 import type { StorageCredentialsRef } from "../../contract/index.js";
 import type { MigrationHooks, ServiceControl, WorkloadGate } from "./migration.js";
 import type { Binaries, ServicePaths } from "./units.js";
+import type { MergeGate } from "./worker-merge.js";
 
 export interface StorageCredentials {
   metaPassword?: string;
@@ -22,5 +23,7 @@ export interface StorageTaskEnvironment {
   credentials(ref: StorageCredentialsRef): Promise<StorageCredentials>;
   /** The controller's half of Quiesce/Resume for the running config. */
   gate: WorkloadGate;
+  /** A worker's turn to merge its tree into the shared volume, and to switch (LocalFS → JuiceFS with workers). */
+  mergeGate: MergeGate;
   hooks: MigrationHooks;
 }

@@ -10,4 +10,5 @@ export * from "./state.js";
 export * from "./tree.js";
 export * from "./units.js";
 export * from "./verifier.js";
+export * from "./worker-merge.js";
 export * from "./xattrs.js";

@@ -11,8 +11,9 @@ import {
   ANNOTATION_STORAGE_GATE,
   ANNOTATION_STORAGE_REPORT,
   STORAGE_CREDENTIAL_KEYS,
+  ANNOTATION_STORAGE_REFUSAL,
   decodeStorageNodeConfig,
-  gateAck,
+  gateAckState,
   migrationEventReason,
   parseStorageNodeReport,
   storageCredentialsHash,
@@ -25,7 +26,11 @@ import {
   type StorageKind,
   type StorageNodeConfig,
   type StorageNodeReport,
+  type StoragePrecheckReport,
+  type StorageMigrationTask,
 } from "../../contract/index.js";
+import { promises as fs } from "node:fs";
+import { gzipSync } from "node:zlib";
 import type { Host } from "../host/types.js";
 import { moduleFor } from "../tasks/registry.js";
 import type { TaskContext } from "../tasks/types.js";
@@ -34,6 +39,8 @@ import { systemdServices, type ServiceControl } from "./migration.js";
 import { mountedFsType } from "./mounts.js";
 import { storageLayout } from "./layout.js";
 import { migrationPercent, readMigrationState, type MigrationState } from "./state.js";
+import { treeTotals } from "./tree.js";
+import { mergeStateFile, treeClaims } from "./worker-merge.js";
 import { DEFAULT_BINARIES, DEFAULT_SERVICE_PATHS, type Binaries, type ServicePaths } from "./units.js";
 
 /** Where the tools are and what starts units; defaults are a real host's (systemd, /usr/local/bin). */
@@ -104,11 +111,13 @@ export class NodeStorage {
     const root = (tasks[0] as { root?: string } | undefined)?.root;
     let migration: StorageNodeReport["migration"];
     let gate: StorageGateRequest | undefined;
+    let aborted = false;
+    let precheck: StoragePrecheckReport | undefined;
     const base = async (): Promise<Pick<StorageNodeReport, "configId" | "activeType">> => ({ configId: config.id, activeType: await this.activeType(root) });
     const publish = async (state: StorageNodeReport["state"], message?: string, force = true) => {
       if (!force && Date.now() - this.lastReportAt < 2000) return;
       this.lastReportAt = Date.now();
-      await this.report({ ...(await base()), state, ...(migration ? { migration: { ...migration, ...(gate ? { gate } : {}) } } : {}), ...(message ? { message } : {}), updatedAt: now() });
+      await this.report({ ...(await base()), state, ...(migration ? { migration: { ...migration, ...(gate ? { gate } : {}) } } : {}), ...(precheck && gate === "Precheck" ? { precheck } : {}), ...(message ? { message } : {}), updatedAt: now() });
     };
     try {
       const errors = validateHostTasks(tasks);
@@ -138,14 +147,36 @@ export class NodeStorage {
           quiesce: async () => {
             gate = "Quiesce";
             await publish("Working", "waiting for the controller to quiesce the workloads using the rootfs");
-            await this.awaitGate(gateAck(config.id, "Quiesced"));
+            const r = await this.awaitGate(config.id, "Quiesce");
             gate = undefined;
+            if (r === "abort") throw new Error("the migration was called off (another node failed)");
           },
           resume: async () => {
             gate = "Resume";
             await publish("Working", "waiting for the controller to resume the workloads");
-            await this.awaitGate(gateAck(config.id, "Resumed"));
+            // An Abort here (another node failed after this one swapped) fails Resume once: the engine rolls back, then asks again.
+            const r = await this.awaitGate(config.id, "Resume", aborted ? { ignoreAbort: true } : {});
             gate = undefined;
+            if (r === "abort") {
+              aborted = true;
+              throw new Error("the migration was called off: another node failed; rolling back to the kept tree");
+            }
+          },
+        },
+        mergeGate: {
+          merge: async () => {
+            gate = "Merge";
+            await publish("Working", "waiting for this node's turn to merge its tree into the shared volume");
+            const r = await this.awaitGate(config.id, "Merge");
+            gate = undefined;
+            return r === "abort" ? "abort" : "passed";
+          },
+          swap: async () => {
+            gate = "Swap";
+            await publish("Working", "merged; waiting for every node to merge before switching");
+            const r = await this.awaitGate(config.id, "Swap");
+            gate = undefined;
+            return r === "abort" ? "abort" : "passed";
           },
         },
         hooks: {
@@ -167,6 +198,26 @@ export class NodeStorage {
         },
       };
       const ctx: TaskContext = { host: this.host, configId: config.id, log: this.opts.log, changed: new Set(), storage: environment };
+      // Cluster-wide Precheck before anything changes (no other node's paths collide, nothing the
+      // controller cannot quiesce): skipped once passed (a restarted agent finds the ack on the Node).
+      const move = tasks.find((t): t is StorageMigrationTask => t.kind === "storageMigration");
+      if (move && (await this.needsPrecheckGate(config.id, move))) {
+        precheck = await this.precheckReport(move);
+        migration = {
+          migrationId: move.migrationId, from: move.from, to: move.to, phase: "Running", step: "Precheck", percent: 0,
+          progress: { files: 0, bytes: 0, totalFiles: precheck.totalFiles, totalBytes: precheck.totalBytes }, startedAt: now(),
+        };
+        gate = "Precheck";
+        await publish("Working", "waiting for the controller's cluster-wide precheck");
+        const r = await this.awaitGate(config.id, "Precheck", { round: precheck.round });
+        gate = undefined;
+        if (r !== "passed") {
+          migration = { ...migration, phase: "Failed", finishedAt: now() };
+          const why = (await this.nodeAnnotation(ANNOTATION_STORAGE_REFUSAL)) ?? "refused by the controller";
+          throw new Error(`Precheck failed: ${why}; nothing was changed`);
+        }
+        precheck = undefined;
+      }
       for (const task of tasks) {
         const mod = moduleFor(task);
         const check = await mod.check(ctx, task);
@@ -177,7 +228,8 @@ export class NodeStorage {
         } finally {
           // the last recorded state (Succeeded, RolledBack, Failed) goes into the report either way
           if (task.kind === "storageMigration" && root) {
-            const s = await readMigrationState(this.host, storageLayout(root).stateFile).catch(() => undefined);
+            const file = task.role === "worker" && task.to === "JuiceFS" ? mergeStateFile(root) : storageLayout(root).stateFile;
+            const s = await readMigrationState(this.host, file).catch(() => undefined);
             if (s && s.id === task.migrationId) track(s);
           }
         }
@@ -207,14 +259,46 @@ export class NodeStorage {
     await this.opts.client.patch({ apiVersion: "v1", kind: "Node", name: this.opts.nodeName }, { metadata: { annotations: { [ANNOTATION_STORAGE_REPORT]: JSON.stringify(r) } } }, "merge");
   }
 
-  /** Waits until the controller acknowledges on the Node. On shutdown it never settles (the state file resumes here). */
-  private async awaitGate(ack: string): Promise<void> {
+  /** Waits until the controller answers on the Node (a later gate's ack passes an earlier one). On shutdown it never settles (the state file resumes here). */
+  private async awaitGate(configId: string, want: StorageGateRequest, o: { round?: string; ignoreAbort?: boolean } = {}): Promise<"passed" | "abort" | "refused"> {
     for (;;) {
-      if (this.opts.signal.aborted) return new Promise<void>(() => undefined);
-      const node = await this.opts.client.get({ apiVersion: "v1", kind: "Node", name: this.opts.nodeName }).catch(() => undefined);
-      if (node?.metadata.annotations?.[ANNOTATION_STORAGE_GATE] === ack) return;
+      if (this.opts.signal.aborted) return new Promise<never>(() => undefined);
+      const state = gateAckState(await this.nodeAnnotation(ANNOTATION_STORAGE_GATE), configId, want, o.round);
+      if (state === "passed" || state === "refused" || (state === "abort" && !o.ignoreAbort)) return state;
       await new Promise((r) => setTimeout(r, this.pollMs));
     }
+  }
+
+  private async nodeAnnotation(key: string): Promise<string | undefined> {
+    const node = await this.opts.client.get({ apiVersion: "v1", kind: "Node", name: this.opts.nodeName }).catch(() => undefined);
+    return node?.metadata.annotations?.[key];
+  }
+
+  /** Not when the controller passed this config's Precheck already, nor when the engine's record is past it. */
+  private async needsPrecheckGate(configId: string, task: StorageMigrationTask): Promise<boolean> {
+    if (gateAckState(await this.nodeAnnotation(ANNOTATION_STORAGE_GATE), configId, "Precheck") === "passed") return false;
+    const file = task.role === "worker" && task.to === "JuiceFS" ? mergeStateFile(task.root) : storageLayout(task.root).stateFile;
+    const s = await readMigrationState(this.host, file).catch(() => undefined);
+    return !(s && s.id === task.migrationId && s.step !== "Precheck");
+  }
+
+  /** The node's tree for the controller's checks: claims (only on the way to the shared volume), totals, free space. */
+  private async precheckReport(task: StorageMigrationTask): Promise<StoragePrecheckReport> {
+    const rootfs = this.host.hostPath(`${task.root}/rootfs`);
+    const exists = await fs.stat(rootfs).then((s) => s.isDirectory(), () => false);
+    const claims = exists && task.to === "JuiceFS" ? await treeClaims(rootfs) : [];
+    const totals = exists ? await treeTotals(rootfs) : { files: 0, bytes: 0 };
+    const sf = await fs.statfs(this.host.hostPath(task.root)).catch(() => undefined);
+    const encoded = gzipSync(Buffer.from(JSON.stringify(claims))).toString("base64");
+    if (encoded.length > 96 * 1024) throw new Error(`Precheck failed: ${task.root}/rootfs has ${claims.length} entries at its top levels, too many to check against the other nodes' (the report would exceed 96 KiB); nothing was changed`);
+    return {
+      round: `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
+      claims: encoded,
+      claimCount: claims.length,
+      totalFiles: totals.files,
+      totalBytes: totals.bytes,
+      freeBytes: sf ? Number(sf.bavail) * Number(sf.bsize) : 0,
+    };
   }
 
   /** The Secret the task names, checked against the task's hash (a changed Secret waits for its new config). */

@@ -77,7 +77,10 @@ function checkSecret(field: string, v: string): void {
   if (!/^[A-Za-z0-9._~+/=@%^-]{8,256}$/.test(v)) throw new Error(`${field}: must be 8-256 characters of A-Z a-z 0-9 . _ ~ + / = @ % ^ -`);
 }
 
-/** `<root>/data/redis/etc/redis.conf`: bind, port 6379, appendonly, requirepass (0600: it holds the password). */
+/**
+ * `<root>/data/redis/etc/redis.conf`: bind loopback and the node's address (workers reach it there, as
+ * olares-cli's `bind <localIP>`), port 6379, appendonly, requirepass (0600: it holds the password).
+ */
 export function renderRedisConf(root: string, c: RedisConfig): RenderedFile {
   checkAddress("redis.bind", c.bind);
   checkPort("redis.port", c.port);
@@ -85,7 +88,7 @@ export function renderRedisConf(root: string, c: RedisConfig): RenderedFile {
   const l = storageLayout(root);
   const content = [
     "# Managed by olares-operator: JuiceFS metadata (db 1).",
-    `bind ${c.bind}`,
+    `bind ${[...new Set(["127.0.0.1", c.bind])].join(" ")}`,
     "protected-mode yes",
     `port ${c.port}`,
     "daemonize no",

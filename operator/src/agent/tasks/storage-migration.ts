@@ -2,7 +2,7 @@
 // the record says Succeeded and <root>/rootfs is served by the target type; a failed or rolled-back
 // record fails the task with the engine's message (the spec or the credentials must change for a retry).
 import type { StorageMigrationTask } from "../../contract/index.js";
-import { backupPath, mountedFsType, readMigrationState, storageLayout, StorageMigration, summary } from "../storage/index.js";
+import { backupPath, mergeStateFile, mountedFsType, readMigrationState, storageLayout, StorageMigration, summary, WorkerMerge } from "../storage/index.js";
 import { migrationPlanFor, requireStorageEnvironment } from "../storage/task-plan.js";
 import type { TaskContext, TaskModule } from "./types.js";
 
@@ -15,8 +15,12 @@ async function servedBy(ctx: TaskContext, root: string): Promise<"JuiceFS" | "Lo
  * returns its record); once the config changed (spec or credentials), its record is archived and the
  * migration starts over from Precheck.
  */
+/** A worker on the way to JuiceFS merges its tree into the shared volume (its own record); every other walk is the engine's. */
+const merges = (task: StorageMigrationTask) => task.role === "worker" && task.to === "JuiceFS";
+const stateFileOf = (task: StorageMigrationTask) => (merges(task) ? mergeStateFile(task.root) : storageLayout(task.root).stateFile);
+
 async function retryAfterChange(ctx: TaskContext, task: StorageMigrationTask): Promise<void> {
-  const layout = storageLayout(task.root);
+  const layout = { stateFile: stateFileOf(task) };
   const marker = `${layout.stateFile}.config`;
   const record = await readMigrationState(ctx.host, layout.stateFile);
   const lastConfig = (await ctx.host.readText(marker))?.trim();
@@ -30,7 +34,7 @@ async function retryAfterChange(ctx: TaskContext, task: StorageMigrationTask): P
 
 export const storageMigrationTask: TaskModule<StorageMigrationTask> = {
   async check(ctx, task) {
-    const record = await readMigrationState(ctx.host, storageLayout(task.root).stateFile);
+    const record = await readMigrationState(ctx.host, stateFileOf(task));
     const served = await servedBy(ctx, task.root);
     if (served === task.to && (!record || record.id !== task.migrationId || record.phase === "Succeeded")) return { upToDate: true };
     const where = record?.id === task.migrationId ? ` (migration ${record.phase} at ${record.step})` : "";
@@ -40,7 +44,9 @@ export const storageMigrationTask: TaskModule<StorageMigrationTask> = {
     const env = requireStorageEnvironment(ctx.storage, task.id);
     const plan = migrationPlanFor(task, await env.credentials(task.credentials), env);
     await retryAfterChange(ctx, task);
-    const state = await new StorageMigration(ctx.host, plan, env.services, env.gate, env.hooks).run();
+    const state = merges(task)
+      ? await new WorkerMerge(ctx.host, plan, env.services, env.mergeGate, env.hooks).run()
+      : await new StorageMigration(ctx.host, plan, env.services, env.gate, env.hooks).run();
     if (state.phase !== "Succeeded") throw new Error(`storage migration ${task.from} → ${task.to} ${state.phase}: ${state.message ?? "no message"}`);
     if (!task.retainPreviousData && task.from === "LocalFS") {
       const bak = backupPath(task.root, "LocalFS");

@@ -13,6 +13,8 @@ export interface StorageMigrationTask extends HostTaskBase {
   root: string;
   from: StorageKind;
   to: StorageKind;
+  /** primary (default): moves its tree, runs the managed services; worker: merges its tree into the shared volume, or copies the volume onto its disk. */
+  role?: "primary" | "worker";
   backend: JuiceFSBackend;
   credentials: StorageCredentialsRef;
   /** Keep the old tree after Swap (rootfs.<type>.bak); false removes a kept local tree once Resume is done (a kept JuiceFS volume is never destroyed by the agent). */
@@ -29,11 +31,18 @@ export const storageMigrationKind: HostTaskKindSpec<StorageMigrationTask> = {
     if (!TYPES.includes(task.from)) c.bad("from", task.from, "must be LocalFS or JuiceFS");
     if (!TYPES.includes(task.to)) c.bad("to", task.to, "must be LocalFS or JuiceFS");
     if (task.from === task.to) c.bad("to", task.to, "must differ from from");
+    if (task.role !== undefined && task.role !== "primary" && task.role !== "worker") c.bad("role", task.role, "must be primary or worker");
+    if (task.role === "worker" && (task.backend?.managedRedis || task.backend?.managedMinio)) c.bad("backend", "(managed services)", "must not run managed services on a worker node");
     validateBackend(task.backend, c);
     validateCredentials(task.credentials, c);
     if (typeof task.retainPreviousData !== "boolean") c.bad("retainPreviousData", task.retainPreviousData, "must be a boolean");
   },
-  describe: (task) => [
+  describe: (task) => task.role === "worker" && task.to === "JuiceFS" ? [
+    `merge ${task.root}/rootfs into the shared JuiceFS volume ${task.backend.name}: Precheck (its paths must not collide with another node's) → Prepare → Sync → Verify → Swap`,
+    `  after the primary's Swap, while the workloads are quiesced; one worker at a time`,
+    `  old tree kept at ${task.root}/rootfs.local.bak${task.retainPreviousData ? "" : " until the switch is done, then removed"}`,
+    `juicefs.service enabled, started: mount at ${task.root}/rootfs (metadata ${task.backend.metaUrl ?? "(URL from the Secret)"}); K3s drop-in`,
+  ] : [
     `migrate ${task.root}/rootfs ${task.from} → ${task.to}: ${STORAGE_MIGRATION_STEPS.join(" → ")}`,
     `  Quiesce/Resume wait for the controller to scale the workloads using ${task.root}/rootfs`,
     `  old tree kept at ${task.root}/rootfs.${task.from === "LocalFS" ? "local" : "juicefs"}.bak${task.retainPreviousData || task.from === "JuiceFS" ? "" : " until Resume, then removed"}`,

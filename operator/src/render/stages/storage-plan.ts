@@ -11,12 +11,13 @@ import type {
   StorageMigrationTask,
   StorageNodeMigrationPlan,
 } from "../../contract/index.js";
-import { STORAGE_CREDENTIALS_SECRET, STORAGE_MIGRATION_STEPS, SYSTEM_NAMESPACE, contentHash } from "../../contract/index.js";
+import { STORAGE_CREDENTIALS_SECRET, STORAGE_MIGRATION_STEPS, SYSTEM_NAMESPACE, WORKER_MERGE_STEPS, contentHash } from "../../contract/index.js";
 import type { DefaultedSpec } from "../../api/index.js";
 
 export const MANAGED_REDIS_PORT = 6379;
 export const MANAGED_MINIO_PORT = 9000;
-export const MANAGED_MINIO_CONSOLE_PORT = 9001;
+/** olares-cli: `--console-address <ip>:9090` (the shared facts, cli/pkg/storage). */
+export const MANAGED_MINIO_CONSOLE_PORT = 9090;
 export const MANAGED_MINIO_ROOT_USER = "minioadmin";
 export const MANAGED_MINIO_BUCKET = "olares";
 const CONTROL_PLANE_LABELS = ["node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master"];
@@ -36,29 +37,45 @@ export function primaryNode(facts: ClusterFacts): string | undefined {
   return (cp[0] ?? facts.nodes[0])?.name;
 }
 
+/**
+ * Where the managed Redis and MinIO listen and every node reaches them: the primary's InternalIP, as
+ * olares-cli binds them (`bind <localIP>`, `--address <ip>:9000`); loopback when the address is unknown
+ * (then only the primary can mount). Redis also listens on loopback; MinIO takes one address.
+ */
+export function managedServicesAddress(facts: ClusterFacts): string | undefined {
+  const primary = primaryNode(facts);
+  return facts.nodes.find((n) => n.name === primary)?.internalIP;
+}
+
 /** The JuiceFS volume and services the spec describes (undefined without spec.storage.juicefs). */
-export function juicefsBackend(spec: DefaultedSpec, role: "primary" | "worker"): JuiceFSBackend | undefined {
+export function juicefsBackend(spec: DefaultedSpec, role: "primary" | "worker", address = "127.0.0.1"): JuiceFSBackend | undefined {
   const jfs = spec.storage?.juicefs;
   if (!jfs) return undefined;
   const root = rootOf(spec);
   const store = jfs.objectStore;
   const managedMinio = store.type === "ManagedMinIO";
   const managedRedis = (jfs.metadata?.type ?? "ManagedRedis") === "ManagedRedis";
-  // Single-address managed services: loopback on the node that runs them (workers of a multi-node cluster are not handed these).
-  const bucketUrl = managedMinio ? `http://127.0.0.1:${MANAGED_MINIO_PORT}/${MANAGED_MINIO_BUCKET}` : externalBucketUrl(store);
+  const host = address.includes(":") ? `[${address}]` : address;
+  const bucketUrl = managedMinio ? `http://${host}:${MANAGED_MINIO_PORT}/${MANAGED_MINIO_BUCKET}` : externalBucketUrl(store);
   return {
     name: jfs.name ?? "rootfs",
     storage: STORAGE_OF[store.type] ?? "s3",
     bucketUrl,
     ...(store.region ? { region: store.region } : {}),
-    ...(managedRedis ? { metaUrl: `redis://127.0.0.1:${MANAGED_REDIS_PORT}/1` } : {}),
+    ...(managedRedis ? { metaUrl: `redis://${host}:${MANAGED_REDIS_PORT}/1` } : {}),
     cacheDir: jfs.cache?.dir ?? `${root}/jfscache`,
     cacheSizeMiB: jfs.cache?.sizeMiB ?? 102400,
-    ...(managedRedis && role === "primary" ? { managedRedis: { bind: "127.0.0.1", port: MANAGED_REDIS_PORT } } : {}),
+    ...(managedRedis && role === "primary" ? { managedRedis: { bind: address, port: MANAGED_REDIS_PORT } } : {}),
     ...(managedMinio && role === "primary"
-      ? { managedMinio: { address: "127.0.0.1", port: MANAGED_MINIO_PORT, consolePort: MANAGED_MINIO_CONSOLE_PORT, rootUser: MANAGED_MINIO_ROOT_USER, bucket: MANAGED_MINIO_BUCKET } }
+      ? { managedMinio: { address, port: MANAGED_MINIO_PORT, consolePort: MANAGED_MINIO_CONSOLE_PORT, rootUser: MANAGED_MINIO_ROOT_USER, bucket: MANAGED_MINIO_BUCKET } }
       : {}),
   };
+}
+
+/** Workers can mount the shared volume: every service is external, or the primary's address is known. */
+export function workersCanMount(spec: DefaultedSpec, facts: ClusterFacts): boolean {
+  const b = juicefsBackend(spec, "primary");
+  return !(b?.managedRedis || b?.managedMinio) || managedServicesAddress(facts) !== undefined;
 }
 
 /**
@@ -93,21 +110,30 @@ export function renderStorageMigrationPlan(spec: DefaultedSpec, facts: ClusterFa
   if (from === to) return undefined;
   const root = rootOf(spec);
   const primary = primaryNode(facts);
-  const backend = juicefsBackend(spec, "primary");
+  const address = managedServicesAddress(facts);
+  const backend = juicefsBackend(spec, "primary", address);
   if (!primary || !backend) return { from, to, root, nodes: [], quiesce: quiesceRule(root) };
-  const node: StorageNodeMigrationPlan = {
-    migrationId: migrationId(from, to, root, backend),
-    node: primary,
-    role: "primary",
-    root,
-    from,
-    to,
-    backend,
-    steps: STORAGE_MIGRATION_STEPS,
-    keepPreviousAt: `${root}/rootfs.${from === "LocalFS" ? "local" : "juicefs"}.bak`,
-    retainPreviousData: spec.storage.retainPreviousData,
-  };
-  return { from, to, root, nodes: [node], quiesce: quiesceRule(root) };
+  const id = migrationId(from, to, root, backend);
+  // Every node walks: the primary moves its tree and runs the managed services; a worker merges its own
+  // tree into the shared volume (LocalFS → JuiceFS) or copies the whole volume onto its disk (back).
+  const withWorkers = workersCanMount(spec, facts);
+  const names = [primary, ...(withWorkers ? facts.nodes.map((n) => n.name).filter((n) => n !== primary) : [])];
+  const nodes = names.map((name): StorageNodeMigrationPlan => {
+    const role = name === primary ? "primary" : "worker";
+    return {
+      migrationId: id,
+      node: name,
+      role,
+      root,
+      from,
+      to,
+      backend: role === "primary" ? backend : juicefsBackend(spec, "worker", address)!,
+      steps: role === "primary" || to === "LocalFS" ? STORAGE_MIGRATION_STEPS : WORKER_MERGE_STEPS,
+      keepPreviousAt: `${root}/rootfs.${from === "LocalFS" ? "local" : "juicefs"}.bak`,
+      retainPreviousData: spec.storage.retainPreviousData,
+    };
+  });
+  return { from, to, root, nodes, quiesce: quiesceRule(root) };
 }
 
 function quiesceRule(root: string): StorageMigrationPlan["quiesce"] {
@@ -131,12 +157,13 @@ export function renderStorageNodeTasks(spec: DefaultedSpec, facts: ClusterFacts)
         {
           kind: "storageMigration",
           id: "storage/migration",
-          description: `move ${n.root}/rootfs from ${n.from} to ${n.to}`,
+          description: n.role === "worker" && n.to === "JuiceFS" ? `merge ${n.root}/rootfs of ${n.node} into the shared JuiceFS volume` : `move ${n.root}/rootfs from ${n.from} to ${n.to}`,
           disruption: "none",
           migrationId: n.migrationId,
           root: n.root,
           from: n.from,
           to: n.to,
+          ...(n.role === "worker" ? { role: "worker" as const } : {}),
           backend: n.backend,
           credentials: credentialsRef(),
           retainPreviousData: n.retainPreviousData,
@@ -147,14 +174,14 @@ export function renderStorageNodeTasks(spec: DefaultedSpec, facts: ClusterFacts)
   }
   if (spec.storage.type !== "JuiceFS") return out;
   const primary = primaryNode(facts);
-  const managed = juicefsBackend(spec, "primary");
-  const sharedAddressless = !!(managed?.managedRedis || managed?.managedMinio);
+  const address = managedServicesAddress(facts);
+  // Managed Redis/MinIO with no known address for the primary listen on its loopback only: workers get
+  // no JuiceFS config then (plan says why).
+  const withWorkers = workersCanMount(spec, facts);
   for (const n of facts.nodes) {
     const role = n.name === primary ? "primary" : "worker";
-    // Managed Redis/MinIO listen on the primary's loopback: a worker could not reach them, so workers
-    // get no JuiceFS config then (multi-node JuiceFS needs an external metadata engine and store).
-    if (role === "worker" && sharedAddressless) continue;
-    const backend = juicefsBackend(spec, role);
+    if (role === "worker" && !withWorkers) continue;
+    const backend = juicefsBackend(spec, role, address);
     if (!backend) continue;
     out.set(n.name, [{ kind: "juicefsRootfs", id: "storage/juicefs", description: `${rootOf(spec)}/rootfs on JuiceFS volume ${backend.name}`, disruption: "none", root: rootOf(spec), role, backend, credentials: credentialsRef() }]);
   }
