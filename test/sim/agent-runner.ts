@@ -48,6 +48,8 @@ export interface AgentRunner {
   readonly started: number;
   /** Stops the agents, restores fetch, removes the host directories. */
   stop(): Promise<void>;
+  /** Stops one node's agent (it stays stopped until its pod starts again): a test runs that node's agent elsewhere. */
+  stopAgent(nodeName: string): Promise<void>;
 }
 
 /** One-file ustar archive, gzipped: the shape of an olaresd release tarball. */
@@ -181,6 +183,11 @@ export function attachAgents(sim: Simulator, opts: AgentRunnerOptions = {}): Age
   return {
     hosts,
     running: () => [...agents.keys()].sort(),
+    async stopAgent(nodeName: string) {
+      const a = agents.get(nodeName);
+      agents.delete(nodeName);
+      await a?.stop();
+    },
     get started() {
       return started;
     },
