@@ -10,7 +10,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { ANNOTATION_STORAGE_REPORT, parseStorageNodeReport } from "../../operator/src/contract/index.js";
 import { JUICEFS_UNIT, MINIO_UNIT, REDIS_UNIT, isJuiceFSMount } from "../../operator/src/agent/storage/index.js";
-import { condition, explainNotReady, isReady, kubectlOk } from "../e2e/cluster.js";
+import { condition, explainNotReady, kubectlOk } from "../e2e/cluster.js";
 import type { KObj } from "../sim/types.js";
 import { makeDataTree, treeChecksums } from "./support/data-tree.js";
 import { StorageCluster, nodeAddress } from "./support/cluster.js";
@@ -49,7 +49,8 @@ describe("multi-node JuiceFS through the CR: one shared volume, the primary's ma
 
   it("installs on LocalFS with two nodes; each node's own tree under local-path/", async () => {
     await c.apply({ type: "LocalFS" });
-    await c.waitFor(() => (isReady(c.cr()) ? c.cr() : undefined), 120_000, () => `Ready on LocalFS: ${explainNotReady(c.cr())}`);
+    // The storage walk is what is tested here: StorageReady (the release walk has its own tiers).
+    await c.waitFor(() => (storageSettled(c.cr(), "LocalFS") ? c.cr() : undefined), 180_000, () => `StorageReady on LocalFS: ${explainNotReady(c.cr())}`);
     const worker = c.workers[0]!;
     await makeDataTree(path.join(c.rootfs, "local-path/pvc-on-primary"), { files: 1_200, bigFiles: [8 << 20] });
     await fs.writeFile(path.join(c.rootfs, "primary-notes.txt"), "primary\n");
@@ -135,7 +136,7 @@ describe("multi-node JuiceFS through the CR: one shared volume, the primary's ma
     }
     original.set("local-path/pvc-on-worker/written-on-worker", (await sums(c.rootfs, path.join(c.rootfs, "local-path/pvc-on-worker"))).get("local-path/pvc-on-worker/written-on-worker")!);
     // The steady state after the walk: both nodes report their JuiceFS rootfs config Done.
-    await c.waitFor(() => nodeReport(WORKER)?.state === "Done" && nodeReport("sim-node-0")?.state === "Done" && isReady(c.cr()), 3 * 60_000, () => `steady state: ${describeNow()}`);
+    await c.waitFor(() => nodeReport(WORKER)?.state === "Done" && nodeReport("sim-node-0")?.state === "Done" && storageSettled(c.cr(), "JuiceFS"), 3 * 60_000, () => `steady state: ${describeNow()}`);
     expect(nodeReport(WORKER)).to.deep.include({ activeType: "JuiceFS" });
   });
 
