@@ -151,6 +151,8 @@ describe("storage engine parts (real rsync, getfattr/setfattr, data tree)", func
       execFileSync("mknod", [path.join(src, "private", "null-dev"), "c", "1", "3"]);
       execFileSync("perl", ["-MSocket", "-e", "socket(S, PF_UNIX, SOCK_STREAM, 0) or die; bind(S, sockaddr_un($ARGV[0])) or die", path.join(src, "private", "a-socket")]);
       stamp(path.join(src, "private", "a-socket"), -1_234_567_891n); // before 1970, with nanoseconds
+      // A hash vouches for a file only once its ctime is older than the clock's step (SETTLE_NS).
+      await new Promise((r) => setTimeout(r, 2100));
     });
 
     it("copies the 10k-entry tree with every kind of entry identically, hashing each file on the way; a second run copies nothing", async () => {
@@ -161,7 +163,7 @@ describe("storage engine parts (real rsync, getfattr/setfattr, data tree)", func
       expect(r.exitCode).to.equal(0);
       expect(r.filesTransferred).to.be.greaterThan(10_000);
       expect(seen.length).to.be.greaterThan(0);
-      const v = await verifyTrees(host, S(src), S(dst), { checkSparse: true, sourceHashes: hashes });
+      const v = await verifyTrees(host, S(src), S(dst), { checkSparse: true, sourceHashes: hashes, destinationQuietAfter: true });
       expect(v.mismatches).to.deep.equal([]);
       // Every regular file's source hash came from the copy (hard-link members share their first path's).
       expect(v.reusedSourceHashes).to.be.greaterThan(10_000);
@@ -250,13 +252,15 @@ describe("storage engine parts (real rsync, getfattr/setfattr, data tree)", func
       await writers.start();
       try {
         const hashes: SourceHashes = new Map();
+        await new Promise((r) => setTimeout(r, 2100)); // the tree settled (SETTLE_NS), as an Olares tree is
         await syncTree(host, a, b, { delete: true, hashes });
-        const online = await verifyTrees(host, S(a), S(b), { sourceHashes: hashes });
+        const online = await verifyTrees(host, S(a), S(b), { sourceHashes: hashes, destinationQuietAfter: true });
         await writers.quiesce();
+        await new Promise((r) => setTimeout(r, 2100)); // as the migration waits before FinalSync
         const journal = (await fs.readFile(path.join(a, "apps/writer-0/journal"), "utf8")).split("\n").length;
         expect(journal, "the writers wrote during the copy").to.be.greaterThan(3);
         await syncTree(host, a, b, { delete: true, hashes });
-        const inc = await verifyTrees(host, S(a), S(b), { checkSparse: true, sourceHashes: hashes, baseline: online.baseline });
+        const inc = await verifyTrees(host, S(a), S(b), { checkSparse: true, sourceHashes: hashes, baseline: online.baseline, destinationQuietAfter: true });
         expect(inc.mismatches).to.deep.equal([]);
         expect(inc.unchangedSinceBaseline).to.be.greaterThan(1900);
         expect(inc.hashed).to.be.lessThan(inc.files - 1900);
@@ -266,6 +270,7 @@ describe("storage engine parts (real rsync, getfattr/setfattr, data tree)", func
 
         // What the incremental verify must still catch with content not re-read for unchanged files:
         // a rewrite with the mtime put back (on either side), and any metadata change.
+        await new Promise((r) => setTimeout(r, 2100)); // writes resume (and settle) after the verify, as they would
         const d1 = "apps/a1/ns-0/d1";
         const names = (await fs.readdir(path.join(b, d1))).filter((n) => /^f\d+\.bin$/.test(n)).sort();
         const flip = async (file: string) => {

@@ -5,13 +5,13 @@ import { execa, type ResultPromise } from "execa";
 import { hostArgv } from "../host/host.js";
 import { HOST_PATH } from "../host/exec.js";
 import { createHash } from "node:crypto";
-import { promises as fs, type BigIntStats } from "node:fs";
+import { promises as fs, readFileSync, type BigIntStats } from "node:fs";
 import path from "node:path";
 import type { Host } from "../host/types.js";
 import { FileAttrError, FileAttrs } from "./file-attrs.js";
 import { JUICEFS_INTERNAL_FILES, JUICEFS_INTERNAL_XATTRS } from "./layout.js";
-import { fingerprint, forEachLimit, scanTree, walkTree } from "./tree.js";
-import { readTreeXattrs, type TreeXattrs } from "./xattrs.js";
+import { fingerprint, forEachLimit, scanTree, settledAt, walkTree } from "./tree.js";
+import { readXattrsOf, type TreeXattrs } from "./xattrs.js";
 
 export interface CopyProgress {
   /** Bytes rsync has transferred so far in this run. */
@@ -221,6 +221,15 @@ export interface SyncOptions {
 }
 
 const CHUNK = 1 << 20;
+/** This process's umask, from /proc (process.umask() without an argument is deprecated); all bits when unknown. */
+const UMASK = (() => {
+  try {
+    const m = /^Umask:\s*([0-7]+)/m.exec(readFileSync("/proc/self/status", "utf8"));
+    return m ? parseInt(m[1]!, 8) : 0o777;
+  } catch {
+    return 0o777;
+  }
+})();
 /** Blocks of this size that are all zero are skipped in a sparse file (holes stay holes). */
 const HOLE_BLOCK = 64 << 10;
 const internalXattrs = new Set<string>(JUICEFS_INTERNAL_XATTRS);
@@ -265,11 +274,26 @@ export async function syncTree(host: Host, source: string, destination: string, 
   const src = host.hostPath(source);
   const dst = host.hostPath(destination);
   const limit = opts.concurrency ?? 16;
-  const attrs = opts.attrs ?? (await FileAttrs.start());
+  const attrs = opts.attrs ?? (await FileAttrs.start(8));
   const result: CopyResult = { exitCode: 0, filesTransferred: 0, bytesTransferred: 0, deleted: 0, vanished: false, durationMs: 0 };
   try {
     await fs.mkdir(dst, { recursive: true });
-    const [s, d, sx, dx] = await Promise.all([scanTree(src), scanTree(dst), readTreeXattrs(host, source), readTreeXattrs(host, destination)]);
+    const scannedAtNs = BigInt(Date.now()) * 1_000_000n;
+    const [s, d] = await Promise.all([scanTree(src), scanTree(dst)]);
+    const [sx, dx] = await Promise.all([readXattrsOf(attrs, src, s.keys()), readXattrsOf(attrs, dst, d.keys())]);
+    const euid = process.geteuid?.() ?? -1;
+    const egid = process.getegid?.() ?? -1;
+    const setgidMemo = new Map<string, boolean>();
+    // Whether a file created in the destination directory `rel` gets that directory's group (set-gid),
+    // not ours: known for existing directories; a new one inherits the bit from its parent.
+    const destSetgid = (rel: string): boolean => {
+      const known = setgidMemo.get(rel);
+      if (known !== undefined) return known;
+      const ds = d.get(rel);
+      const v = ds ? (ds.mode & 0o2000n) !== 0n : rel === "" ? false : destSetgid(parentOf(rel));
+      setgidMemo.set(rel, v);
+      return v;
+    };
     const at = (root: string, rel: string) => (rel ? path.join(root, rel) : root);
     const touched = new Set<string>(); // directories whose entries changed (their mtime is set again)
     const progress: CopyProgress = { bytes: 0, files: 0, toCheck: s.size, total: s.size };
@@ -325,11 +349,15 @@ export async function syncTree(host: Host, source: string, destination: string, 
 
     // Metadata of one entry, in the order that keeps each: owner (which clears set-id bits), mode,
     // xattrs (ACLs after the mode; inherited default ACLs removed), then times.
-    const applyMeta = async (rel: string, ss: BigIntStats, ds: BigIntStats | undefined, fresh: boolean) => {
+    const applyMeta = async (rel: string, ss: BigIntStats, ds: BigIntStats | undefined, fresh: boolean, createdWithMode = false) => {
       const file = at(dst, rel);
       const link = ss.isSymbolicLink();
-      if (fresh || !ds || ds.uid !== ss.uid || ds.gid !== ss.gid) await fs.lchown(file, Number(ss.uid), Number(ss.gid));
-      if (!link && (fresh || !ds || ds.uid !== ss.uid || ds.gid !== ss.gid || (ds.mode & 0o7777n) !== (ss.mode & 0o7777n))) await fs.chmod(file, Number(ss.mode & 0o7777n));
+      // A file we just created is ours (our uid, our gid or the set-gid parent's): chown only when that differs.
+      const ownedRight = fresh && Number(ss.uid) === euid && Number(ss.gid) === egid && !destSetgid(parentOf(rel));
+      const chowned = !ownedRight && (fresh || !ds || ds.uid !== ss.uid || ds.gid !== ss.gid);
+      if (chowned) await fs.lchown(file, Number(ss.uid), Number(ss.gid));
+      // chown clears set-id bits, so chmod follows it; a file created with its exact mode needs none.
+      if (!link && (chowned || (fresh && !createdWithMode) || (!fresh && (!ds || (ds.mode & 0o7777n) !== (ss.mode & 0o7777n))))) await fs.chmod(file, Number(ss.mode & 0o7777n));
       const want = xattrsOf(sx, rel);
       // A new entry may have inherited ACLs from its destination parent's default ACL.
       let have = xattrsOf(dx, rel);
@@ -379,7 +407,11 @@ export async function syncTree(host: Host, source: string, destination: string, 
           else {
             if (ds) await fs.unlink(at(dst, rel)); // never write through another hard link
             touched.add(parentOf(rel));
-            const copied = await copyFileContent(at(src, rel), at(dst, rel), ss, opts.hashes, rel);
+            // Created with its final mode when nothing can change it on the way: no umask bits in it, no
+            // set-id/sticky bits, no default ACL above it.
+            const mode = Number(ss.mode & 0o7777n);
+            const exact = (mode & 0o7000) === 0 && (mode & UMASK) === 0 && !xattrsOf(dx, parentOf(rel)).has("system.posix_acl_default");
+            const copied = await copyFileContent(at(src, rel), at(dst, rel), ss, opts.hashes, rel, exact ? mode : 0o600, scannedAtNs);
             if (copied === undefined) {
               result.vanished = true;
               return;
@@ -387,7 +419,7 @@ export async function syncTree(host: Host, source: string, destination: string, 
             result.filesTransferred++;
             result.bytesTransferred += copied;
             progress.bytes += copied;
-            await applyMeta(rel, ss, undefined, true);
+            await applyMeta(rel, ss, undefined, true, exact);
           }
         } else if (ss.isSymbolicLink()) {
           const target = await fs.readlink(at(src, rel));
@@ -479,7 +511,7 @@ const exists = (p: string) => fs.lstat(p).then(() => true, () => false);
  * shared mapping faults and moves its mtime/ctime (see docs/storage.md, "Verify"). Returns the bytes
  * copied, or undefined when the source vanished.
  */
-async function copyFileContent(from: string, to: string, st: BigIntStats, hashes: SourceHashes | undefined, rel: string): Promise<number | undefined> {
+async function copyFileContent(from: string, to: string, st: BigIntStats, hashes: SourceHashes | undefined, rel: string, mode: number, scannedAtNs: bigint): Promise<number | undefined> {
   let input: fs.FileHandle;
   try {
     input = await fs.open(from, "r");
@@ -490,7 +522,7 @@ async function copyFileContent(from: string, to: string, st: BigIntStats, hashes
   try {
     await input.datasync().catch(() => {}); // best effort (some filesystems refuse it on a read-only fd)
     const before = await input.stat({ bigint: true });
-    const out = await fs.open(to, "wx", 0o600);
+    const out = await fs.open(to, "wx", mode);
     const hash = createHash("sha256");
     let total = 0;
     try {
@@ -522,7 +554,7 @@ async function copyFileContent(from: string, to: string, st: BigIntStats, hashes
     }
     const after = await input.stat({ bigint: true });
     const fp = fingerprint(before);
-    if (hashes && fp === fingerprint(after) && BigInt(total) === after.size) hashes.set(rel, { fingerprint: fp, sha256: hash.digest("hex") });
+    if (hashes && fp === fingerprint(after) && BigInt(total) === after.size && settledAt(before, scannedAtNs)) hashes.set(rel, { fingerprint: fp, sha256: hash.digest("hex") });
     else hashes?.delete(rel);
     return total;
   } finally {

@@ -13,7 +13,7 @@ import { isJuiceFSMount, mountedFsType } from "./mounts.js";
 import { probeRedis, parseRedisUrl, type RedisTarget } from "./redis-probe.js";
 import { probeObjectStore, type S3Target } from "./s3.js";
 import { MIGRATION_STEPS, migrationPercent, readMigrationState, writeMigrationState, type MigrationState, type MigrationStep } from "./state.js";
-import { treeTotals, UnsupportedNameError } from "./tree.js";
+import { SETTLE_NS, treeTotals } from "./tree.js";
 import {
   DEFAULT_BINARIES,
   DEFAULT_SERVICE_PATHS,
@@ -144,6 +144,8 @@ export class StorageMigration {
   /** Files the online verify found equal, with both fingerprints (in memory: a resumed agent verifies in full). */
   private baseline?: VerifyBaseline;
   private useRsync = false;
+  /** When the online verify ended: FinalSync writes the destination no sooner than SETTLE_NS after. */
+  private onlineVerifiedAt?: number;
 
   constructor(
     private readonly host: Host,
@@ -412,6 +414,9 @@ export class StorageMigration {
 
   private async sync(final: boolean): Promise<void> {
     const step: MigrationStep = final ? "FinalSync" : "Sync";
+    // The baseline trusts destination fingerprints however fresh their ctime: no write to the destination
+    // may fall in the same clock tick as the online verify's reads (verifier: destinationQuietAfter).
+    if (final && this.onlineVerifiedAt !== undefined) await sleep(Math.max(0, this.onlineVerifiedAt + Number(SETTLE_NS / 1_000_000n) - Date.now()));
     await this.stopOrphanCopier();
     await this.ensureTargetMounted();
     const attempts = final ? 2 : (this.plan.syncAttempts ?? 3);
@@ -445,7 +450,7 @@ export class StorageMigration {
     if (this.plan.copier !== "rsync" && !this.useRsync) {
       let attrs: FileAttrs | undefined;
       try {
-        attrs = await FileAttrs.start();
+        attrs = await FileAttrs.start(8);
       } catch (e) {
         this.useRsync = true;
         this.log(`the parallel copier cannot run here (${errMessage(e)}); copying with rsync`);
@@ -483,7 +488,8 @@ export class StorageMigration {
   private async onlineVerify(): Promise<string> {
     const src = { hostPath: this.source, localPath: this.host.hostPath(this.source) };
     const dst = { hostPath: this.target, localPath: this.host.hostPath(this.target) };
-    const r = await verifyTrees(this.host, src, dst, { checkSparse: this.state.targetKeepsHoles ?? false, sourceHashes: this.sourceHashes, maxReported: 20 });
+    const r = await verifyTrees(this.host, src, dst, { checkSparse: this.state.targetKeepsHoles ?? false, sourceHashes: this.sourceHashes, maxReported: 20, destinationQuietAfter: true });
+    this.onlineVerifiedAt = Date.now();
     this.lastOnlineVerify = r;
     this.baseline = r.baseline;
     const msg = `online verify: ${r.baseline?.size ?? 0} of ${r.files} files equal by content (${r.reusedSourceHashes ?? 0} source hashes reused), ${r.mismatchCount} difference(s) left for FinalSync, ${r.durationMs} ms`;

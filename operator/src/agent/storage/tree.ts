@@ -139,3 +139,14 @@ export async function scanTree(root: string, opts: ScanOptions = {}): Promise<Ma
 export function fingerprint(st: BigIntStats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
+
+/**
+ * Whether a fingerprint taken at `atNs` (wall clock) can vouch for "unchanged since": its ctime must be
+ * older than the clock's coarsest step, or a change in the same tick could leave ctime where it was.
+ * Kernels stamp ctime from a clock that ticks in jiffies (≤ 10 ms); two seconds leaves room for that
+ * and for a FUSE server's own clock.
+ */
+export const SETTLE_NS = 2_000_000_000n;
+export function settledAt(st: BigIntStats, atNs: bigint): boolean {
+  return st.ctimeNs <= atNs - SETTLE_NS;
+}

@@ -8,8 +8,9 @@ import { promises as fs } from "node:fs";
 import type { Host } from "../host/types.js";
 import { JUICEFS_INTERNAL_FILES } from "./layout.js";
 import type { SourceHashes } from "./copier.js";
-import { fingerprint, forEachLimit, scanTree } from "./tree.js";
-import { readTreeXattrs, type TreeXattrs } from "./xattrs.js";
+import { fingerprint, forEachLimit, scanTree, settledAt } from "./tree.js";
+import { FileAttrs } from "./file-attrs.js";
+import { readTreeXattrs, readXattrsOf, type TreeXattrs } from "./xattrs.js";
 
 export interface TreeRef {
   /** Host path (what host commands see). */
@@ -57,6 +58,14 @@ export interface VerifyOptions {
    * (every entry's metadata is still compared in full).
    */
   baseline?: VerifyBaseline;
+  /** Helpers for reading xattrs (default: started and stopped by this call). */
+  attrs?: FileAttrs;
+  /**
+   * The caller guarantees nothing changes the destination within SETTLE_NS after this verify ends (the
+   * migration waits that long before FinalSync): a destination file's fingerprint then vouches for it
+   * however recent its ctime. (The source is written by workloads meanwhile: its files must be settled.)
+   */
+  destinationQuietAfter?: boolean;
   onProgress?: (p: { files: number; bytes: number }) => void;
 }
 
@@ -89,14 +98,27 @@ export async function verifyTrees(host: Host, source: TreeRef, destination: Tree
     if (mismatches.length < maxReported) mismatches.push(m);
   };
 
-  // Both trees' metadata at once: the xattrs (one getfattr pass each) and every entry's lstat, in parallel.
-  const [srcX, dstX, srcTree, dst] = await Promise.all([
-    readTreeXattrs(host, source.hostPath),
-    readTreeXattrs(host, destination.hostPath),
+  // Both trees' metadata at once: every entry's lstat, then every entry's xattrs (by the helpers, many
+  // at once; one getfattr pass per tree where they cannot run), both trees in parallel.
+  // When the scan starts: what "settled" is measured against (a ctime older than this by SETTLE_NS).
+  const scannedAtNs = BigInt(Date.now()) * 1_000_000n;
+  const [srcTree, dst] = await Promise.all([
     scanTree(source.localPath, { concurrency: opts.scanConcurrency }),
     scanTree(destination.localPath, { concurrency: opts.scanConcurrency }),
   ]);
   for (const rel of dst.keys()) if (isInternal(rel)) dst.delete(rel);
+  let attrs = opts.attrs;
+  let ownAttrs: FileAttrs | undefined;
+  if (!attrs && FileAttrs.supported()) attrs = ownAttrs = await FileAttrs.start(8).catch(() => undefined);
+  let srcX: TreeXattrs;
+  let dstX: TreeXattrs;
+  try {
+    [srcX, dstX] = attrs
+      ? await Promise.all([readXattrsOf(attrs, source.localPath, srcTree.keys()), readXattrsOf(attrs, destination.localPath, dst.keys())])
+      : await Promise.all([readTreeXattrs(host, source.hostPath), readTreeXattrs(host, destination.hostPath)]);
+  } finally {
+    await ownAttrs?.close();
+  }
 
   // Hard-link groups: source inode → first path; the destination must map them to one inode too.
   const srcLinkGroups = new Map<bigint, { first: string; dstIno?: bigint }>();
@@ -176,8 +198,8 @@ export async function verifyTrees(host: Host, source: TreeRef, destination: Tree
     const useKnown = known !== undefined && known.fingerprint === fingerprint(job.s);
     if (useKnown) reused++;
     const [a, b] = await Promise.all([
-      useKnown ? Promise.resolve({ sha256: known.sha256, stable: true, fp: known.fingerprint }) : hashFile(path.join(source.localPath, job.rel), job.s),
-      hashFile(path.join(destination.localPath, job.rel), job.d),
+      useKnown ? Promise.resolve({ sha256: known.sha256, stable: true, fp: known.fingerprint }) : hashFile(path.join(source.localPath, job.rel), job.s, scannedAtNs, true),
+      hashFile(path.join(destination.localPath, job.rel), job.d, opts.destinationQuietAfter ? undefined : scannedAtNs, false),
     ]);
     if (a.sha256 !== b.sha256) report({ path: job.rel, field: "content", source: `sha256:${a.sha256}`, destination: `sha256:${b.sha256}` });
     else if (a.stable && b.stable) baseline.set(job.rel, { source: a.fp, destination: b.fp });
@@ -193,12 +215,13 @@ export async function verifyTrees(host: Host, source: TreeRef, destination: Tree
  * sha256 of a file, and whether it held still while read: the fingerprint from the scan, from fstat
  * before reading and after must all agree (a file written meanwhile is hashed but not trusted later).
  */
-async function hashFile(file: string, scanned: BigIntStats): Promise<{ sha256: string; stable: boolean; fp: string }> {
+async function hashFile(file: string, scanned: BigIntStats, scannedAtNs: bigint | undefined, syncFirst: boolean): Promise<{ sha256: string; stable: boolean; fp: string }> {
   const fh = await fs.open(file, "r");
   try {
-    const before = await fh.stat({ bigint: true });
+    // Dirty pages of a shared mapping written back first: a later write through it faults and moves ctime.
+    if (syncFirst) await fh.datasync().catch(() => {});
     const h = createHash("sha256");
-    if (before.size <= 4n << 20n) h.update(await fh.readFile());
+    if (scanned.size <= 4n << 20n) h.update(await fh.readFile());
     else {
       const buf = Buffer.allocUnsafe(1 << 20);
       for (let pos = 0; ; ) {
@@ -208,9 +231,11 @@ async function hashFile(file: string, scanned: BigIntStats): Promise<{ sha256: s
         pos += bytesRead;
       }
     }
+    // Unchanged from the scan to the end of the read: the same fingerprint, with a ctime old enough at the
+    // scan that any later change must have moved it (see settledAt).
     const after = await fh.stat({ bigint: true });
-    const fp = fingerprint(before);
-    return { sha256: h.digest("hex"), stable: fp === fingerprint(after) && fp === fingerprint(scanned), fp };
+    const fp = fingerprint(scanned);
+    return { sha256: h.digest("hex"), stable: fp === fingerprint(after) && (scannedAtNs === undefined || settledAt(scanned, scannedAtNs)), fp };
   } finally {
     await fh.close();
   }
