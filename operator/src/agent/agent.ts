@@ -216,14 +216,14 @@ export class NodeAgent {
   }
 
   /** Cordons and drains when moving `from` → `to` needs it, unless this is the only node. */
-  private async prepareNode(node: KubeObject, from: NodeConfig | undefined, to: NodeConfig | undefined, why: string): Promise<void> {
+  private async prepareNode(node: KubeObject, from: NodeConfig | undefined, to: NodeConfig | undefined, why: string, retrying = false): Promise<void> {
     const disruption = transitionDisruption(from, to);
     if (!needsDrain(disruption)) return;
     if (await this.isSingleNode()) {
       this.log.info("agent: single-node cluster, not draining", { disruption });
       return;
     }
-    await this.report("Working", `Draining for ${why} (disruption ${disruption})`);
+    if (!retrying) await this.report("Working", `Draining for ${why} (disruption ${disruption})`);
     await cordonNode(this.client, node);
     const result = await drainNode(this.client, this.opts.nodeName, {
       ...this.opts.drain,
@@ -278,11 +278,15 @@ export class NodeAgent {
 
   private async applyDesired(node: KubeObject, hs: NodeHandshake, state: AgentStateFile): Promise<SyncOutcome> {
     const id = hs.desired!;
-    await this.report("Working", `Applying config ${id}`);
+    // A retry of the config that failed here stays Degraded until it succeeds: flipping to Working on
+    // every retry would let the rollout hand the config to healthy nodes in that window and make the
+    // CR's Degraded condition flap.
+    const retrying = hs.state === "Degraded" && this.failure?.key === this.backoffKey(hs);
+    if (!retrying) await this.report("Working", `Applying config ${id}`);
     const config = await this.fetchConfig(id);
     const from = await this.appliedConfig(state, hs.current);
-    await this.prepareNode(node, from, config, `config ${id}`);
-    await this.report("Working", `Applying config ${id}`);
+    await this.prepareNode(node, from, config, `config ${id}`, retrying);
+    if (!retrying) await this.report("Working", `Applying config ${id}`);
     const result = await applyNodeConfig(this.host, config as TypedNodeConfig, {
       allowReboot: hs.allowReboot,
       log: this.taskLog(),
