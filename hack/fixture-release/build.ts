@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { formatManifest, parseManifest, type ManifestItem } from "../../operator/src/contract/release/manifest.js";
 import { wizardStem } from "../../operator/src/contract/release/layout.js";
@@ -23,11 +24,11 @@ const EPOCH = "@1700000000";
 export const md5 = (data: string | Buffer): string => createHash("md5").update(data).digest("hex");
 const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
 
-function writeFiles(root: string, files: Files): void {
+function writeFiles(root: string, files: Files | Record<string, string | Buffer>, mode?: number): void {
   for (const [rel, content] of Object.entries(files)) {
     const p = join(root, rel);
     mkdirSync(dirname(p), { recursive: true });
-    writeFileSync(p, content);
+    writeFileSync(p, content, mode === undefined ? undefined : { mode });
   }
 }
 
@@ -73,13 +74,33 @@ export function fixtureImages(version: string): string[] {
   return [...new Set([...names, ...FIXTURE_APPS].map((n) => imageOf(n, version)))].sort();
 }
 
-/** Host binaries listed as components: olaresd (daemon/.goreleaser.yml@0776188a archive name) and velero. */
-function fixtureComponents(version: string): Array<{ id: string; filename: string; path: string; files: Files }> {
+/** The real velero CLI (hack/velero-tools.sh builds it from its Go module once per machine). */
+function veleroCli(): { version: string; binary: Buffer } {
+  const tools = join(dirname(fileURLToPath(import.meta.url)), "../velero-tools.sh");
+  execFileSync("bash", [tools, "build"], { stdio: ["ignore", "ignore", "inherit"] });
+  const version = execFileSync("bash", [tools, "version"]).toString().trim();
+  return { version, binary: readFileSync(execFileSync("bash", [tools, "path"]).toString().trim()) };
+}
+
+let velero: { version: string; binary: Buffer } | undefined;
+
+/**
+ * Host binaries listed as components: olaresd (daemon/.goreleaser.yml@0776188a archive name; a stand-in
+ * script) and velero (the real CLI, in upstream's release archive layout: the operator runs it).
+ */
+function fixtureComponents(version: string): Array<{ id: string; filename: string; path: string; files: Record<string, string | Buffer>; mode?: number }> {
   const script = (name: string, ver: string) => `#!/bin/sh\n# ${name} stand-in from the olares-operator fixture release\necho "${name} ${ver}"\n`;
+  velero ??= veleroCli();
+  const stem = `velero-v${velero.version}-linux-amd64`;
   return [
     { id: "olaresd", filename: `olaresd-v${version}-linux-amd64.tar.gz`, path: "pkg/components", files: { olaresd: script("olaresd", version) } },
-    { id: "velero", filename: "velero-v1.11.3-linux-amd64.tar.gz", path: "pkg/components", files: { "velero-v1.11.3-linux-amd64/velero": script("velero", "v1.11.3") } },
+    { id: "velero", filename: `${stem}.tar.gz`, path: "pkg/components", files: { [`${stem}/velero`]: velero.binary }, mode: 0o755 },
   ];
+}
+
+/** What the components are made of, for the cache key (the velero binary by digest). */
+function componentsKey(version: string): unknown {
+  return fixtureComponents(version).map((c) => ({ ...c, files: Object.fromEntries(Object.entries(c.files).map(([k, v]) => [k, md5(v)])) }));
 }
 
 export interface FixtureRelease {
@@ -126,7 +147,7 @@ export function buildFixtureRelease(version: string, outRoot: string, { force = 
   const ksFile = join(root, "cluster/kubesphere-crds.yaml");
   const doneMarker = join(root, ".complete");
   // The cache is keyed by what the fixture is made of, so a changed generator rebuilds it.
-  const inputs = md5(JSON.stringify({ charts: fixtureCharts(version), SYSTEM_ENVS, USER_ENVS, images: fixtureImages(version), components: fixtureComponents(version), ks: kubesphereCrds() }));
+  const inputs = md5(JSON.stringify({ charts: fixtureCharts(version), SYSTEM_ENVS, USER_ENVS, images: fixtureImages(version), components: componentsKey(version), ks: kubesphereCrds() }));
   if (!force && existsSync(doneMarker) && readFileSync(doneMarker, "utf8").trim() === inputs) return describe(version, root, cdnDir, tarball, checksumFile, ksFile);
 
   const staging = `${root}.partial`;
@@ -137,7 +158,7 @@ export function buildFixtureRelease(version: string, outRoot: string, { force = 
     const items: ManifestItem[] = [];
     for (const c of fixtureComponents(version)) {
       const dir = mkdtempSync(join(work, "comp-"));
-      writeFiles(dir, c.files);
+      writeFiles(dir, c.files, c.mode);
       const data = tarOf(dir, Object.keys(c.files).map((f) => f.split("/")[0]!).filter((v, i, a) => a.indexOf(v) === i), true);
       const obj = md5(c.filename);
       const sum = md5(data);

@@ -3,9 +3,9 @@
 // real wizard is, so the operator fetches and verifies it like any release and helm is what refuses it.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { wizardStem } from "../../operator/src/contract/release/layout.js";
 import { fixture } from "./helpers.js";
 
@@ -16,12 +16,20 @@ export interface BrokenAirgap {
   cleanup(): void;
 }
 
+/** Symlinks every file of a fixture's CDN dir into `dir` (same layout; a name already there is the same object). */
+export function linkCdn(cdnDir: string, dir: string): void {
+  for (const e of readdirSync(cdnDir, { withFileTypes: true })) {
+    if (e.isDirectory()) {
+      mkdirSync(join(dir, e.name), { recursive: true });
+      linkCdn(join(cdnDir, e.name), join(dir, e.name));
+    } else if (!lstatSync(join(dir, e.name), { throwIfNoEntry: false })) symlinkSync(join(cdnDir, e.name), join(dir, e.name));
+  }
+}
+
 export function airgapWithBrokenRelease(opts: { versions: string[]; base: string; version: string; chartDir: string }): BrokenAirgap {
   const dir = mkdtempSync(join(tmpdir(), "olares-airgap-"));
-  for (const v of opts.versions) {
-    const rel = fixture(v);
-    for (const f of [rel.tarball, rel.checksumFile]) symlinkSync(f, join(dir, basename(f)));
-  }
+  // Each release's CDN objects too (components, images, arm64/): an airgap directory has the CDN's layout.
+  for (const v of opts.versions) linkCdn(fixture(v).cdnDir, dir);
   const work = mkdtempSync(join(tmpdir(), "olares-broken-"));
   const failure = `fixture: ${opts.chartDir} of ${opts.version} is broken on purpose`;
   try {

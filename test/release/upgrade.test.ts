@@ -101,6 +101,24 @@ describe("upgrade on the cluster simulator: spec.version 1.12.1 → 1.12.2 with 
     airgap?.cleanup();
   });
 
+  it("velero goes in after the apps as olares-cli installs it: velero install's objects, the terminus-cloud location, PatchVelero's hostPath; Ready waits for it", () => {
+    const crds = sim.store.list("apiextensions.k8s.io/customresourcedefinitions").map((c) => c.metadata.name).filter((n) => n?.endsWith(".velero.io"));
+    expect(crds).to.include.members(["backups.velero.io", "backupstoragelocations.velero.io", "restores.velero.io"]);
+    const deploy = sim.store.get("apps/deployments", "os-framework", "velero")! as KObj & { spec: { template: { spec: { volumes: unknown[]; containers: Array<{ image: string; securityContext: unknown }> } } } };
+    expect(deploy.metadata.labels?.component).to.equal("velero");
+    expect(deploy.spec.template.spec.containers[0]!.image).to.equal("beclab/velero:v1.11.3");
+    expect(deploy.spec.template.spec.volumes).to.deep.include({ name: "terminus-cloud", hostPath: { path: "/olares/rootfs/k8s-backup", type: "DirectoryOrCreate" } });
+    expect(deploy.spec.template.spec.containers[0]!.securityContext).to.deep.equal({ privileged: true, runAsNonRoot: false, runAsUser: 0 });
+    const bsl = sim.store.get("velero.io/backupstoragelocations", "os-framework", "terminus-cloud") as (KObj & { spec: { provider: string } }) | undefined;
+    expect(bsl?.spec.provider).to.equal("terminus");
+    expect(installation(sim)!.status.components.find((c: { namespace?: string; name: string }) => c.namespace === "os-framework" && c.name === "velero")).to.include({ ready: true });
+    // After the apps: the operator's first velero write comes after helm's last app release.
+    const lastApp = sim.requests.reduce((last, r, i) => (r.userAgent?.startsWith("Helm") && r.verb === "create" && r.namespace === "user-space-alice" ? i : last), -1);
+    const firstVelero = sim.requests.findIndex((r) => r.userAgent?.startsWith("olares-operator") && r.verb === "create" && r.path.includes("customresourcedefinitions"));
+    expect(firstVelero, "velero's CRDs created").to.be.greaterThan(-1);
+    expect(firstVelero).to.be.greaterThan(lastApp);
+  });
+
   it("editing spec.version runs the installer's upgrade order, --reuse-values, settings last with the new version; Upgrading, then Ready on 1.12.2", async () => {
     const before = new Map<string, Revision[]>();
     for (const [n, ns] of RELEASES) before.set(`${ns}/${n}`, await history(kc, n, ns));
@@ -187,5 +205,20 @@ describe("upgrade on the cluster simulator: spec.version 1.12.1 → 1.12.2 with 
     const r = await kubectl(kc, ["apply", "-f", crFile]);
     expect(r.code).to.not.equal(0);
     expect(r.stderr).to.include("spec.version: Forbidden: spec.version must not go back to an older release than the one rolled out");
+  });
+
+  it("after activation BFL removes the wizard app: 10 reconciles neither bring it back nor touch anything else", async () => {
+    // What BFL does once the owner activated (the installer applies the wizard once, at install).
+    await execa(HELM, ["uninstall", "wizard", "--namespace", "user-space-alice"], { env: { KUBECONFIG: kc } });
+    const since = sim.requests.length;
+    for (let i = 0; i < 10; i++) {
+      await kubectlOk(kc, ["annotate", "olaresinstallation", "olares", `test.olares.com/wizard-gone=${i}`, "--overwrite"]);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const records = sim.store.list("/secrets", "user-space-alice").filter((s) => s.metadata.labels?.owner === "helm" && s.metadata.labels?.name === "wizard");
+    expect(records, "the wizard's Helm records").to.deep.equal([]);
+    expect(writesBy(sim, "Helm", since), "helm writes").to.deep.equal([]);
+    expect(writesBy(sim, "olares-operator", since), "operator writes").to.deep.equal([]);
+    expect(isReady(installation(sim))).to.equal(true);
   });
 });

@@ -103,6 +103,21 @@ describe("values per chart, key for key with olares-cli", function () {
     expect((list.find((e) => e.key === "desktop")!.release.values as Record<string, unknown>).rootPath).to.equal("/data/olares");
   });
 
+  it("once the install ran and the owner activated, the install list no longer applies the wizard app and keeps it out of pruning (BFL removes it)", () => {
+    const input = { spec: aliceSpec(), source: rel, ownerPassword: "pw", randoms: randoms(), gpuNodes: 0, bfl: BFL };
+    const before = renderReleaseList(input);
+    expect(before.entries.filter((e) => e.phase === "apps").map((e) => e.key)).to.include("wizard");
+    expect(before.retained).to.equal(undefined);
+    // Activated during the first install (before the apps ran): the install still applies the wizard.
+    expect(renderReleaseList({ ...input, ownerActivated: true }).entries.map((e) => e.key)).to.include("wizard");
+    const after = renderReleaseList({ ...input, ownerActivated: true, installCompleted: true });
+    expect(after.entries.filter((e) => e.phase === "apps").map((e) => e.key)).to.deep.equal(["desktop", "files", "settings"]);
+    expect(after.retained).to.deep.equal([{ name: "wizard", namespace: "user-space-alice" }]);
+    // Disabled by the spec: neither applied nor retained (the prune step removes ours).
+    const disabled = renderReleaseList({ ...input, spec: aliceSpec({ coreServices: { wizard: { enabled: false } } } as never), ownerActivated: true, installCompleted: true });
+    expect(disabled.retained).to.equal(undefined);
+  });
+
   for (const helm of HELMS) {
     it(`every fixture chart renders with our values (${helm.label}); a missing key fails naming it`, async () => {
       fetchTools();

@@ -3,9 +3,9 @@
 // and a release record like Helm's own (Secret sh.helm.release.v1.<name>.v<N>, owner=helm, the input
 // label) is written, so the operator's walk decides "unchanged" exactly as against a real cluster.
 // Real `helm upgrade --install` against an API server runs in test/release (the simulator tier).
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import type { ChartRelease, KubeObject } from "../../operator/src/contract/index.js";
 import { LABEL_RELEASE_INPUT, latestRecord } from "../../operator/src/contract/index.js";
 import type { HelmRunResult, ReleaseInstaller } from "../../operator/src/helm/index.js";
@@ -105,16 +105,23 @@ export function templateReleaseRuntime(cluster: FakeCluster): ReleaseRuntime {
 export const FIXTURE_VERSIONS = [DEFAULT_FIXTURE_VERSION, "1.12.2"] as const;
 
 /** An airgap directory with the wizard (tarball + .md5sum.txt) of every fixture version: spec.release.airgapDir for tests. */
+function linkTree(from: string, to: string): void {
+  for (const e of readdirSync(from, { withFileTypes: true })) {
+    const link = join(to, e.name);
+    if (e.isDirectory()) {
+      mkdirSync(link, { recursive: true });
+      linkTree(join(from, e.name), link);
+    } else if (!lstatSync(link, { throwIfNoEntry: false })) symlinkSync(join(from, e.name), link);
+  }
+}
+
 export function fixtureAirgapDir(): string {
   const root = process.env.OLARES_FIXTURE_DIR ?? join(homedir(), ".cache/olares-operator/fixture-release");
   const dir = join(root, "airgap");
   mkdirSync(dir, { recursive: true });
   for (const v of FIXTURE_VERSIONS) {
-    const rel = buildFixtureRelease(v, root);
-    for (const file of [rel.tarball, rel.checksumFile]) {
-      const link = join(dir, basename(file));
-      if (!existsSync(link)) symlinkSync(file, link);
-    }
+    // The whole CDN layout (wizard, components, images, arm64/), as an airgap directory holds it.
+    linkTree(buildFixtureRelease(v, root).cdnDir, dir);
   }
   return dir;
 }

@@ -3,7 +3,7 @@
 // failure stops it there, reported with the release and helm's error; SystemEnv is create-only; the
 // user-env ConfigMap is created, or given the release's missing envs.
 import { stringify, parse } from "yaml";
-import { LABEL_RELEASE_INPUT, mergeUserEnvs, refOf, type KubeObject, type Readiness, type ReleaseStep, type UserEnvFile, type WorkloadRef } from "../contract/index.js";
+import { LABEL_RELEASE_INPUT, canonicalJson, mergeUserEnvs, refOf, type KubeObject, type Readiness, type ReleaseStep, type UserEnvFile, type WorkloadRef } from "../contract/index.js";
 import { isApiError } from "../kube/errors.js";
 import { lastLines, walkReleases, type ReleaseInstaller, type ReleaseRecordSource } from "../helm/index.js";
 import { daemonSetVerdict, deploymentVerdict, statefulSetVerdict } from "../render/index.js";
@@ -23,6 +23,28 @@ function workloadReady(ctx: HookContext, ref: WorkloadRef): boolean {
 
 function keep(readiness: Readiness, over: Omit<Readiness, "components">): Readiness {
   return { ...over, ...(readiness.components ? { components: readiness.components } : {}) };
+}
+
+/** The value at a JSON pointer (RFC 6901), undefined when a segment is missing. */
+function pointer(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const raw of path.split("/").slice(1)) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = Array.isArray(cur) ? cur[Number(key)] : (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+/** Polls a CRD just created until Established (velero install's crdsAreReady), up to 10 s. */
+async function crdEstablished(ctx: HookContext, name: string): Promise<boolean> {
+  for (let i = 0; i < 50; i++) {
+    const crd = await ctx.client.get({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name });
+    const conditions = (crd as { status?: { conditions?: Array<{ type: string; status: string }> } } | undefined)?.status?.conditions ?? [];
+    if (conditions.some((c) => c.type === "Established" && c.status === "True")) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
 }
 
 async function createIfAbsent(ctx: HookContext, obj: KubeObject): Promise<"created" | "present" | "no-kind"> {
@@ -64,10 +86,49 @@ export async function runReleaseSteps(ctx: HookContext, steps: readonly ReleaseS
       continue;
     }
     if (step.kind === "createOnly") {
+      let crds = false;
       for (const obj of step.objects) {
         const result = await createIfAbsent(ctx, obj);
-        if (result === "no-kind") return keep(readiness, { ready: false, reason: "InstallingReleases", message: `${step.name}: kind ${obj.kind} is not served yet (its CRD comes with the settings chart)` });
-        if (result === "created") ctx.log.info("created", { kind: obj.kind, name: obj.metadata.name });
+        if (result === "no-kind") return keep(readiness, { ready: false, reason: "InstallingReleases", message: `${step.name}: kind ${obj.apiVersion} ${obj.kind} is not served yet (its CRD comes with an earlier step)` });
+        if (result === "created") {
+          ctx.log.info("created", { kind: obj.kind, name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) });
+          crds ||= obj.kind === "CustomResourceDefinition";
+        }
+      }
+      if (crds) {
+        // As `velero install` waits for its CRDs before the rest: the next step's kinds must be served.
+        for (const o of step.objects.filter((x) => x.kind === "CustomResourceDefinition")) {
+          if (!(await crdEstablished(ctx, o.metadata.name))) return keep(readiness, { ready: false, reason: "InstallingReleases", message: `${step.name}: waiting for CustomResourceDefinition ${o.metadata.name} to be established` });
+        }
+        (ctx.client as { invalidateDiscovery?: () => void }).invalidateDiscovery?.();
+      }
+      continue;
+    }
+    if (step.kind === "setImage") {
+      const live = await ctx.client.get(step.target);
+      if (!live) {
+        if (step.ifPresent) {
+          ctx.log.info(`${step.name}: ${step.target.kind} ${step.target.namespace ?? ""}/${step.target.name} not present, skipped`);
+          continue;
+        }
+        return keep(readiness, { ready: false, reason: "InstallingReleases", message: `${step.name}: ${step.target.kind} ${step.target.namespace ?? ""}/${step.target.name} not present yet` });
+      }
+      const containers = ((live as { spec?: { template?: { spec?: { containers?: Array<{ name: string; image?: string }> } } } }).spec?.template?.spec?.containers ?? []);
+      const c = containers.find((x) => x.name === step.container);
+      if (!c) return keep(readiness, { ready: false, reason: "ReleaseFailed", message: `${step.name}: ${step.target.kind} ${step.target.namespace ?? ""}/${step.target.name} has no container ${step.container}`, degraded: true });
+      if (c.image !== step.image) {
+        await ctx.client.patch(step.target, { spec: { template: { spec: { containers: [{ name: step.container, image: step.image }] } } } }, "strategic");
+        ctx.log.info(`${step.name}: image set`, { container: step.container, image: step.image });
+      }
+      continue;
+    }
+    if (step.kind === "jsonPatch") {
+      const live = (ctx.view ?? ctx.observed).get(step.target) ?? (await ctx.client.get(step.target));
+      if (!live) return keep(readiness, { ready: false, reason: "InstallingReleases", message: `${step.name}: ${step.target.kind} ${step.target.namespace ?? ""}/${step.target.name} not present yet` });
+      const differs = step.ops.filter((op) => canonicalJson(pointer(live, op.path) ?? null) !== canonicalJson(op.value));
+      if (differs.length > 0) {
+        await ctx.client.patch(step.target, step.ops, "json");
+        ctx.log.info(`${step.name}: patched`, { kind: step.target.kind, name: step.target.name, paths: differs.map((op) => op.path).join(",") });
       }
       continue;
     }

@@ -13,6 +13,7 @@ import {
   type ObjectRef,
   type ObservedState,
   type ReleaseFacts,
+  type ReleaseVeleroFacts,
 } from "../contract/index.js";
 import { isApiError } from "../kube/errors.js";
 import {
@@ -25,7 +26,9 @@ import {
   type ReleaseOrigin,
   type ReleaseRecordSource,
 } from "../helm/index.js";
-import { RELEASE_RANDOMS_SECRET, missingRandoms } from "../render/index.js";
+import { veleroObjects } from "../helm/velero-cli.js";
+import type { ReleaseFileServer } from "../helm/release-files.js";
+import { RELEASE_RANDOMS_SECRET, VELERO_COMPONENT, missingRandoms, veleroBackupLocationArgs, veleroInstallArgs, veleroWanted } from "../render/index.js";
 import type { ReconcileClient } from "./reconciler.js";
 import { DEFAULT_OPERATOR_NAMESPACE } from "./preconditions.js";
 
@@ -36,6 +39,11 @@ export interface ReleaseRuntime {
   cacheDir: string;
   /** A mirror (URL or directory) the operator was installed with: it stands in for the official CDN. */
   mirror?: string;
+  /**
+   * Serves an airgap directory's files to the nodes: the server, and the base URL the node agents reach
+   * it at (the chart's release-files Service). Without it, nodes get nothing of an airgap release.
+   */
+  files?: { server: ReleaseFileServer; url: string };
 }
 
 export interface ReleaseObservation {
@@ -75,6 +83,7 @@ async function tolerant<T>(fn: () => Promise<T>, empty: T): Promise<T> {
 
 export class ReleaseController {
   private loaded = new Map<string, LoadedRelease>();
+  private veleroByRelease = new Map<string, ReleaseVeleroFacts>();
 
   constructor(private readonly runtime: ReleaseRuntime, private readonly client: ReconcileClient, private readonly operatorNamespace = DEFAULT_OPERATOR_NAMESPACE) {}
 
@@ -92,7 +101,30 @@ export class ReleaseController {
     return { kind: "url", base: cdn, ...(r.repoPath ? { repoPath: r.repoPath } : {}) };
   }
 
-  private async source(origin: ReleaseOrigin, version: string): Promise<Pick<ReleaseFacts, "source" | "manifest" | "systemEnv" | "userEnv" | "failure">> {
+  /** Where the nodes fetch the manifest's files: the CDN or mirror URL, or, from a directory, the operator itself. */
+  private filesBase(origin: ReleaseOrigin, loaded: LoadedRelease | undefined): Pick<ReleaseFacts, "filesBase"> {
+    if (origin.kind === "url") return { filesBase: origin.base.replace(/\/+$/, "") };
+    const files = this.runtime.files;
+    if (!files || !loaded) return {};
+    files.server.publish(origin.path, loaded.manifest);
+    return { filesBase: files.url.replace(/\/+$/, "") };
+  }
+
+  /** velero's objects from the release's velero CLI (run once per release; a failure is retried next time). */
+  private async velero(origin: ReleaseOrigin, rel: LoadedRelease): Promise<Pick<ReleaseFacts, "velero" | "veleroFailure">> {
+    const key = rel.installerDir;
+    const known = this.veleroByRelease.get(key);
+    if (known) return { velero: known };
+    try {
+      const velero = await veleroObjects({ component: VELERO_COMPONENT, installArgs: veleroInstallArgs(), backupLocationArgs: veleroBackupLocationArgs(), origin, installerDir: rel.installerDir, manifest: rel.manifest });
+      this.veleroByRelease.set(key, velero);
+      return { velero };
+    } catch (err) {
+      return { veleroFailure: (err as Error).message };
+    }
+  }
+
+  private async source(origin: ReleaseOrigin, version: string): Promise<Pick<ReleaseFacts, "source" | "manifest" | "systemEnv" | "userEnv" | "failure"> & { loaded?: LoadedRelease }> {
     try {
       const w = await ensureWizard(origin, version, this.runtime.cacheDir);
       const key = `${w.installerDir}@${w.md5}`;
@@ -101,7 +133,7 @@ export class ReleaseController {
         rel = await loadRelease(w.installerDir);
         this.loaded.set(key, rel);
       }
-      return { source: { installerDir: rel.installerDir, charts: rel.charts }, manifest: rel.manifest, ...(rel.systemEnv ? { systemEnv: rel.systemEnv } : {}), ...(rel.userEnv ? { userEnv: rel.userEnv } : {}) };
+      return { loaded: rel, source: { installerDir: rel.installerDir, charts: rel.charts }, manifest: rel.manifest, ...(rel.systemEnv ? { systemEnv: rel.systemEnv } : {}), ...(rel.userEnv ? { userEnv: rel.userEnv } : {}) };
     } catch (err) {
       if (err instanceof ReleaseChecksumError) return { failure: { reason: "ChecksumMismatch", url: err.url, expected: err.expected, actual: err.actual, message: err.message } };
       if (err instanceof ReleaseArtifactError) return { failure: { reason: "ArtifactMissing", url: err.url, message: err.message } };
@@ -143,6 +175,34 @@ export class ReleaseController {
     }
   }
 
+  /**
+   * The live copies of velero's objects (they carry velero's label component=velero, not ours, so the
+   * informer cache does not hold them): one list per kind, a get for what the label does not find
+   * (the os-framework Namespace, made by helm first) and the backup location by name.
+   */
+  private async liveVeleroObjects(velero: ReleaseVeleroFacts): Promise<KubeObject[]> {
+    const out: KubeObject[] = [];
+    const wanted = [...velero.install, velero.backupLocation];
+    const kinds = new Map<string, { apiVersion: string; kind: string }>();
+    for (const o of wanted) kinds.set(`${o.apiVersion}/${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind });
+    const found = new Set<string>();
+    const id = (o: Pick<KubeObject, "apiVersion" | "kind"> & { metadata: { name: string; namespace?: string } }) => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+    for (const { apiVersion, kind } of kinds.values()) {
+      for (const o of await tolerant(() => this.client.list(apiVersion, kind, { labelSelector: "component=velero" }), [])) {
+        const live = { ...o, apiVersion, kind };
+        out.push(live);
+        found.add(id(live));
+      }
+    }
+    for (const o of wanted) {
+      if (found.has(id(o))) continue;
+      const ref: ObjectRef = { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) };
+      const live = await tolerant(() => this.client.get(ref), undefined);
+      if (live) out.push({ ...live, apiVersion: o.apiVersion, kind: o.kind });
+    }
+    return out;
+  }
+
   async observe(cr: KubeObject, spec: DefaultedSpec, observed: ObservedState, paused: boolean, nodeNames: readonly string[]): Promise<ReleaseObservation> {
     const username = spec.owner.username;
     const namespaces = new Set(releaseNamespaces(username));
@@ -162,6 +222,11 @@ export class ReleaseController {
     const installedVersion = (terminus?.spec as { version?: unknown } | undefined)?.version;
     const userEnv = await tolerant(() => this.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "user-env", namespace: "os-framework" }), undefined);
     if (userEnv) put({ ...userEnv, apiVersion: "v1", kind: "ConfigMap" });
+    // The release (fetched once) and, when wanted, velero's objects: their live copies join the snapshot.
+    const origin = this.origin(spec);
+    const { loaded, ...source } = await this.source(origin, spec.version);
+    const velero = loaded && veleroWanted(spec) ? await this.velero(origin, loaded) : {};
+    if (velero.velero) for (const o of await this.liveVeleroObjects(velero.velero)) put(o);
     const snapshot: ObservedState = {
       get: (ref) => byKey.get(`${ref.apiVersion}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`),
       list: (apiVersion, kind, namespace) => [...byKey.values()].filter((o) => o.apiVersion === apiVersion && o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace)),
@@ -190,11 +255,11 @@ export class ReleaseController {
       const nodeName = (pods[0]?.spec as { nodeName?: string } | undefined)?.nodeName ?? nodeNames[0];
       if (nodeName) bfl = { annotations: { ...sts.metadata.annotations }, nodeName, nodeAddress: addressOf(nodeName) };
     }
-    const origin = this.origin(spec);
     const facts: ReleaseFacts = {
       cdn: spec.release.cdn.replace(/\/+$/, ""),
-      ...(await this.source(origin, spec.version)),
-      ...(origin.kind === "url" ? { filesBase: origin.base.replace(/\/+$/, "") } : {}),
+      ...source,
+      ...velero,
+      ...this.filesBase(origin, loaded),
       passwordLocation: `Secret ${pwRef.namespace}/${pwRef.name}, key ${pwKey}`,
       ...(ownerPassword !== undefined ? { ownerPassword } : {}),
       ...(randoms ? { randoms } : {}),
@@ -202,6 +267,7 @@ export class ReleaseController {
       nodeAddress: addressOf(bfl?.nodeName ?? nodeNames[0]),
       ...(typeof installedVersion === "string" && installedVersion !== "" ? { installedVersion } : {}),
       ...(user?.metadata.annotations?.["bytetrade.io/wizard-status"] === "completed" ? { ownerActivated: true } : {}),
+      ...((cr.status as { version?: unknown } | undefined)?.version ? { installCompleted: true } : {}),
     };
     return { facts, snapshot, records };
   }
@@ -232,7 +298,13 @@ export async function uninstallReleases(client: ReconcileClient, installer: Rele
 }
 
 /** Kinds only the release snapshot knows (the informer cache does not watch them): never asked of the cache. */
-const SNAPSHOT_ONLY = new Set(["sys.bytetrade.io/v1alpha1/SystemEnv", "iam.kubesphere.io/v1alpha2/User"]);
+const SNAPSHOT_ONLY = new Set([
+  "sys.bytetrade.io/v1alpha1/SystemEnv",
+  "iam.kubesphere.io/v1alpha2/User",
+  // velero's CRDs and backup location (read by liveVeleroObjects)
+  "apiextensions.k8s.io/v1/CustomResourceDefinition",
+  "velero.io/v1/BackupStorageLocation",
+]);
 
 /** The informer view, with the release snapshot consulted first for what it holds. */
 export function withSnapshot(view: ObservedState, snapshot: ObservedState): ObservedState {

@@ -9,7 +9,7 @@ import { createLogger, type Logger } from "../kube/log.js";
 import { createMetrics } from "../kube/metrics.js";
 import type { KubeClient, ListerWatcher } from "../kube/types.js";
 import { Manager } from "./manager.js";
-import { Helm } from "../helm/index.js";
+import { Helm, startReleaseFileServer } from "../helm/index.js";
 import { informersNotStalledCheck, informersSyncedCheck, startHealthServer } from "../kube/health.js";
 
 /** Where unpacked releases are kept (an emptyDir or PVC in the chart). */
@@ -33,6 +33,12 @@ export interface RunOptions {
   mirror?: string;
   /** The user helm impersonates to install the release (the chart's installer ServiceAccount). */
   helmAs?: string;
+  /**
+   * Serve an airgap release's files to the nodes: where to listen ([host]:port, default ":8087"), and the
+   * URL the node agents reach it at (the chart's release-files Service). Off unless the URL is set.
+   */
+  releaseFilesAddr?: string;
+  releaseFilesUrl?: string;
 }
 
 export interface RunDeps {
@@ -75,6 +81,9 @@ export async function runOperator(opts: RunOptions, deps: RunDeps = defaultRunDe
   const identity = opts.identity ?? process.env["POD_NAME"] ?? process.env["HOSTNAME"] ?? hostname();
   warmUpValidation();
   const helmAs = opts.helmAs ?? process.env["OLARES_HELM_AS"];
+  const filesUrl = opts.releaseFilesUrl ?? process.env["OLARES_RELEASE_FILES_URL"];
+  const filesAt = filesUrl ? parseListenAddress(opts.releaseFilesAddr ?? process.env["OLARES_RELEASE_FILES_ADDR"] ?? ":8087") : undefined;
+  const files = filesAt ? await startReleaseFileServer({ port: filesAt.port, ...(filesAt.host ? { host: filesAt.host } : {}), log }) : undefined;
   const manager = new Manager({
     client,
     operatorImage: opts.image,
@@ -86,6 +95,7 @@ export async function runOperator(opts: RunOptions, deps: RunDeps = defaultRunDe
       installer: new Helm({ bin: opts.helm ?? process.env["OLARES_HELM"] ?? "helm", ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), ...(helmAs ? { kubeAsUser: helmAs } : {}), home: join(opts.releaseCache ?? DEFAULT_RELEASE_CACHE, "helm-home") }),
       cacheDir: opts.releaseCache ?? DEFAULT_RELEASE_CACHE,
       ...((opts.mirror ?? process.env["OLARES_RELEASE_MIRROR"]) ? { mirror: opts.mirror ?? process.env["OLARES_RELEASE_MIRROR"] } : {}),
+      ...(files && filesUrl ? { files: { server: files, url: filesUrl } } : {}),
     },
   });
   const server = await startHealthServer({
@@ -107,6 +117,7 @@ export async function runOperator(opts: RunOptions, deps: RunDeps = defaultRunDe
   log.info("shutting down", { reason: why === "stop" ? String((signal.reason as Error | undefined)?.message ?? "stop") : why });
   await manager.stop();
   await server.close();
+  await files?.close();
   const lost = why === "lost leadership";
   if (lost) throw new Error("lost leadership");
 }

@@ -1,5 +1,6 @@
 // What the controller learns about the Olares release before rendering (I/O is the controller's; render
 // gets the result): the unpacked release, why it is not available, the owner's password and the randoms.
+import type { KubeObject } from "../objects.js";
 import type { ManifestItem } from "./manifest.js";
 import type { SystemEnvFile, UserEnvFile } from "./system-env.js";
 
@@ -16,6 +17,16 @@ export interface ReleaseBflFacts {
   annotations: Record<string, string>;
   nodeName: string;
   nodeAddress: string;
+}
+
+/** What the release's velero CLI (the manifest's `velero` component) prints for the installer's commands, run with --dry-run / -o yaml. */
+export interface ReleaseVeleroFacts {
+  /** `velero install <the installer's flags> --dry-run -o yaml`: CRDs, then the rest, in velero's order. */
+  install: KubeObject[];
+  /** `velero backup-location create terminus-cloud <the installer's flags> -o yaml`. */
+  backupLocation: KubeObject;
+  /** The component file it came from (installation.manifest's filename). */
+  component: string;
 }
 
 export interface ReleaseFacts {
@@ -41,6 +52,11 @@ export interface ReleaseFacts {
   filesBase?: string;
   /** Terminus/terminus spec.version: the version the settings chart last recorded (what olares-cli upgrade reads). */
   installedVersion?: string;
+  /** velero's objects, from the release's velero CLI; or why they could not be had. */
+  velero?: ReleaseVeleroFacts;
+  veleroFailure?: string;
+  /** The installation was Ready once (status.version set): the install phase, the wizard app included, has run. */
+  installCompleted?: boolean;
   /** The owner's User says bytetrade.io/wizard-status=completed (the wizard app is then left alone). */
   ownerActivated?: boolean;
 }

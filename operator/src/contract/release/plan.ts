@@ -2,7 +2,7 @@
 // Helm releases, create-only objects (SystemEnv) and the user-env ConfigMap (created, or given the
 // release's missing envs), each step optionally waiting for workloads of the steps before it.
 import type { ChartRelease } from "../chart-release.js";
-import type { KubeObject } from "../objects.js";
+import type { KubeObject, ObjectRef } from "../objects.js";
 import type { UserEnvFile } from "./system-env.js";
 
 export interface WorkloadRef {
@@ -16,6 +16,16 @@ export type ReleaseStep =
   | { kind: "chart"; release: ChartRelease; waitFor?: WorkloadRef[]; context?: string }
   /** Created when absent, never updated (ApplySystemEnv). */
   | { kind: "createOnly"; name: string; objects: KubeObject[] }
+  /**
+   * A JSON patch of `replace`/`add` ops sent only when the live object differs at one of their paths (as
+   * olares-cli's PatchVelero patches the velero Deployment); a missing target waits.
+   */
+  | { kind: "jsonPatch"; name: string; target: ObjectRef; ops: Array<{ op: "replace" | "add"; path: string; value: unknown }> }
+  /**
+   * `kubectl set image <target> <container>=<image>` (an upgrader's step), sent only when the container's
+   * image differs; `ifPresent`: a missing target is skipped (logged) instead of waited for.
+   */
+  | { kind: "setImage"; name: string; target: ObjectRef; container: string; image: string; ifPresent?: boolean }
   /** ConfigMap os-framework/user-env: created from the file, or the file's missing envs appended (1.12-era). */
   | { kind: "userEnv"; configMap: KubeObject; file: UserEnvFile }
   /**

@@ -22,7 +22,7 @@ export interface SystemComponent {
 const deploy = (phase: ReleasePhase, namespace: string, names: string[], kind: WorkloadKind = "Deployment", optional = false): SystemComponent[] =>
   names.map((name) => ({ namespace, name, kind, phase, ...(optional ? { optional } : {}) }));
 
-export function systemComponents(username: string, opts: { gpu: boolean }): SystemComponent[] {
+export function systemComponents(username: string, opts: { gpu: boolean; velero?: boolean }): SystemComponent[] {
   const userSpace = `user-space-${username}`;
   return [
     ...(opts.gpu
@@ -36,6 +36,9 @@ export function systemComponents(username: string, opts: { gpu: boolean }): Syst
     ...deploy("launcher", userSpace, ["bfl"], "StatefulSet"),
     ...deploy("launcher", userSpace, ["authelia-deployment", "headscale", "tailscale", "olares-app-deployment"]),
     ...deploy("launcher", `user-system-${username}`, ["system-server", "tapr-images"]),
+    // velero install --wait: the velero Deployment Available (install.DeploymentIsReady); its pod is one of
+    // os-framework's, which the welcome check (CheckKeyPodsRunning) waits for.
+    ...(opts.velero ? deploy("velero", "os-framework", ["velero"]) : []),
   ];
 }
 

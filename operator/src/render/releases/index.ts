@@ -7,3 +7,5 @@ export * from "./components.js";
 export * from "./activation.js";
 export * from "./olaresd.js";
 export * from "./host-tasks.js";
+export * from "./velero.js";
+export * from "./upgraders.js";

@@ -24,7 +24,7 @@ import {
 } from "./values.js";
 
 /** "version": the upgrade's last step, settings again with the new version (UpdateOlaresVersion). */
-export type ReleasePhase = "gpu" | "account" | "settings" | "os-platform" | "os-framework" | "launcher" | "apps" | "version";
+export type ReleasePhase = "gpu" | "account" | "settings" | "os-platform" | "os-framework" | "launcher" | "apps" | "velero" | "version";
 
 export interface ReleaseEntry {
   phase: ReleasePhase;
@@ -56,6 +56,8 @@ export interface ReleaseListInput {
   bfl?: BflFacts;
   /** The owner completed the wizard: the upgrade skips the wizard app (upgradeUserComponents). */
   ownerActivated?: boolean;
+  /** The install phase ran once (the installation was Ready): with ownerActivated, the wizard app is BFL's to remove. */
+  installCompleted?: boolean;
 }
 
 export interface UpgradeListInput extends ReleaseListInput {
@@ -67,6 +69,11 @@ export interface ReleaseList {
   entries: ReleaseEntry[];
   /** The list stops here until a fact exists (the apps need the running bfl). */
   waiting?: { key: string; reason: string };
+  /**
+   * Releases the list does not apply but that are never uninstalled for it: the wizard app once the owner
+   * activated (BFL removes it then; the installer applies it once, at install).
+   */
+  retained?: Array<{ name: string; namespace: string }>;
 }
 
 /** A RenderError (field + rule), so plan, validate and the controller report it the same way. */
@@ -90,7 +97,7 @@ export function appDirsOf(source: ReleaseSource): string[] {
 
 /** The keys spec.coreServices accepts for this release. */
 export function overridableKeys(source: ReleaseSource): string[] {
-  return [...REQUIRED_KEYS, "hami", ...appDirsOf(source)];
+  return [...REQUIRED_KEYS, "hami", "velero", ...appDirsOf(source)];
 }
 
 /** Checks spec.coreServices against the release (throws ReleaseRenderError naming the field). */
@@ -107,6 +114,8 @@ function overridesOf(spec: DefaultedSpec, source: ReleaseSource): Record<string,
     for (const legacy of ["image", "replicas", "resources"] as const) {
       if (o[legacy] !== undefined) throw new ReleaseRenderError(`${field}.${legacy}`, `not supported: releases take chart values; set the chart's own key under ${field}.values`);
     }
+    // velero is not a chart: `velero install` takes the installer's flags (only enabled applies).
+    if (key === "velero" && o.values !== undefined) throw new ReleaseRenderError(`${field}.values`, "not supported: velero is installed by its CLI with the installer's flags, not from a chart; only enabled applies");
     if (o.enabled === false && (REQUIRED_KEYS as readonly string[]).includes(key)) {
       throw new ReleaseRenderError(`${field}.enabled`, `${key} is required by Olares and cannot be disabled`);
     }
@@ -159,6 +168,13 @@ function listBuilder(spec: DefaultedSpec, source: ReleaseSource) {
   return { entries, add, apps };
 }
 
+/** The wizard app after activation: not applied, not pruned (BFL owns its removal). */
+function wizardRetained(input: ReleaseListInput, userNs: string): Pick<ReleaseList, "retained"> {
+  const o = (input.spec.coreServices ?? {}) as Record<string, Override>;
+  if (!input.ownerActivated || !appDirsOf(input.source).includes("wizard") || o.wizard?.enabled === false) return {};
+  return { retained: [{ name: "wizard", namespace: userNs }] };
+}
+
 export function renderReleaseList(input: ReleaseListInput): ReleaseList {
   const { spec, source } = input;
   const { entries, add, apps: appsOf } = listBuilder(spec, source);
@@ -179,14 +195,15 @@ export function renderReleaseList(input: ReleaseListInput): ReleaseList {
     ...(input.bflAnnotations ? { alsoCurrent: [launcherUpgradeValues({ ...launcher, bflAnnotations: input.bflAnnotations })] } : {}),
   });
 
-  // The install applies every app (the wizard included: the owner activates in it).
-  const apps = appsOf(false);
-  if (apps.length === 0) return { entries };
-  if (!input.bfl) return { entries, waiting: { key: "apps", reason: `the apps need StatefulSet ${userNs}/bfl and its pod (PrepareAppValues reads them)` } };
+  // The install applies every app, the wizard included (the owner activates in it); once the install ran
+  // and the owner activated, BFL removes the wizard and nothing brings it back (nor uninstalls it first).
+  const apps = appsOf(input.ownerActivated && input.installCompleted);
+  const retained = input.installCompleted ? wizardRetained(input, userNs) : {};
+  if (apps.length === 0) return { entries, ...retained };
+  if (!input.bfl) return { entries, ...retained, waiting: { key: "apps", reason: `the apps need StatefulSet ${userNs}/bfl and its pod (PrepareAppValues reads them)` } };
   const appValues = appsValues({ spec, randoms: input.randoms, bfl: input.bfl });
-  // The wizard: re-applied by an upgrade only while the owner has not activated (then BFL removes it).
   for (const app of apps) add("apps", app, app, userNs, `${WIZARD_CHART_DIRS.apps}/${app}`, appValues, { optional: true, ...(app === "wizard" ? { chartIndependent: true } : {}) });
-  return { entries };
+  return { entries, ...retained };
 }
 
 /**
@@ -215,7 +232,7 @@ export function renderUpgradeList(input: UpgradeListInput): ReleaseList {
   const appValues = appsValues({ spec, randoms: input.randoms, bfl: input.bfl });
   for (const app of appsOf(input.ownerActivated)) add("apps", app, app, userNs, `${WIZARD_CHART_DIRS.apps}/${app}`, appValues, { optional: true, ...reuse });
   add("version", "settings", "settings", "default", WIZARD_CHART_DIRS.settings, final, reuse);
-  return { entries };
+  return { entries, ...wizardRetained(input, userNs) };
 }
 
 export function releasesOf(list: ReleaseList): ChartRelease[] {

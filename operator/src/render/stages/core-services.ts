@@ -17,6 +17,10 @@ import {
   userEnvConfigMap,
   validateReleaseOverrides,
   gpuReleaseWanted,
+  upgradePathProblem,
+  upgraderPreSteps,
+  veleroSteps,
+  veleroWanted,
   type ReleaseEntry,
   type ReleaseList,
 } from "../releases/index.js";
@@ -38,7 +42,8 @@ function notReady(reason: string, message: string, extra: Partial<Readiness> = {
  */
 function stepsOf(ctx: RenderContext, list: ReleaseList, upgrading: string | undefined): ReleaseStep[] {
   const rf = ctx.facts.release!;
-  const steps: ReleaseStep[] = [];
+  // The target version's upgrader: what it does before the system charts (cli/pkg/upgrade/1_12_x.go).
+  const steps: ReleaseStep[] = upgrading ? upgraderPreSteps(ctx.spec.version) : [];
   const username = ctx.spec.owner.username;
   const chart = (e: ReleaseEntry): ReleaseStep => ({
     kind: "chart",
@@ -59,6 +64,8 @@ function stepsOf(ctx: RenderContext, list: ReleaseList, upgrading: string | unde
     if (upgrading && e.phase === "launcher") userEnv();
     steps.push(chart(e));
   }
+  // velero after the apps (InstallVeleroModule); the upgrade does not touch it.
+  if (!upgrading && !list.waiting && rf.velero && veleroWanted(ctx.spec)) steps.push(...veleroSteps(ctx.spec, rf.velero));
   return steps;
 }
 
@@ -117,6 +124,10 @@ export function renderCoreServices(ctx: RenderContext): Stage {
   }
   // An upgrade runs until its last step records the new version on Terminus (then the install list is current).
   const upgrading = installed !== undefined && installed !== spec.version;
+  const pathProblem = upgrading ? upgradePathProblem(installed, spec.version) : undefined;
+  if (pathProblem) {
+    return { name: STAGE, objects: [], ready: () => notReady("UpgradePathUnsupported", `upgrading Olares ${installed} to ${spec.version}: ${pathProblem}; nothing is applied`, { degraded: true }) };
+  }
   const gpuNodes = ctx.facts.nodes.filter((n) => isNvidiaNode(n.labels)).length;
   const listInput = {
     spec,
@@ -125,6 +136,7 @@ export function renderCoreServices(ctx: RenderContext): Stage {
     randoms: rf.randoms,
     gpuNodes,
     ...(rf.ownerActivated ? { ownerActivated: true } : {}),
+    ...(rf.installCompleted ? { installCompleted: true } : {}),
     ...(rf.bfl ? { bfl: rf.bfl, bflAnnotations: rf.bfl.annotations } : {}),
   };
   const list = upgrading ? renderUpgradeList({ ...listInput, from: installed }) : renderReleaseList(listInput);
@@ -134,6 +146,7 @@ export function renderCoreServices(ctx: RenderContext): Stage {
   const wanted = upgrading ? renderReleaseList(listInput) : list;
   if (!list.waiting && !wanted.waiting) {
     const keys = new Set((upgrading ? [...wanted.entries, ...list.entries] : list.entries).map((e) => `${e.release.namespace}/${e.release.name}`));
+    for (const r of [...(list.retained ?? []), ...(wanted.retained ?? [])]) keys.add(`${r.namespace}/${r.name}`);
     const keep = [...keys].map((k) => ({ namespace: k.slice(0, k.indexOf("/")), name: k.slice(k.indexOf("/") + 1) }));
     steps.push({ kind: "pruneReleases", namespaces: ["kube-system", "default", "os-platform", "os-framework", `user-space-${spec.owner.username}`], keep });
   }
@@ -148,10 +161,11 @@ export function renderCoreServices(ctx: RenderContext): Stage {
     hooks: [{ kind: "OlaresRelease", steps }],
     ready(observed) {
       const releases = releaseComponents(list, observed);
-      const workloads = componentsReadiness(STAGE, systemComponents(username, { gpu }), observed);
+      const workloads = componentsReadiness(STAGE, systemComponents(username, { gpu, velero: veleroWanted(spec) }), observed);
       const components = [...releases.components, ...workloads.components];
       if (releases.pending) return notReady(progress, `${note}${releases.pending}`, { components });
       if (list.waiting) return notReady(progress, `${note}${list.waiting.key}: ${list.waiting.reason}`, { components });
+      if (!upgrading && veleroWanted(spec) && !rf.velero) return notReady("VeleroUnavailable", `velero (installed after the apps, as olares-cli): ${rf.veleroFailure ?? "the release's velero component was not read"}`, { components, degraded: true });
       if (!workloads.ready) return notReady(workloads.degraded ? workloads.blocking!.reason : "ComponentsNotReady", workloads.blocking!.message, { components, ...(workloads.degraded ? { degraded: true } : {}) });
       const a = activation(ownerUser(observed, username), { username, domain: spec.owner.domain, nodeAddress: rf.nodeAddress ?? "<node-ip>", passwordLocation: rf.passwordLocation });
       if (a.state === "Activated") return { ready: true, reason: "Activated", message: a.message, components };

@@ -1,0 +1,107 @@
+// The per-version upgraders of olares-cli on the 1.12 main line (cli/pkg/upgrade/1_12_x.go), as data.
+// olares-cli picks one upgrader, the target's (getUpgraderByVersion; none → the generic walk of base.go),
+// and refuses a path that skips a breaking release (Check: the base must be at least the last upgrader
+// below the target that AddedBreakingChange; version.go@…, read as the "upgrade framework" file). Pure.
+import type { ReleaseStep } from "../../contract/index.js";
+
+export interface VersionUpgrader {
+  version: string;
+  /** AddedBreakingChange: an upgrade to a later version must start from this one or later. */
+  breaking: boolean;
+  source: string;
+  /** upgradeL4BFLProxy{Tag}: `kubectl set image deployment/l4-bfl-proxy proxy=beclab/l4-bfl-proxy:<tag> -n os-network`, before the system charts. */
+  l4BflProxyTag?: string;
+  /** What the upgrader does that the operator does not, and why. */
+  notHere: string[];
+}
+
+const K3S_PHASE = "K3s-phase pieces olares-cli embeds (KubeSphere, Prometheus, node-exporter) are not installed by the operator";
+const HOST = "host-side (k3s/kubeadm files, etcd unit, reboots): the node agent's OS tasks own the hosts";
+
+/** Main-line upgraders of the 1.12 line, in version order. */
+export const UPGRADERS_1_12: readonly VersionUpgrader[] = [
+  {
+    version: "1.12.3",
+    breaking: true,
+    source: "cli/pkg/upgrade/1_12_3.go@04c9e830",
+    l4BflProxyTag: "v0.3.9",
+    notHere: [
+      `upgradeKsConfig, upgradePrometheusServiceMonitorKubelet, upgradeKSCore, upgradeNodeExporter: ${K3S_PHASE}`,
+      "DeleteArgoProjV1alpha1CRDs: its body was not read; not done",
+      `regenerateKubeFiles (RegenerateK3sService + restart), RebootIfNeeded: ${HOST}`,
+      "UpgradeGPUDriver: the GPU stage's driver task (spec.gpu.nvidia.driver) owns the driver version",
+    ],
+  },
+  {
+    version: "1.12.4",
+    breaking: true,
+    source: "cli/pkg/upgrade/1_12_4.go@58a557ef",
+    l4BflProxyTag: "v0.3.9",
+    notHere: [
+      `upgradeKsConfig, upgradePrometheusServiceMonitorKubelet, upgradeKSCore, upgradeNodeExporter: ${K3S_PHASE}`,
+      "DeleteArgoProjV1alpha1CRDs: its body was not read; not done",
+      `regenerateKubeFiles, RebootNodes after a driver change: ${HOST}`,
+      "PostUpgradeNode's GPU driver: the GPU stage's driver task owns the driver version",
+    ],
+  },
+  {
+    version: "1.12.5",
+    breaking: true,
+    source: "cli/pkg/upgrade/1_12_5.go@0c5954af",
+    l4BflProxyTag: "v0.3.12",
+    notHere: [`GenerateETCDService + daemon-reload: ${HOST}`, "UpdateNodeGPUInfo: the node agent keeps the gpu.bytetrade.io/* labels current"],
+  },
+  {
+    version: "1.12.6",
+    breaking: true,
+    source: "cli/pkg/upgrade/1_12_6.go@074882dd",
+    notHere: [
+      `upgradeKsConfig, PrometheusRule/ServiceMonitor/node-exporter/prometheus-operator, multus: ${K3S_PHASE}`,
+      `createAppCommonDir, NetworkManager config, user reverse proxy: ${HOST}`,
+      "updateL4DeploymentSpec, node-affinity/CoreDNS/priority-class patches, GPUBinding CRD and migrations, NFS script: not read in full; not done",
+    ],
+  },
+];
+
+/** Parses "1.12.3" (a stable version) to numbers; prereleases are not on the main line's stable path. */
+function parts(v: string): [number, number, number] | undefined {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(v.trim());
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+function compare(a: [number, number, number], b: [number, number, number]): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+/** getUpgraderByVersion(target): the target's upgrader, or none (the generic walk). */
+export function upgraderFor(to: string, table: readonly VersionUpgrader[] = UPGRADERS_1_12): VersionUpgrader | undefined {
+  const t = parts(to);
+  return t ? table.find((u) => compare(parts(u.version)!, t) === 0) : undefined;
+}
+
+/** The oldest version an upgrade to `to` starts from (MinimumUpgradableVersions for a stable target). */
+export function minimumUpgradableVersion(to: string, table: readonly VersionUpgrader[] = UPGRADERS_1_12): string {
+  const t = parts(to);
+  let min = "1.12.0"; // minUpgradableStableVersion: the upgrade framework's first version
+  if (!t) return min;
+  for (const u of table) if (u.breaking && compare(parts(u.version)!, t) < 0) min = u.version;
+  return min;
+}
+
+/** upgrade.Check for stable versions: undefined when `from` → `to` is a supported path, else why not. */
+export function upgradePathProblem(from: string, to: string, table: readonly VersionUpgrader[] = UPGRADERS_1_12): string | undefined {
+  const f = parts(from);
+  const t = parts(to);
+  if (!f || !t) return undefined; // not a stable version: the controller's own rules apply
+  if (compare(t, f) <= 0) return `${to} is not newer than ${from}`;
+  const min = minimumUpgradableVersion(to, table);
+  if (compare(f, parts(min)!) < 0) return `Olares ${to} upgrades from ${min} or later (olares-cli's upgrade check: ${min} added breaking changes); upgrade ${from} to ${min} first`;
+  return undefined;
+}
+
+/** The target upgrader's steps before the system charts (UpgradeSystemComponents' `pre`) that the operator runs. */
+export function upgraderPreSteps(to: string, table: readonly VersionUpgrader[] = UPGRADERS_1_12): ReleaseStep[] {
+  const u = upgraderFor(to, table);
+  if (!u?.l4BflProxyTag) return [];
+  return [{ kind: "setImage", name: `UpgradeL4BFLProxy (${u.source})`, target: { apiVersion: "apps/v1", kind: "Deployment", namespace: "os-network", name: "l4-bfl-proxy" }, container: "proxy", image: `beclab/l4-bfl-proxy:${u.l4BflProxyTag}`, ifPresent: true }];
+}

@@ -1,0 +1,74 @@
+// The per-version upgraders of olares-cli's 1.12 line (cli/pkg/upgrade/1_12_x.go), picked by target
+// version as getUpgraderByVersion does, and the path rule of upgrade.Check (a base below the last breaking
+// release under the target is refused): pure, and through the CoreServices stage.
+import { expect } from "chai";
+import { stageHook, type ReleaseFacts } from "../../operator/src/contract/index.js";
+import { render } from "../../operator/src/render/index.js";
+import { UPGRADERS_1_12, minimumUpgradableVersion, upgradePathProblem, upgraderFor, upgraderPreSteps } from "../../operator/src/render/releases/index.js";
+import { FACTS, spec } from "../render/fixtures.js";
+import { randoms, unpackFixture, type Unpacked } from "./helpers.js";
+
+describe("per-version upgraders of the 1.12 line, picked by from → to", function () {
+  this.timeout(600_000);
+  it("the target's upgrader, or none (the generic walk): 1.12.2 has none on the main line, 1.12.3 to 1.12.6 each have one", () => {
+    expect(upgraderFor("1.12.2")).to.equal(undefined);
+    expect(UPGRADERS_1_12.map((u) => u.version)).to.deep.equal(["1.12.3", "1.12.4", "1.12.5", "1.12.6"]);
+    for (const v of ["1.12.3", "1.12.4", "1.12.5", "1.12.6"]) expect(upgraderFor(v)?.version).to.equal(v);
+    expect(upgraderFor("v1.12.5")?.l4BflProxyTag).to.equal("v0.3.12");
+  });
+
+  it("upgrade.Check: the base must be at least the last breaking release below the target", () => {
+    expect(minimumUpgradableVersion("1.12.2")).to.equal("1.12.0");
+    expect(minimumUpgradableVersion("1.12.3")).to.equal("1.12.0");
+    expect(minimumUpgradableVersion("1.12.4")).to.equal("1.12.3");
+    expect(minimumUpgradableVersion("1.12.6")).to.equal("1.12.5");
+    expect(upgradePathProblem("1.12.1", "1.12.2")).to.equal(undefined);
+    expect(upgradePathProblem("1.12.1", "1.12.3")).to.equal(undefined);
+    expect(upgradePathProblem("1.12.3", "1.12.4")).to.equal(undefined);
+    expect(upgradePathProblem("1.12.1", "1.12.4")).to.equal("Olares 1.12.4 upgrades from 1.12.3 or later (olares-cli's upgrade check: 1.12.3 added breaking changes); upgrade 1.12.1 to 1.12.3 first");
+    expect(upgradePathProblem("1.12.2", "1.12.2")).to.equal("1.12.2 is not newer than 1.12.2");
+  });
+
+  it("steps before the system charts: UpgradeL4BFLProxy's set image for 1.12.3/1.12.4 (v0.3.9) and 1.12.5 (v0.3.12), skipped when absent; nothing for 1.12.2", () => {
+    expect(upgraderPreSteps("1.12.2")).to.deep.equal([]);
+    const [step] = upgraderPreSteps("1.12.3");
+    expect(step).to.deep.include({ kind: "setImage", container: "proxy", image: "beclab/l4-bfl-proxy:v0.3.9", ifPresent: true });
+    expect((step as { target: unknown }).target).to.deep.equal({ apiVersion: "apps/v1", kind: "Deployment", namespace: "os-network", name: "l4-bfl-proxy" });
+    expect((upgraderPreSteps("1.12.5")[0] as { image: string }).image).to.equal("beclab/l4-bfl-proxy:v0.3.12");
+    // Every upgrader says what the operator leaves out, and why.
+    for (const u of UPGRADERS_1_12) expect(u.notHere.length, u.version).to.be.greaterThan(0);
+  });
+
+  describe("in the CoreServices stage", () => {
+    let rel: Unpacked;
+    before(async () => {
+      rel = await unpackFixture();
+    });
+    after(() => rel?.cleanup());
+    const facts = (installedVersion: string): ReleaseFacts => ({
+      cdn: "https://cdn.olares.com",
+      source: { installerDir: rel.installerDir, charts: rel.charts },
+      manifest: rel.manifest,
+      passwordLocation: "Secret olares-system/olares-owner-password, key password",
+      ownerPassword: "pw-123456",
+      randoms: randoms(),
+      nodeAddress: "10.0.0.10",
+      installedVersion,
+    });
+    const stage = (version: string, installed: string) => render(spec({ version }), { ...FACTS, release: facts(installed) }).stages.find((x) => x.name === "CoreServices")!;
+
+    it("an unsupported path is Degraded naming the version to go through, and applies nothing", () => {
+      const st = stage("1.12.4", "1.12.1");
+      expect(st.hooks ?? []).to.deep.equal([]);
+      const r = st.ready({ get: () => undefined, list: () => [] });
+      expect(r).to.include({ ready: false, degraded: true, reason: "UpgradePathUnsupported" });
+      expect(r.message).to.equal("upgrading Olares 1.12.1 to 1.12.4: Olares 1.12.4 upgrades from 1.12.3 or later (olares-cli's upgrade check: 1.12.3 added breaking changes); upgrade 1.12.1 to 1.12.3 first; nothing is applied");
+    });
+
+    it("the target's upgrader runs first in the upgrade walk (1.12.3: set image of l4-bfl-proxy, then hami/settings…); 1.12.2 has no extra step", () => {
+      const kinds = (version: string, installed: string) => (stageHook(stage(version, installed), "OlaresRelease")?.steps ?? []).map((s) => (s.kind === "chart" ? s.release.name : s.kind));
+      expect(kinds("1.12.3", "1.12.2").slice(0, 2)).to.deep.equal(["setImage", "settings"]);
+      expect(kinds("1.12.2", "1.12.1")[0]).to.equal("settings");
+    });
+  });
+});
