@@ -31,6 +31,8 @@ export interface KwokAgentOptions {
   pollMs?: number;
   /** Rewrites the agents' ServiceAccount kubeconfig (e.g. to go through a fault proxy). */
   rewriteKubeconfig?: (file: string) => string;
+  /** Overrides the agents' timing (e.g. a short drift interval). */
+  tuning?: { resyncMs?: number; retryBaseMs?: number; retryMaxMs?: number; driftIntervalMs?: number };
 }
 
 interface Pod {
@@ -100,7 +102,7 @@ export function attachKwokAgents(cp: ControlPlane, opts: KwokAgentOptions = {}):
         hostRoot: host.root,
         executor: host.system.exec,
         ...(opts.logger ? { logger: opts.logger } : {}),
-        tuning: { resyncMs: 1000, retryBaseMs: 200, retryMaxMs: 2000, driftIntervalMs: 60_000 },
+        tuning: { resyncMs: 1000, retryBaseMs: 200, retryMaxMs: 2000, driftIntervalMs: 60_000, ...opts.tuning },
         ...(opts.onSync ? { onSync: (o: SyncOutcome) => opts.onSync!(nodeName, o) } : {}),
       });
       agents.set(nodeName, { podUid: pod.metadata.uid, agent });

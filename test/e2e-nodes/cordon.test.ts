@@ -4,12 +4,11 @@
 // the non-GPU node (no drain-class change) is never cordoned. A driver change waits at RebootRequired
 // until spec.nodes.rollout.allowReboot=true. A single-node cluster is never cordoned.
 import { expect } from "chai";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { BOOT_ID_FILE } from "../../operator/src/agent/agent-state.js";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { ANNOTATION_WAS_UNSCHEDULABLE } from "../../operator/src/contract/index.js";
 import { NVIDIA_PROC_VERSION } from "../../operator/src/agent/tasks/nvidia-driver.js";
-import type { SimulatedHost } from "../sim/agent-runner.js";
+import { emulateDriverChange } from "./driver-change.js";
 import {
   applyInstallation,
   condition,
@@ -28,37 +27,6 @@ import {
 const ADMIN_CORDONED = "sim-node-2";
 const GPU_NODES = ["sim-node-1", "sim-node-2", "sim-node-3"];
 const NEW_DRIVER = "575.51.03";
-
-/**
- * Makes a simulated host behave like apt and a reboot for a driver branch change: installing
- * nvidia-driver-<branch> replaces the other branch (the packages conflict), and `systemctl reboot`
- * loads the installed driver and changes the boot id.
- */
-async function emulateDriverChange(host: SimulatedHost, version: string): Promise<{ reboots: () => number }> {
-  const sys = host.system;
-  const branch = version.split(".")[0]!;
-  const write = async (p: string, text: string) => {
-    await mkdir(dirname(join(host.root, p)), { recursive: true });
-    await writeFile(join(host.root, p), text);
-  };
-  let boots = 0;
-  await write(BOOT_ID_FILE, `boot-${boots}\n`);
-  sys.aptVersions.set(`nvidia-driver-${branch}`, [`${version}-0ubuntu1`]);
-  sys.exec.use(async (argv) => {
-    if (argv[0] === "apt-get" && argv.includes("install") && argv.some((a) => a.startsWith(`nvidia-driver-${branch}=`))) {
-      for (const p of [...sys.installed]) if (/^nvidia-driver-\d+$/.test(p) && p !== `nvidia-driver-${branch}`) sys.installed.delete(p);
-      return undefined; // the fake apt installs the new branch
-    }
-    if (argv[0] === "systemctl" && argv.includes("reboot")) {
-      boots++;
-      await write(BOOT_ID_FILE, `boot-${boots}\n`);
-      await write(NVIDIA_PROC_VERSION, `NVRM version: NVIDIA UNIX x86_64 Kernel Module  ${version}  Release Build\n`);
-      return { exitCode: 0 };
-    }
-    return undefined;
-  });
-  return { reboots: () => boots };
-}
 
 describe("cordon-state preservation on the cluster simulator: drain-class changes on GPU nodes", function () {
   this.timeout(60_000);
