@@ -195,7 +195,7 @@ describe("release walk failures with real helm on the cluster simulator (Helm 4.
 
   it("spec.coreServices: unknown release names and legacy fields are refused naming the field", async () => {
     const input = await inputFor();
-    expect(() => renderReleaseList({ ...input, spec: { ...input.spec, coreServices: { citus: { values: {} } } } })).to.throw(ReleaseRenderError, "spec.coreServices.citus: not a release of Olares 1.12.1; known: account, settings, os-platform, os-framework, launcher, hami, desktop, files, settings, wizard");
+    expect(() => renderReleaseList({ ...input, spec: { ...input.spec, coreServices: { citus: { values: {} } } } })).to.throw(ReleaseRenderError, "spec.coreServices.citus: not a release of Olares 1.12.1; known: account, settings, os-platform, os-framework, launcher, hami, velero, desktop, files, settings, wizard");
     expect(() => renderReleaseList({ ...input, spec: { ...input.spec, coreServices: { "os-framework": { image: "x" } } } })).to.throw(ReleaseRenderError, "spec.coreServices.os-framework.image: not supported");
     expect(() => renderReleaseList({ ...input, spec: { ...input.spec, coreServices: { account: { enabled: false } } } })).to.throw(ReleaseRenderError, "spec.coreServices.account.enabled: account is required");
     const withoutWizard = renderReleaseList({ ...input, bfl: { annotations: {}, nodeName: "n", nodeAddress: "1.2.3.4" }, spec: { ...input.spec, coreServices: { wizard: { enabled: false } } } });
