@@ -16,7 +16,7 @@ version="$(sed -n 's/^CONTAINERD_VERSION=//p' "$root/bootstrap/lib/00-artifacts.
 cache="${OLARES_TOOLS_CACHE:-$HOME/.cache/olares-operator}/containerd-$version"
 
 log() { printf 'containerd-tools: %s\n' "$*" >&2; }
-# shellcheck source-path=SCRIPTDIR source=lib/build-lock.sh
+# shellcheck disable=SC1091 # hack/lib/build-lock.sh, checked on its own
 source "$root/hack/lib/build-lock.sh"
 die() { log "error: $*"; exit 1; }
 

@@ -21,7 +21,7 @@ modules=$here/controlplane
 cache_root=${OLARES_CONTROLPLANE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/olares-operator/controlplane}
 
 die() { echo "controlplane: $*" >&2; exit 1; }
-# shellcheck source-path=SCRIPTDIR source=lib/build-lock.sh
+# shellcheck disable=SC1091 # hack/lib/build-lock.sh, checked on its own
 source "$here/lib/build-lock.sh"
 log() { echo "controlplane: $*" >&2; }
 

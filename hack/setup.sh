@@ -3,7 +3,8 @@
 # machine is the one command). Idempotent and cached: what is installed or built is not done again.
 #   1. Debian packages the test tiers use (installed when root, else via sudo -n; otherwise it names them)
 #   2. helm 3/4 + kubectl (hack/fetch-tools.sh)
-#   3. the storage tools, the real control plane and containerd, built from upstream Go modules (background)
+#   3. velero (the fixture release ships it), the storage tools, the real control plane and containerd,
+#      built from upstream Go modules (in the background)
 #
 #   hack/setup.sh                         # everything; the Go builds continue in the background
 #   SETUP_BUILDS=foreground hack/setup.sh # wait for the Go builds here
@@ -51,7 +52,7 @@ fi
 # The Go-built tools take most of a cold run (Kubernetes alone is minutes on 2 cores). By default they
 # build in the background while the tiers that need none run: `npm test` orders those tiers first
 # (.mocharc.cjs), and the first test of each tool tier waits on the same build lock (hack/lib/build-lock.sh).
-builds=(storage-tools controlplane containerd-tools)
+builds=(velero-tools storage-tools controlplane containerd-tools)
 mode=${SETUP_BUILDS:-background}
 [ "${SETUP_SKIP_BUILDS:-0}" = "1" ] && mode=skip
 scripts=()

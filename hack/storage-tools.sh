@@ -25,7 +25,7 @@ minio_module_version="v0.0.0-20250907161309-07c3a429bfed"
 debian_packages=(redis-server redis-tools fuse3 rsync attr acl)
 
 log() { printf 'storage-tools: %s\n' "$*" >&2; }
-# shellcheck source-path=SCRIPTDIR source=lib/build-lock.sh
+# shellcheck disable=SC1091 # hack/lib/build-lock.sh, checked on its own
 source "$root/hack/lib/build-lock.sh"
 die() { log "error: $*"; exit 1; }
 

@@ -4,9 +4,10 @@
 const fs = require("node:fs");
 const path = require("node:path");
 
-/** Tool tiers, in setup's build order: a test file is in a tier when it imports (directly or through
- * support modules) the module that provides that tool. */
+/** Tool tiers, in setup's build order: a test file is in the tier of the last-built tool whose module it
+ * imports (directly or through support modules). */
 const TOOL_TIERS = [
+  { tool: "velero-tools", module: "hack/fixture-release/build.ts" },
   { tool: "storage-tools", module: "test/storage/support/tools.ts" },
   { tool: "controlplane", module: "test/support/controlplane.ts" },
   { tool: "containerd-tools", module: "test/release/containerd.ts" },
@@ -20,9 +21,9 @@ function testFiles(dir) {
   });
 }
 
-/** Every test-side module a file reaches through relative imports (operator sources are not followed). */
+/** Every test-side module (test/, hack/) a file reaches through relative imports; operator sources are not followed. */
 function reachable(file, seen = new Set()) {
-  if (seen.has(file) || !file.startsWith("test" + path.sep) || !fs.existsSync(file)) return seen;
+  if (seen.has(file) || !(file.startsWith("test" + path.sep) || file.startsWith("hack" + path.sep)) || !fs.existsSync(file)) return seen;
   seen.add(file);
   for (const m of fs.readFileSync(file, "utf8").matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
     reachable(path.normalize(path.join(path.dirname(file), m[1].replace(/\.js$/, ".ts"))), seen);
@@ -32,8 +33,8 @@ function reachable(file, seen = new Set()) {
 
 function tierOf(file) {
   const modules = reachable(file);
-  const i = TOOL_TIERS.findIndex((t) => modules.has(path.normalize(t.module)));
-  return i < 0 ? 0 : i + 1;
+  // the last-built tool it needs: a file waits for all of its tools
+  return TOOL_TIERS.reduce((tier, t, i) => (modules.has(path.normalize(t.module)) ? i + 1 : tier), 0);
 }
 
 /** A test file's tier by name: "no Go-built tool" or the tool it waits for. */

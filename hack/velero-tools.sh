@@ -13,15 +13,19 @@
 # Cache: ${OLARES_TOOLS_CACHE:-~/.cache/olares-operator}/velero-<version>/velero
 set -euo pipefail
 
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 version="1.11.1"
 cache="${OLARES_TOOLS_CACHE:-$HOME/.cache/olares-operator}/velero-$version"
 
 log() { printf 'velero-tools: %s\n' "$*" >&2; }
+# shellcheck disable=SC1091 # hack/lib/build-lock.sh, checked on its own
+source "$here/lib/build-lock.sh"
 die() { log "error: $*"; exit 1; }
 
 cached() { [[ -x "$cache/velero" ]] && "$cache/velero" version --client-only >/dev/null 2>&1; }
 
 build() {
+  build_lock "$cache.build.lock" velero-tools
   if cached; then log "velero $version cached at $cache"; return; fi
   command -v go >/dev/null || die "go is needed to build velero $version (from github.com/vmware-tanzu/velero)"
   local start=$SECONDS gobin; gobin="$(mktemp -d)"

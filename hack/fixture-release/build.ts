@@ -75,7 +75,7 @@ export function fixtureImages(version: string): string[] {
 }
 
 /** The real velero CLI (hack/velero-tools.sh builds it from its Go module once per machine). */
-function veleroCli(): { version: string; binary: Buffer } {
+export function veleroCli(): { version: string; binary: Buffer } {
   const tools = join(dirname(fileURLToPath(import.meta.url)), "../velero-tools.sh");
   execFileSync("bash", [tools, "build"], { stdio: ["ignore", "ignore", "inherit"] });
   const version = execFileSync("bash", [tools, "version"]).toString().trim();

@@ -53,9 +53,9 @@ describe("fresh-machine setup (hack/setup.sh as npm pretest)", () => {
   it("builds the Go-built tools in the background when their scripts exist, and fetches helm", () => {
     const text = read("hack/setup.sh");
     expect(text).to.include('"$root/hack/fetch-tools.sh"');
-    expect(text).to.match(/^builds=\(storage-tools controlplane containerd-tools\)$/m);
+    expect(text).to.match(/^builds=\(velero-tools storage-tools controlplane containerd-tools\)$/m);
     expect(text).to.include("setsid nohup");
-    for (const tool of ["storage-tools", "controlplane", "containerd-tools"]) expect(readFileSync(join(ROOT, `hack/${tool}.sh`), "utf8")).to.match(/build_lock "\$cache/);
+    for (const tool of ["velero-tools", "storage-tools", "controlplane", "containerd-tools"]) expect(readFileSync(join(ROOT, `hack/${tool}.sh`), "utf8")).to.match(/build_lock "\$cache/);
   });
 
   it("a second build waits for the first on the build lock (real flock), then runs alone", () => {
@@ -80,15 +80,17 @@ describe("fresh-machine setup (hack/setup.sh as npm pretest)", () => {
     const all = execFileSync("find", ["test", "-name", "*.test.ts"], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").sort();
     expect([...spec].sort()).to.deep.equal(all);
     const at = (f: string) => spec.indexOf(f);
-    const firstToolFile = Math.min(at("test/tools/storage-tools.test.ts"), at("test/tools/controlplane.test.ts"), at("test/tools/containerd-tools.test.ts"));
-    // the wait file leads its tier, and each tier's users come after it
-    expect(firstToolFile).to.equal(at("test/tools/storage-tools.test.ts"));
+    const waits = ["velero-tools", "storage-tools", "controlplane", "containerd-tools"].map((t) => at(`test/tools/${t}.test.ts`));
+    const firstToolFile = Math.min(...waits);
+    // the wait files lead their tiers, in setup's build order, and each tier's users come after them
+    expect(waits).to.deep.equal([...waits].sort((a, b) => a - b));
+    expect(at("test/e2e/lifecycle.test.ts")).to.be.greaterThan(at("test/tools/velero-tools.test.ts"));
     expect(at("test/storage/engine.test.ts")).to.be.greaterThan(at("test/tools/storage-tools.test.ts"));
     expect(at("test/tools/controlplane.test.ts")).to.be.greaterThan(at("test/storage/engine.test.ts"));
     expect(at("test/cluster/e2e.test.ts")).to.be.greaterThan(at("test/tools/controlplane.test.ts"));
     expect(at("test/release/image-import.test.ts")).to.be.greaterThan(at("test/tools/containerd-tools.test.ts"));
     // a file that needs no Go-built tool runs before every tool tier
-    for (const f of ["test/api/validate-cli.test.ts", "test/simulator/ssa.test.ts", "test/release/upgrade.test.ts"]) expect(at(f), f).to.be.lessThan(firstToolFile);
+    for (const f of ["test/api/validate-cli.test.ts", "test/simulator/ssa.test.ts", "test/render/storage-juicefs.test.ts"]) expect(at(f), f).to.be.lessThan(firstToolFile);
     expect(JSON.parse(read("package.json")).scripts.test).to.equal("mocha");
   });
 
