@@ -54,7 +54,9 @@ describe("plan / controller parity", () => {
 
       // Created besides the plan's generated Secrets: the release randoms, SystemEnvs and user-env (create-only, as the installer).
       const releaseCreated = (ref: { kind: string; name: string }) => ref.kind === "SystemEnv" || (ref.kind === "ConfigMap" && ref.name === "user-env") || (ref.kind === "Secret" && ref.name === RELEASE_RANDOMS_SECRET);
-      const created = h.cluster.writes().filter((w) => w.verb === "create" && !releaseCreated(w.ref)).map((w) => `${w.ref.namespace}/${w.ref.name}`);
+      // And velero's, as the release's velero CLI prints them (labelled component=velero) and its backup location.
+      const veleroCreated = (w: { ref: { kind: string }; body?: unknown }) => (w.body as KubeObject | undefined)?.metadata?.labels?.component === "velero" || w.ref.kind === "BackupStorageLocation";
+      const created = h.cluster.writes().filter((w) => w.verb === "create" && !releaseCreated(w.ref) && !veleroCreated(w)).map((w) => `${w.ref.namespace}/${w.ref.name}`);
       expect(created).to.deep.equal(plan.generated.map((g) => `${g.namespace}/${g.name}`));
     });
   }
