@@ -42,7 +42,8 @@ describe("the node agent killed at every step boundary through the CR path (clus
   function startChild(killAt?: string): ResultPromise<{ reject: false; stderr: "pipe"; stdout: "pipe" }> {
     const file = path.join(c.node.base, `child-${killAt ?? "final"}.json`);
     writeFileSync(file, JSON.stringify({ kubeconfig: c.kubeconfig, nodeName: NODE, base: c.node.base, root: c.node.root, binaries: c.node.bins, ...(killAt ? { killAt } : {}) }));
-    const p = execa("npx", ["tsx", CHILD, file], { reject: false, cwd: path.resolve(import.meta.dirname, "../.."), stderr: "pipe", stdout: "pipe" });
+    // One process (node with tsx's loader), so the SIGKILL it sends itself is what the test sees.
+    const p = execa(process.execPath, ["--import", "tsx", CHILD, file], { reject: false, cwd: path.resolve(import.meta.dirname, "../.."), stderr: "pipe", stdout: "pipe" });
     return p;
   }
 
