@@ -190,6 +190,37 @@ describe("storage switch under faults (real redis-server, MinIO, JuiceFS FUSE, r
       await node.cleanup();
     });
 
+    it("rolls back when Verify finds a difference (a staged file rewritten with its mtime put back), LocalFS untouched", async () => {
+      node = await StorageNode.create();
+      const rootfs = path.join(node.root, "rootfs");
+      await makeDataTree(rootfs, { files: 300 });
+      const sums = await treeChecksums(rootfs);
+      const calls: string[] = [];
+      const gate = { quiesce: async () => void calls.push("quiesce"), resume: async () => void calls.push("resume") };
+      const victim = "apps/a1/ns-0/d1/f1.bin";
+      const m = new StorageMigration(node.host, node.plan("LocalFS", "JuiceFS"), node.runner, gate, {
+        onStep: async (step) => {
+          if (step !== "Verify") return;
+          // Same size, same mtime (to the ns), other bytes: only a content check finds it; the incremental
+          // verify re-reads it because its ctime moved.
+          const f = path.join(node.root, ".rootfs-migrate", victim);
+          const st = await fs.stat(f, { bigint: true });
+          const buf = await fs.readFile(f);
+          buf[0] = buf[0]! ^ 0xff;
+          await fs.writeFile(f, buf);
+          await execa("touch", ["-m", "-d", `@${st.mtimeNs / 1_000_000_000n}.${String(st.mtimeNs % 1_000_000_000n).padStart(9, "0")}`, f]);
+        },
+      });
+      const s = await m.run();
+      expect(s.phase, s.message).to.equal("RolledBack");
+      expect(s.failedStep).to.equal("Verify");
+      expect(s.message).to.include(victim).and.include("content");
+      expect(m.copiers.Sync).to.equal("parallel");
+      expect(await isJuiceFSMount(node.host, rootfs)).to.equal(false);
+      expect(await treeChecksums(rootfs)).to.deep.equal(sums);
+      expect(calls).to.deep.equal(["quiesce", "resume"]);
+    });
+
     it("refuses with wrong credentials for an external S3 endpoint, naming it, and touches nothing", async () => {
       node = await StorageNode.create();
       const rootfs = path.join(node.root, "rootfs");

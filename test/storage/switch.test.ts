@@ -114,3 +114,41 @@ describe("storage switch LocalFS ⇄ JuiceFS (real redis-server, MinIO, JuiceFS 
     for (const l of logs) for (const s of secrets) expect(l.includes(s), "log line holds a secret").to.equal(false);
   });
 });
+
+describe("storage switch with the rsync copier (the fallback), both ways (real redis-server, MinIO, JuiceFS FUSE, rsync)", function () {
+  this.timeout(15 * 60_000);
+  let node: StorageNode;
+  let writers: WriterWorkloads | undefined;
+  after(async () => {
+    await writers?.stop();
+    await node?.cleanup();
+  });
+
+  it("moves a tree with every odd case to JuiceFS and back with rsync -aHAXS, writers writing during Sync, losing nothing", async () => {
+    node = await StorageNode.create();
+    const rootfs = path.join(node.root, "rootfs");
+    await makeDataTree(rootfs, { files: 800, bigFiles: [20 << 20] });
+    writers = new WriterWorkloads(path.join(node.base, "gate"), rootfs, 2);
+    await writers.start();
+    const there = new StorageMigration(node.host, { ...node.plan("LocalFS", "JuiceFS"), copier: "rsync" }, node.runner, writers);
+    const s1 = await there.run();
+    expect(s1.phase, s1.message).to.equal("Succeeded");
+    expect(there.copiers).to.deep.equal({ Sync: "rsync", FinalSync: "rsync" });
+    expect(there.lastVerify?.hashed, "without an online baseline every file is read").to.equal(there.lastVerify?.files);
+    await writers.quiesce();
+    const bak = backupPath(node.root, "LocalFS");
+    const r1 = await verifyTrees(node.host, { hostPath: bak, localPath: bak }, { hostPath: rootfs, localPath: rootfs });
+    expect(r1.mismatches.filter((m) => !m.path.startsWith("apps/writer-"))).to.deep.equal([]);
+    const before = await treeChecksums(bak);
+    await writers.resume();
+    const back = new StorageMigration(node.host, { ...node.plan("JuiceFS", "LocalFS"), copier: "rsync" }, node.runner, writers);
+    const s2 = await back.run();
+    expect(s2.phase, s2.message).to.equal("Succeeded");
+    expect(back.copiers).to.deep.equal({ Sync: "rsync", FinalSync: "rsync" });
+    await writers.quiesce();
+    const after = await treeChecksums(rootfs);
+    const lost = [...before].filter(([rel, sum]) => !rel.startsWith("apps/writer-") && after.get(rel) !== sum);
+    expect(lost).to.deep.equal([]);
+    await writers.resume();
+  });
+});

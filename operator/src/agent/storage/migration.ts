@@ -416,6 +416,7 @@ export class StorageMigration {
     const step: MigrationStep = final ? "FinalSync" : "Sync";
     // The baseline trusts destination fingerprints however fresh their ctime: no write to the destination
     // may fall in the same clock tick as the online verify's reads (verifier: destinationQuietAfter).
+    // (Sync already waited this out before handing over; this only guards a quicker path.)
     if (final && this.onlineVerifiedAt !== undefined) await sleep(Math.max(0, this.onlineVerifiedAt + Number(SETTLE_NS / 1_000_000n) - Date.now()));
     await this.stopOrphanCopier();
     await this.ensureTargetMounted();
@@ -492,6 +493,8 @@ export class StorageMigration {
     this.onlineVerifiedAt = Date.now();
     this.lastOnlineVerify = r;
     this.baseline = r.baseline;
+    // Wait out SETTLE_NS here, while Olares still runs, rather than at the start of FinalSync, in the downtime.
+    await sleep(Number(SETTLE_NS / 1_000_000n));
     const msg = `online verify: ${r.baseline?.size ?? 0} of ${r.files} files equal by content (${r.reusedSourceHashes ?? 0} source hashes reused), ${r.mismatchCount} difference(s) left for FinalSync, ${r.durationMs} ms`;
     this.log(`Sync: ${msg}`);
     return msg;

@@ -233,9 +233,11 @@ async function hashFile(file: string, scanned: BigIntStats, scannedAtNs: bigint 
     }
     // Unchanged from the scan to the end of the read: the same fingerprint, with a ctime old enough at the
     // scan that any later change must have moved it (see settledAt).
-    const after = await fh.stat({ bigint: true });
     const fp = fingerprint(scanned);
-    return { sha256: h.digest("hex"), stable: fp === fingerprint(after) && (scannedAtNs === undefined || settledAt(scanned, scannedAtNs)), fp };
+    // A quiet side (nothing writes it: the caller's guarantee) needs no second look; through FUSE that is a round trip per file.
+    if (scannedAtNs === undefined) return { sha256: h.digest("hex"), stable: true, fp };
+    const after = await fh.stat({ bigint: true });
+    return { sha256: h.digest("hex"), stable: fp === fingerprint(after) && settledAt(scanned, scannedAtNs), fp };
   } finally {
     await fh.close();
   }
