@@ -44,7 +44,8 @@ function installations(): Array<{ name: string; yaml: string }> {
 }
 
 describe("chart RBAC covers what the operator renders and does", function () {
-  this.timeout(180_000);
+  // one `plan` process per example, all at once: minutes on a loaded 2-core machine
+  this.timeout(600_000);
   let rules: Rule[];
   let leaderRules: Rule[];
   let values: Record<string, string[]>;
