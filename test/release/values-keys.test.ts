@@ -110,6 +110,8 @@ describe("values per chart, key for key with olares-cli", function () {
     expect(before.retained).to.equal(undefined);
     // Activated during the first install (before the apps ran): the install still applies the wizard.
     expect(renderReleaseList({ ...input, ownerActivated: true }).entries.map((e) => e.key)).to.include("wizard");
+    // While Helm still holds it, it stays listed (current: no helm run); once BFL removed it, it is not applied.
+    expect(renderReleaseList({ ...input, ownerActivated: true, installCompleted: true, wizardInstalled: true }).entries.map((e) => e.key)).to.include("wizard");
     const after = renderReleaseList({ ...input, ownerActivated: true, installCompleted: true });
     expect(after.entries.filter((e) => e.phase === "apps").map((e) => e.key)).to.deep.equal(["desktop", "files", "settings"]);
     expect(after.retained).to.deep.equal([{ name: "wizard", namespace: "user-space-alice" }]);

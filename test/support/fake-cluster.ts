@@ -293,7 +293,10 @@ export class FakeCluster implements KubeClient, ListerWatcher {
       throw new ApiError(409, "AlreadyExists", `${ref.kind.toLowerCase()} "${ref.name}" already exists`);
     }
     req.changed = true;
-    return this.insert(key, this.stripServerFields(obj, ref) as KubeObject, new Map());
+    const stored = this.stripServerFields(obj, ref) as KubeObject;
+    // As the API server: a created CustomResourceDefinition is Established (velero install waits for that).
+    if (ref.kind === "CustomResourceDefinition") stored["status"] = { conditions: [{ type: "Established", status: "True", reason: "InitialNamesAccepted" }] };
+    return this.insert(key, stored, new Map());
   }
 
   async replace(obj: KubeObject): Promise<KubeObject> {

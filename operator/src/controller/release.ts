@@ -268,6 +268,7 @@ export class ReleaseController {
       ...(typeof installedVersion === "string" && installedVersion !== "" ? { installedVersion } : {}),
       ...(user?.metadata.annotations?.["bytetrade.io/wizard-status"] === "completed" ? { ownerActivated: true } : {}),
       ...((cr.status as { version?: unknown } | undefined)?.version ? { installCompleted: true } : {}),
+      ...(helmSecrets.some((s) => s.metadata.namespace === `user-space-${username}` && s.metadata.labels?.name === "wizard") ? { wizardInstalled: true } : {}),
     };
     return { facts, snapshot, records };
   }

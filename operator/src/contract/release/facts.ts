@@ -57,6 +57,8 @@ export interface ReleaseFacts {
   veleroFailure?: string;
   /** The installation was Ready once (status.version set): the install phase, the wizard app included, has run. */
   installCompleted?: boolean;
+  /** Helm holds a record of the owner's wizard app (BFL has not removed it yet). */
+  wizardInstalled?: boolean;
   /** The owner's User says bytetrade.io/wizard-status=completed (the wizard app is then left alone). */
   ownerActivated?: boolean;
 }

@@ -58,6 +58,8 @@ export interface ReleaseListInput {
   ownerActivated?: boolean;
   /** The install phase ran once (the installation was Ready): with ownerActivated, the wizard app is BFL's to remove. */
   installCompleted?: boolean;
+  /** Helm still holds the wizard app (BFL removes it some time after activation). */
+  wizardInstalled?: boolean;
 }
 
 export interface UpgradeListInput extends ReleaseListInput {
@@ -197,8 +199,9 @@ export function renderReleaseList(input: ReleaseListInput): ReleaseList {
 
   // The install applies every app, the wizard included (the owner activates in it); once the install ran
   // and the owner activated, BFL removes the wizard and nothing brings it back (nor uninstalls it first).
-  const apps = appsOf(input.ownerActivated && input.installCompleted);
-  const retained = input.installCompleted ? wizardRetained(input, userNs) : {};
+  const wizardGone = Boolean(input.ownerActivated && input.installCompleted && !input.wizardInstalled);
+  const apps = appsOf(wizardGone);
+  const retained = wizardGone ? wizardRetained(input, userNs) : {};
   if (apps.length === 0) return { entries, ...retained };
   if (!input.bfl) return { entries, ...retained, waiting: { key: "apps", reason: `the apps need StatefulSet ${userNs}/bfl and its pod (PrepareAppValues reads them)` } };
   const appValues = appsValues({ spec, randoms: input.randoms, bfl: input.bfl });

@@ -137,6 +137,7 @@ export function renderCoreServices(ctx: RenderContext): Stage {
     gpuNodes,
     ...(rf.ownerActivated ? { ownerActivated: true } : {}),
     ...(rf.installCompleted ? { installCompleted: true } : {}),
+    ...(rf.wizardInstalled ? { wizardInstalled: true } : {}),
     ...(rf.bfl ? { bfl: rf.bfl, bflAnnotations: rf.bfl.annotations } : {}),
   };
   const list = upgrading ? renderUpgradeList({ ...listInput, from: installed }) : renderReleaseList(listInput);
