@@ -255,9 +255,9 @@ function xattrValue(v: string): Buffer {
 }
 
 /** Whether the content of a file at offset `off` of `buf` (length n) is all zero. */
+const ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK);
 function allZero(buf: Buffer, off: number, n: number): boolean {
-  for (let i = off; i < off + n; i++) if (buf[i] !== 0) return false;
-  return true;
+  return buf.subarray(off, off + n).equals(ZERO_BLOCK.subarray(0, n));
 }
 
 /**
@@ -526,7 +526,10 @@ async function copyFileContent(from: string, to: string, st: BigIntStats, hashes
     const hash = createHash("sha256");
     let total = 0;
     try {
-      const sparse = isSparseFile(st);
+      // Zero blocks become holes in every file larger than a chunk, as rsync -S does: a source on JuiceFS
+      // reports whole blocks allocated for a sparse file, so st_blocks cannot be the only hint.
+      const sparse = isSparseFile(st) || before.size > BigInt(CHUNK);
+      let skippedTail = false;
       if (!sparse && before.size <= BigInt(CHUNK)) {
         const buf = await input.readFile();
         hash.update(buf);
@@ -542,12 +545,13 @@ async function copyFileContent(from: string, to: string, st: BigIntStats, hashes
           else {
             for (let off = 0; off < bytesRead; off += HOLE_BLOCK) {
               const n = Math.min(HOLE_BLOCK, bytesRead - off);
-              if (!allZero(buf, off, n)) await out.write(buf, off, n, total + off);
+              skippedTail = allZero(buf, off, n);
+              if (!skippedTail) await out.write(buf, off, n, total + off);
             }
           }
           total += bytesRead;
         }
-        if (sparse) await out.truncate(total);
+        if (sparse && skippedTail) await out.truncate(total);
       }
     } finally {
       await out.close();
