@@ -152,13 +152,16 @@ export async function startOperatorInProcess(kubeconfig: string, opts: { leaderE
   };
   const deps: RunDeps = {
     connect: (o, metrics) => {
-      client = createClusterClient(loadKubeConfig(o.kubeconfig), {
+      const connected = createClusterClient(loadKubeConfig(o.kubeconfig), {
         metrics,
         userAgent: OPERATOR_USER_AGENT,
+        ...(o.impersonate ? { impersonateUser: o.impersonate } : {}),
         ...(o.qps !== undefined ? { qps: o.qps } : {}),
         ...(o.burst !== undefined ? { burst: o.burst } : {}),
       });
-      return client;
+      // the operator's own client (the release's installer client impersonates helm's identity)
+      if (!o.impersonate) client = connected;
+      return connected;
     },
     logger: () => opts.logger ?? silentLogger(),
     stopSignal: () => controller.signal,

@@ -44,6 +44,19 @@ describe("kube client (HTTP)", () => {
 
   const client = (opts = {}) => createClusterClient(testKubeConfig(SERVER), { qps: 0, ...opts });
 
+  it("acts as another user only when asked (Impersonate-User, as kubectl --as): the release's installer client", async () => {
+    const installer = "system:serviceaccount:olares-operator:olares-operator-installer";
+    nock(SERVER, { reqheaders: { "impersonate-user": installer, authorization: `Bearer ${TEST_TOKEN}` } })
+      .get("/apis/apps/v1/namespaces/olares-system/deployments/web")
+      .reply(200, deployment);
+    nock(SERVER, { badheaders: ["impersonate-user"] })
+      .get("/apis/apps/v1/namespaces/olares-system/deployments/web")
+      .reply(200, deployment);
+    const ref = { apiVersion: "apps/v1", kind: "Deployment", name: "web", namespace: "olares-system" };
+    expect((await client({ impersonateUser: installer }).get(ref))?.metadata.name).to.equal("web");
+    expect((await client().get(ref))?.metadata.name).to.equal("web");
+  });
+
   it("applies with PATCH application/apply-patch+yaml, fieldManager and the bearer token", async () => {
     let sent: unknown;
     nock(SERVER, { reqheaders: { "content-type": "application/apply-patch+yaml", authorization: `Bearer ${TEST_TOKEN}` } })

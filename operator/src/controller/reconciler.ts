@@ -244,7 +244,7 @@ export class Reconciler {
         this.events.emit(cr, type, reason, message).catch((err: unknown) => this.log.warn("could not record event", { reason, error: (err as Error).message }));
       },
       view,
-      ...(release && this.release ? { release: { installer: this.release.installer, records: release.records } } : {}),
+      ...(release && this.release ? { release: { installer: this.release.installer, records: release.records, client: this.release.releaseClient } } : {}),
     };
     return runStageHooks(hookContext, stage.hooks, stage.ready(view));
   }

@@ -12,6 +12,13 @@ import type { HookContext } from "./stage-hooks.js";
 export interface ReleaseHookRuntime {
   installer: ReleaseInstaller;
   records: ReleaseRecordSource;
+  /** Writes the release's own objects (createOnly, setImage, jsonPatch) as the installer, as helm does. */
+  client?: HookContext["client"];
+}
+
+/** The hook context with the release's client: its steps write as the installer identity. */
+function asInstaller(ctx: HookContext): HookContext {
+  return ctx.release?.client ? { ...ctx, client: ctx.release.client } : ctx;
 }
 
 function workloadReady(ctx: HookContext, ref: WorkloadRef): boolean {
@@ -65,6 +72,10 @@ export async function runReleaseSteps(ctx: HookContext, steps: readonly ReleaseS
     return keep(readiness, { ready: false, reason: "HelmNotConfigured", message: "the operator runs without helm (--helm) and cannot install the Olares release", degraded: true });
   }
   const { installer, records } = ctx.release;
+  // Both clients must see kinds a step just brought (a chart's or velero's CRDs).
+  const clients = [ctx.client, asInstaller(ctx).client];
+  const invalidateDiscovery = () => clients.forEach((c) => (c as { invalidateDiscovery?: () => void }).invalidateDiscovery?.());
+  ctx = asInstaller(ctx);
   for (const step of steps) {
     if (step.kind === "chart") {
       const waiting = step.waitFor?.find((w) => !workloadReady(ctx, w));
@@ -76,7 +87,7 @@ export async function runReleaseSteps(ctx: HookContext, steps: readonly ReleaseS
         if (o.result !== "installed" && o.result !== "upgraded") continue;
         ctx.log.info(`helm release ${o.result}`, { release: o.name, namespace: o.namespace });
         // A chart may bring CRDs (settings does: SystemEnv, Terminus): let the client see them now.
-        (ctx.client as { invalidateDiscovery?: () => void }).invalidateDiscovery?.();
+        invalidateDiscovery();
       }
       if (r.failed) {
         ctx.log.error("helm release failed", { release: r.failed.name, namespace: r.failed.namespace, error: r.failed.error });
@@ -100,7 +111,7 @@ export async function runReleaseSteps(ctx: HookContext, steps: readonly ReleaseS
         for (const o of step.objects.filter((x) => x.kind === "CustomResourceDefinition")) {
           if (!(await crdEstablished(ctx, o.metadata.name))) return keep(readiness, { ready: false, reason: "InstallingReleases", message: `${step.name}: waiting for CustomResourceDefinition ${o.metadata.name} to be established` });
         }
-        (ctx.client as { invalidateDiscovery?: () => void }).invalidateDiscovery?.();
+        invalidateDiscovery();
       }
       continue;
     }

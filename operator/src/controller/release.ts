@@ -35,6 +35,12 @@ import { DEFAULT_OPERATOR_NAMESPACE } from "./preconditions.js";
 export interface ReleaseRuntime {
   /** Runs `helm upgrade --install` (the helm module's Helm). */
   installer: ReleaseInstaller;
+  /**
+   * Writes and reads the release's own objects (velero's, SystemEnv, the upgraders' patches) as the
+   * identity helm installs the charts as (`--helm-as`): what olares-cli does as cluster admin. Without
+   * it, the operator's own client.
+   */
+  installerClient?: ReconcileClient;
   /** Versioned cache of unpacked releases (<cacheDir>/versions/v<ver>). */
   cacheDir: string;
   /** A mirror (URL or directory) the operator was installed with: it stands in for the official CDN. */
@@ -89,6 +95,11 @@ export class ReleaseController {
 
   get installer(): ReleaseInstaller {
     return this.runtime.installer;
+  }
+
+  /** The client the release's own objects are read and written with (the installer's identity). */
+  get releaseClient(): ReconcileClient {
+    return this.runtime.installerClient ?? this.client;
   }
 
   /** spec.release: an airgap directory, else the CDN or mirror (default the official CDN). */
@@ -188,7 +199,7 @@ export class ReleaseController {
     const found = new Set<string>();
     const id = (o: Pick<KubeObject, "apiVersion" | "kind"> & { metadata: { name: string; namespace?: string } }) => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
     for (const { apiVersion, kind } of kinds.values()) {
-      for (const o of await tolerant(() => this.client.list(apiVersion, kind, { labelSelector: "component=velero" }), [])) {
+      for (const o of await tolerant(() => this.releaseClient.list(apiVersion, kind, { labelSelector: "component=velero" }), [])) {
         const live = { ...o, apiVersion, kind };
         out.push(live);
         found.add(id(live));
@@ -197,7 +208,7 @@ export class ReleaseController {
     for (const o of wanted) {
       if (found.has(id(o))) continue;
       const ref: ObjectRef = { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) };
-      const live = await tolerant(() => this.client.get(ref), undefined);
+      const live = await tolerant(() => this.releaseClient.get(ref), undefined);
       if (live) out.push({ ...live, apiVersion: o.apiVersion, kind: o.kind });
     }
     return out;

@@ -33,6 +33,8 @@ export interface RunOptions {
   mirror?: string;
   /** The user helm impersonates to install the release (the chart's installer ServiceAccount). */
   helmAs?: string;
+  /** Connect as this user (impersonated): the release's installer client. */
+  impersonate?: string;
   /**
    * Serve an airgap release's files to the nodes: where to listen ([host]:port, default ":8087"), and the
    * URL the node agents reach it at (the chart's release-files Service). Off unless the URL is set.
@@ -53,6 +55,7 @@ export const defaultRunDeps: RunDeps = {
     createClusterClient(loadKubeConfig(opts.kubeconfig), {
       metrics,
       userAgent: "olares-operator",
+      ...(opts.impersonate ? { impersonateUser: opts.impersonate } : {}),
       ...(opts.qps !== undefined ? { qps: opts.qps } : {}),
       ...(opts.burst !== undefined ? { burst: opts.burst } : {}),
     }),
@@ -92,6 +95,7 @@ export async function runOperator(opts: RunOptions, deps: RunDeps = defaultRunDe
     metrics,
     ...(opts.leaderElect ? { leaderElection: { identity } } : {}),
     release: {
+      ...(helmAs ? { installerClient: deps.connect({ ...opts, impersonate: helmAs }, metrics) } : {}),
       installer: new Helm({ bin: opts.helm ?? process.env["OLARES_HELM"] ?? "helm", ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), ...(helmAs ? { kubeAsUser: helmAs } : {}), home: join(opts.releaseCache ?? DEFAULT_RELEASE_CACHE, "helm-home") }),
       cacheDir: opts.releaseCache ?? DEFAULT_RELEASE_CACHE,
       ...((opts.mirror ?? process.env["OLARES_RELEASE_MIRROR"]) ? { mirror: opts.mirror ?? process.env["OLARES_RELEASE_MIRROR"] } : {}),

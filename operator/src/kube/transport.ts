@@ -33,6 +33,11 @@ export interface TransportOptions {
    * watches beyond maxSockets would leave every other request queued behind them forever.
    */
   maxSockets?: number;
+  /**
+   * Act as this user (the Impersonate-User header, as `kubectl --as`): the operator writes the release's
+   * own objects as the installer ServiceAccount helm runs as, keeping its own ClusterRole least-privilege.
+   */
+  impersonateUser?: string;
 }
 
 /**
@@ -117,6 +122,7 @@ export class Transport {
     source?.forEach?.((v, k) => (headers[k] = v));
     headers["accept"] = "application/json";
     headers["user-agent"] = this.userAgent;
+    if (this.opts.impersonateUser) headers["impersonate-user"] = this.opts.impersonateUser;
     let payload: string | undefined;
     if (req.body !== undefined) {
       payload = JSON.stringify(req.body);
