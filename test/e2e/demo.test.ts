@@ -44,9 +44,11 @@ describe("e2e on the cluster simulator: npm run demo", function () {
   });
 
   it("exits 1 with the failing conditions when Ready does not come in time", async () => {
-    const r = await demo(["--timeout", "1", "--pod-delay-ms", "5000"]);
+    // pods take 30 s, so 4 s is never enough for Ready, but enough for the first status (the release's velero
+    // objects come from running its CLI, which costs the first reconcile about a second)
+    const r = await demo(["--timeout", "4", "--pod-delay-ms", "30000"]);
     expect(r.code).to.equal(1);
-    expect(r.stdout).to.match(/not Ready after 1s\./);
+    expect(r.stdout).to.match(/not Ready after 4s\./);
     expect(r.stdout).to.match(/Ready=False \w+NotReady: /);
   });
 
