@@ -66,7 +66,8 @@ describe("e2e on the cluster simulator: the operator killed at random points", f
       if (Math.random() < 0.25) await sleep(Math.random() * 800);
       else {
         await waitOperatorReady(op);
-        await sleep(Math.random() * 400);
+        // a fresh process reads the release (with velero's CLI output) before its first write: ~1 s
+        await sleep(500 + Math.random() * 2000);
       }
       await op.kill();
       if (writesBy(sim, OPERATOR_USER_AGENT, before).length > 0 && !isReady(installation(sim))) killedMidWork++;
