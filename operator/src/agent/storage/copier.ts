@@ -397,6 +397,12 @@ export async function syncTree(host: Host, source: string, destination: string, 
       others.push(rel);
     }
     const groupLeaders = new Set(leaders.values());
+    /** An entry removed from the source while we copied (Olares still runs during Sync) is noted, not an error. */
+    const unlessVanished = async (e: unknown, rel: string): Promise<void> => {
+      if (codeOf(e) === "ENOENT" && !(await exists(at(src, rel)))) result.vanished = true;
+      else throw e;
+    };
+
     await forEachLimit(others, limit, async (rel) => {
       const ss = s.get(rel)!;
       const ds = d.get(rel);
@@ -442,11 +448,7 @@ export async function syncTree(host: Host, source: string, destination: string, 
           }
         }
       } catch (e) {
-        if (codeOf(e) === "ENOENT" && !(await exists(at(src, rel)))) {
-          result.vanished = true; // removed from the source while we copied (Olares still runs during Sync)
-          return;
-        }
-        throw e;
+        await unlessVanished(e, rel);
       } finally {
         done();
       }
@@ -463,11 +465,7 @@ export async function syncTree(host: Host, source: string, destination: string, 
         touched.add(parentOf(rel));
         result.filesTransferred++;
       } catch (e) {
-        if (codeOf(e) === "ENOENT" && !(await exists(at(src, rel)))) {
-          result.vanished = true;
-          return;
-        }
-        throw e;
+        await unlessVanished(e, rel);
       } finally {
         done();
       }
@@ -480,11 +478,7 @@ export async function syncTree(host: Host, source: string, destination: string, 
       try {
         await applyMeta(rel, ss, ds, !ds);
       } catch (e) {
-        if (codeOf(e) === "ENOENT" && !(await exists(at(src, rel)))) {
-          result.vanished = true;
-          return;
-        }
-        throw e;
+        await unlessVanished(e, rel);
       } finally {
         done();
       }
