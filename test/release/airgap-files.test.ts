@@ -33,11 +33,13 @@ const get = async (url: string, method = "GET") => {
 
 describe("an airgap release's files, served by the operator to every node", function () {
   this.timeout(600_000);
-  const rel = fixture();
+  // Built in before(), not here: mocha runs describe bodies while loading every file, before any test.
+  let rel: ReturnType<typeof fixture>;
   let server: ReleaseFileServer;
   let base: string;
 
   before(async () => {
+    rel = fixture();
     server = await startReleaseFileServer({ port: 0, host: "127.0.0.1" });
     base = `http://127.0.0.1:${server.port}`;
   });

@@ -33,7 +33,7 @@ describe("manifest images and components with the real containerd 2.2.3 + ctr (n
   let cdn: Awaited<ReturnType<typeof serveDir>>;
   let hostRoot: string;
   let host: Host;
-  const rel = fixture();
+  let rel: ReturnType<typeof fixture>; // in before(): describe bodies run while mocha loads every file
 
   const images = () => {
     const t = imageImportTask(rel.manifest, cdn.base, "release/images")!;
@@ -44,6 +44,7 @@ describe("manifest images and components with the real containerd 2.2.3 + ctr (n
   const imageHits = () => [...cdn.hits.entries()].filter(([p]) => p.endsWith(".tar.gz") && !p.startsWith("/arm64/")).reduce((n, [, c]) => n + c, 0);
 
   before(async () => {
+    rel = fixture();
     containerd = await startContainerd();
     cdn = await serveDir(rel.cdnDir);
     hostRoot = mkdtempSync(join(tmpdir(), "olares-host-"));
