@@ -3,9 +3,11 @@
 // same build lock), or builds it now, and checks it runs at the pinned version.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { veleroCli } from "../../hack/fixture-release/build.js";
 import { ROOT } from "../e2e/tools.js";
+import { FIXTURE_VERSIONS, fixtureAirgapDir } from "../support/template-helm.js";
 
 const script = join(ROOT, "hack/velero-tools.sh");
 
@@ -17,5 +19,13 @@ describe("velero CLI built from github.com/vmware-tanzu/velero (the fixture rele
     expect(cli.binary.length).to.be.greaterThan(1 << 20);
     const velero = execFileSync("bash", [script, "path"], { encoding: "utf8" }).trim();
     expect(execFileSync(velero, ["version", "--client-only"], { encoding: "utf8" })).to.match(new RegExp(`Version:\\s+v${cli.version.replace(/\./g, "\\.")}\\b`));
+  });
+
+  // Cold, the fixture release (gzipped images, velero's archive) takes longer than one test's timeout: the
+  // tier's first reconcile test would time out building it. Built here once; the rest read the cache.
+  it("builds the fixture release of every fixture version (cached by its inputs)", function () {
+    this.timeout(20 * 60_000);
+    const dir = fixtureAirgapDir();
+    for (const v of FIXTURE_VERSIONS) expect(readdirSync(dir), v).to.include(`install-wizard-v${v}.tar.gz`);
   });
 });
