@@ -7,7 +7,7 @@
 // system-env.yaml, user-env.yaml and images/images.mf, as build/build.sh@7c2d6a23 assembles the real one.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, renameSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +17,7 @@ import { wizardStem } from "../../operator/src/contract/release/layout.js";
 import { fixtureCharts, type Files } from "./charts.js";
 import { FIXTURE_APPS, HAMI_WORKLOADS, LAUNCHER_WORKLOADS, OS_FRAMEWORK_WORKLOADS, OS_PLATFORM_WORKLOADS, imageOf } from "./components.js";
 import { SYSTEM_ENVS, USER_ENVS } from "./envs.js";
+import { storageComponents, type FixtureComponent } from "./storage-components.js";
 
 /** Fixed timestamp for every archive member: the output depends on the inputs only. */
 const EPOCH = "@1700000000";
@@ -88,19 +89,21 @@ let velero: { version: string; binary: Buffer } | undefined;
  * Host binaries listed as components: olaresd (daemon/.goreleaser.yml@0776188a archive name; a stand-in
  * script) and velero (the real CLI, in upstream's release archive layout: the operator runs it).
  */
-function fixtureComponents(version: string): Array<{ id: string; filename: string; path: string; files: Record<string, string | Buffer>; mode?: number }> {
+function fixtureComponents(version: string, storage = false): FixtureComponent[] {
   const script = (name: string, ver: string) => `#!/bin/sh\n# ${name} stand-in from the olares-operator fixture release\necho "${name} ${ver}"\n`;
   velero ??= veleroCli();
   const stem = `velero-v${velero.version}-linux-amd64`;
   return [
     { id: "olaresd", filename: `olaresd-v${version}-linux-amd64.tar.gz`, path: "pkg/components", files: { olaresd: script("olaresd", version) } },
     { id: "velero", filename: `${stem}.tar.gz`, path: "pkg/components", files: { [`${stem}/velero`]: velero.binary }, mode: 0o755 },
+    // The storage variant only (the storage tier): JuiceFS, MinIO and Redis as installation.manifest lists them.
+    ...(storage ? storageComponents() : []),
   ];
 }
 
 /** What the components are made of, for the cache key (the velero binary by digest). */
-function componentsKey(version: string): unknown {
-  return fixtureComponents(version).map((c) => ({ ...c, files: Object.fromEntries(Object.entries(c.files).map(([k, v]) => [k, md5(v)])) }));
+function componentsKey(version: string, storage: boolean): unknown {
+  return fixtureComponents(version, storage).map((c) => ({ ...c, files: Object.fromEntries(Object.entries(c.files ?? {}).map(([k, v]) => [k, md5(v)])), raw: c.raw && md5(c.raw) }));
 }
 
 export interface FixtureRelease {
@@ -138,8 +141,9 @@ spec:
 }
 
 /** Builds the release for `version` into `<outRoot>/v<version>` unless already built; returns its paths. */
-export function buildFixtureRelease(version: string, outRoot: string, { force = false } = {}): FixtureRelease {
-  const root = join(outRoot, `v${version}`);
+export function buildFixtureRelease(version: string, outRoot: string, { force = false, storage = false } = {}): FixtureRelease {
+  // The storage variant (JuiceFS, MinIO, Redis components too) lives apart: only the storage tier needs those tools built.
+  const root = join(outRoot, storage ? `v${version}+storage` : `v${version}`);
   const cdnDir = join(root, "cdn");
   const stem = wizardStem(version);
   const tarball = join(cdnDir, `${stem}.tar.gz`);
@@ -147,7 +151,7 @@ export function buildFixtureRelease(version: string, outRoot: string, { force = 
   const ksFile = join(root, "cluster/kubesphere-crds.yaml");
   const doneMarker = join(root, ".complete");
   // The cache is keyed by what the fixture is made of, so a changed generator rebuilds it.
-  const inputs = md5(JSON.stringify({ charts: fixtureCharts(version), SYSTEM_ENVS, USER_ENVS, images: fixtureImages(version), components: componentsKey(version), ks: kubesphereCrds() }));
+  const inputs = md5(JSON.stringify({ charts: fixtureCharts(version), SYSTEM_ENVS, USER_ENVS, images: fixtureImages(version), components: componentsKey(version, storage), ks: kubesphereCrds() }));
   if (!force && existsSync(doneMarker) && readFileSync(doneMarker, "utf8").trim() === inputs) return describe(version, root, cdnDir, tarball, checksumFile, ksFile);
 
   const staging = `${root}.partial`;
@@ -156,10 +160,12 @@ export function buildFixtureRelease(version: string, outRoot: string, { force = 
   const work = mkdtempSync(join(tmpdir(), "olares-fixture-"));
   try {
     const items: ManifestItem[] = [];
-    for (const c of fixtureComponents(version)) {
+    for (const c of fixtureComponents(version, storage)) {
       const dir = mkdtempSync(join(work, "comp-"));
-      writeFiles(dir, c.files, c.mode);
-      const data = tarOf(dir, Object.keys(c.files).map((f) => f.split("/")[0]!).filter((v, i, a) => a.indexOf(v) === i), true);
+      const files = c.files ?? {};
+      writeFiles(dir, files, c.mode);
+      for (const f of c.executables ?? []) chmodSync(join(dir, f), 0o755);
+      const data = c.raw ?? tarOf(dir, Object.keys(files).map((f) => f.split("/")[0]!).filter((v, i, a) => a.indexOf(v) === i), true);
       const obj = md5(c.filename);
       const sum = md5(data);
       writeFileSync(join(staging, "cdn", obj), data);

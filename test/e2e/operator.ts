@@ -134,7 +134,10 @@ export interface InProcessOperator {
  * The real `olares-operator run` code path (runOperator) inside this process: faster to start than a
  * child process, and its client's request counts are readable. Logs are silent unless a logger is given.
  */
-export async function startOperatorInProcess(kubeconfig: string, opts: { leaderElect?: boolean; identity?: string; logger?: Logger; qps?: number; burst?: number; helmAs?: string } = {}): Promise<InProcessOperator> {
+export async function startOperatorInProcess(
+  kubeconfig: string,
+  opts: { leaderElect?: boolean; identity?: string; logger?: Logger; qps?: number; burst?: number; helmAs?: string; release?: Pick<RunOptions, "mirror" | "releaseFilesUrl" | "releaseFilesAddr"> } = {},
+): Promise<InProcessOperator> {
   const port = await freePort();
   const controller = new AbortController();
   let client: HttpClusterClient | undefined;
@@ -148,6 +151,7 @@ export async function startOperatorInProcess(kubeconfig: string, opts: { leaderE
     ...(opts.qps !== undefined ? { qps: opts.qps } : {}),
     ...(opts.burst !== undefined ? { burst: opts.burst } : {}),
     ...releaseRunOptions(),
+    ...opts.release,
     ...(opts.helmAs ? { helmAs: opts.helmAs } : {}),
   };
   const deps: RunDeps = {

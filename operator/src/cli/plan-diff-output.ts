@@ -50,7 +50,7 @@ export function formatPlanDiffTable(diff: PlanDiff, after: Plan): string {
       out.push(`  on ${node.node} (${node.role}; migration ${node.migrationId}):`);
       node.steps.forEach((step, i) => out.push(`    ${i + 1}. ${step}${STEP_NOTE[step] ? ` — ${STEP_NOTE[step](node)}` : ""}`));
       out.push(`    old data kept at ${node.keepPreviousAt}${node.retainPreviousData ? " until you remove it (docs/storage.md)" : " until Resume, then removed (retainPreviousData: false)"}`);
-      const task = after.storageTasks.find((s) => s.node === node.node)?.tasks[0];
+      const task = after.storageTasks.find((s) => s.node === node.node)?.tasks.find((t) => t.kind === "storageMigration");
       if (task) {
         out.push(`    as the node's ${task.kind} host task carries it:`);
         out.push(...describeTask(task as HostTask).slice(1).map((l) => `    ${l}`));

@@ -105,7 +105,8 @@ export async function runStorageMigration(ctx: HookContext, hook: StorageHookDat
   const reports = new Map<string, StorageNodeReport | undefined>();
   const configIds = new Map<string, string>();
   const nodes = new Map<string, KubeObject>();
-  const isWorker = (n: StorageHookData["nodes"][number]) => (n.tasks[0] as { role?: string } | undefined)?.role === "worker";
+  // the storage task itself (binaries from the release manifest come before it)
+  const isWorker = (n: StorageHookData["nodes"][number]) => (n.tasks as Array<{ kind?: string; role?: string }>).some((t) => (t.kind === "juicefsRootfs" || t.kind === "storageMigration") && t.role === "worker");
   const ordered = [...hook.nodes.filter((n) => !isWorker(n)), ...hook.nodes.filter(isWorker)];
   const waitingForPrimary: string[] = [];
   for (const n of ordered) {

@@ -6,7 +6,8 @@
 // (6379, 9000, 9090) on the primary's node address, so they must be free. Nodes get loopback addresses
 // (127.0.2.<i+1>) the services can bind; with `nodes: 2+` the workers are WorkerNodes (their own mount
 // namespace with their own tree at the same root path) running their own in-process agents.
-import { appendFileSync, promises as fs, readFileSync } from "node:fs";
+import { appendFileSync, promises as fs, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { homedir } from "node:os";
 import net from "node:net";
 import path from "node:path";
 import { parse } from "yaml";
@@ -26,6 +27,10 @@ import {
   type InProcessOperator,
 } from "../../e2e/cluster.js";
 import type { Logger } from "../../../operator/src/contract/index.js";
+import { DEFAULT_BINARIES, type Binaries } from "../../../operator/src/agent/storage/index.js";
+import { buildFixtureRelease, type FixtureRelease } from "../../../hack/fixture-release/build.js";
+import { DEFAULT_FIXTURE_VERSION } from "../../../hack/fixture-release/version.js";
+import type { SimulatedHost } from "../../sim/agent-runner.js";
 import { StorageNode } from "./env.js";
 import { WorkerNode } from "./worker-node.js";
 
@@ -33,6 +38,17 @@ export const NODE = "sim-node-0";
 export const MANAGED_PORTS = [6379, 9000, 9090];
 /** The simulated nodes' InternalIPs: loopback addresses, so the primary's services can bind them. */
 export const nodeAddress = (i: number) => `127.0.2.${i + 1}`;
+
+async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 async function portFree(port: number, host = "127.0.0.1"): Promise<boolean> {
   return new Promise((resolve) => {
@@ -66,6 +82,43 @@ export class CapturingLogger implements Logger {
   }
 }
 
+/** The binaries where the manifest's components put them on a simulated host (its root is a directory here). */
+export function hostBinaries(hostRoot: string): Binaries {
+  return { redisServer: hostRoot + DEFAULT_BINARIES.redisServer, minio: hostRoot + DEFAULT_BINARIES.minio, juicefs: hostRoot + DEFAULT_BINARIES.juicefs };
+}
+
+function linkTree(from: string, to: string): void {
+  for (const e of readdirSync(from, { withFileTypes: true })) {
+    const link = path.join(to, e.name);
+    if (e.isDirectory()) {
+      mkdirSync(link, { recursive: true });
+      linkTree(path.join(from, e.name), link);
+    } else if (!lstatSync(link, { throwIfNoEntry: false })) symlinkSync(path.join(from, e.name), link);
+  }
+}
+
+/** containerd's ctr as far as the release's image import uses it (the simulated hosts have no containerd). */
+function emulateCtr(host: SimulatedHost): void {
+  const images = new Set<string>();
+  host.system.exec.use((argv) => {
+    if (argv[0] !== "ctr") return undefined;
+    const i = argv.indexOf("images");
+    const verb = argv[i + 1];
+    if (verb === "ls") return { exitCode: 0, stdout: [...images].map((r) => `${r}\n`).join("") };
+    if (verb === "import") images.add(argv[argv.indexOf("--index-name") + 1]!);
+    return { exitCode: 0 };
+  });
+}
+
+/** The storage variant of the fixture release (its manifest lists juicefs, minio, redis, redis-231), as an airgap directory of links. */
+export interface ReleaseMirror {
+  release: FixtureRelease;
+  /** The airgap directory the operator reads and serves to the nodes (links into the fixture's CDN dir). */
+  dir: string;
+  /** The operator's release-files URL the nodes download from. */
+  filesUrl: string;
+}
+
 export class StorageCluster {
   operator!: InProcessOperator;
   readonly operatorLog = new CapturingLogger();
@@ -77,9 +130,16 @@ export class StorageCluster {
     readonly agentLog: CapturingLogger,
     /** sim-node-1.. (each in its own mount namespace), when started with nodes ≥ 2. */
     readonly workers: WorkerNode[] = [],
+    /** With `manifestBinaries`: where the release's files come from. */
+    readonly mirror?: ReleaseMirror,
   ) {}
 
-  static async start(opts: { nodes?: number } = {}): Promise<StorageCluster> {
+  /**
+   * `manifestBinaries`: the storage binaries reach each node only through the release manifest (the
+   * operator serves the storage fixture release's files, the agent installs its juicefs/redis/minio
+   * components onto the node's simulated host root, and the engine runs them from there).
+   */
+  static async start(opts: { nodes?: number; manifestBinaries?: boolean } = {}): Promise<StorageCluster> {
     const count = opts.nodes ?? 1;
     for (const p of MANAGED_PORTS) {
       for (const h of ["127.0.0.1", nodeAddress(0)]) if (!(await portFree(p, h))) throw new Error(`${h}:${p} is in use: the managed Redis/MinIO of this tier need it`);
@@ -89,18 +149,34 @@ export class StorageCluster {
     const node = await StorageNode.create({ base: await fs.mkdtemp("/var/tmp/olares-switch-") });
     const workers: WorkerNode[] = [];
     for (let i = 1; i < count; i++) workers.push(await WorkerNode.create(`sim-node-${i}`, node.root, await fs.mkdtemp("/var/tmp/olares-worker-")));
+    let mirror: ReleaseMirror | undefined;
+    if (opts.manifestBinaries) {
+      const fixtureRoot = process.env.OLARES_FIXTURE_DIR ?? path.join(homedir(), ".cache/olares-operator/fixture-release");
+      const release = buildFixtureRelease(DEFAULT_FIXTURE_VERSION, fixtureRoot, { storage: true });
+      const dir = await fs.mkdtemp(path.join(node.base, "airgap-"));
+      linkTree(release.cdnDir, dir);
+      const port = await freeLoopbackPort();
+      mirror = { release, dir, filesUrl: `http://127.0.0.1:${port}` };
+    }
     const sim = await startSimulator({ nodes: count, nodeInternalIP: nodeAddress });
     ownerCompletesWizard(sim);
     const agentLog = new CapturingLogger();
+    const ctrEmulated = new Set<string>();
     const agents = attachAgents(sim, {
       logger: agentLog,
       storage: (name) => {
         const w = workers.find((x) => x.name === name);
         const n = w ?? node;
-        return { host: n.host, services: n.runner, binaries: n.bins, servicePaths: n.paths, pollMs: 200 };
+        const simHost = agents.hosts.get(name);
+        if (mirror && simHost && !ctrEmulated.has(name)) {
+          emulateCtr(simHost);
+          ctrEmulated.add(name);
+        }
+        const binaries = mirror && simHost ? hostBinaries(simHost.root) : n.bins;
+        return { host: n.host, services: n.runner, binaries, servicePaths: n.paths, pollMs: 200 };
       },
     });
-    const cluster = new StorageCluster(sim, agents, node, agentLog, workers);
+    const cluster = new StorageCluster(sim, agents, node, agentLog, workers, mirror);
     await installOperatorManifests(sim.kubeconfigPath, await operatorManifests());
     await cluster.startOperator();
     return cluster;
@@ -115,7 +191,9 @@ export class StorageCluster {
   }
 
   async startOperator(): Promise<void> {
-    this.operator = await startOperatorInProcess(this.kubeconfig, { logger: this.operatorLog });
+    const m = this.mirror;
+    const addr = m ? new URL(m.filesUrl) : undefined;
+    this.operator = await startOperatorInProcess(this.kubeconfig, { logger: this.operatorLog, ...(m && addr ? { release: { mirror: m.dir, releaseFilesUrl: m.filesUrl, releaseFilesAddr: `${addr.hostname}:${addr.port}` } } : {}) });
   }
 
   /** examples/olares.yaml with this tier's root path and the given storage. */

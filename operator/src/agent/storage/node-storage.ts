@@ -65,7 +65,9 @@ export interface NodeStorageOptions {
   event(type: "Normal" | "Warning", reason: string, message: string): void;
 }
 
-const STORAGE_KINDS = new Set(["juicefsRootfs", "storageMigration"]);
+const STORAGE_TASK_KINDS = new Set(["juicefsRootfs", "storageMigration"]);
+/** What a storage config may hold: the storage tasks and the release components that install their binaries. */
+const STORAGE_KINDS = new Set([...STORAGE_TASK_KINDS, "releaseComponent"]);
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class NodeStorage {
@@ -108,7 +110,8 @@ export class NodeStorage {
 
   private async run(config: StorageNodeConfig): Promise<void> {
     const tasks = config.tasks as HostTask[];
-    const root = (tasks[0] as { root?: string } | undefined)?.root;
+    // the storage task's root (the release components that install the binaries come before it)
+    const root = (tasks.find((t) => STORAGE_TASK_KINDS.has(t.kind)) as { root?: string } | undefined)?.root;
     let migration: StorageNodeReport["migration"];
     let gate: StorageGateRequest | undefined;
     let aborted = false;
@@ -218,13 +221,17 @@ export class NodeStorage {
         }
         precheck = undefined;
       }
+      // Binaries (releaseComponent) go onto the agent's host, as its node config's files do; the storage
+      // engine works on its environment's host (the same host, except in tests that split the two).
+      const binCtx: TaskContext = { ...ctx, host: this.opts.host };
       for (const task of tasks) {
         const mod = moduleFor(task);
-        const check = await mod.check(ctx, task);
+        const tctx = task.kind === "releaseComponent" ? binCtx : ctx;
+        const check = await mod.check(tctx, task);
         if (check.upToDate) continue;
         this.opts.log.info("storage: applying", { task: task.id, diff: check.diff });
         try {
-          await mod.apply(ctx, task);
+          await mod.apply(tctx, task);
         } finally {
           // the last recorded state (Succeeded, RolledBack, Failed) goes into the report either way
           if (task.kind === "storageMigration" && root) {
@@ -233,7 +240,7 @@ export class NodeStorage {
             if (s && s.id === task.migrationId) track(s);
           }
         }
-        await mod.verify(ctx, task);
+        await mod.verify(tctx, task);
       }
       this.failedConfig = undefined;
       await publish("Done", migration ? `storage migration ${migration.from} → ${migration.to} done` : undefined);

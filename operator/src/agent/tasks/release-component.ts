@@ -14,7 +14,28 @@ function memberOf(archive: Buffer, member: string, filename: string): Buffer {
   return inner;
 }
 
-async function diffOf(ctx: TaskContext, task: ReleaseComponentTask): Promise<string | undefined> {
+/** The host's glibc as major.minor (`getconf GNU_LIBC_VERSION`, libc-bin is Essential); undefined when unknown. */
+export async function hostGlibc(ctx: TaskContext): Promise<string | undefined> {
+  const r = await ctx.host.run(["getconf", "GNU_LIBC_VERSION"], { timeoutMs: 10_000 }).catch(() => undefined);
+  return r?.exitCode === 0 ? /(\d+)\.(\d+)/.exec(r.stdout)?.slice(1, 3).join(".") : undefined;
+}
+
+const olderThan = (a: string, b: string) => {
+  const [am, an] = a.split(".").map(Number) as [number, number];
+  const [bm, bn] = b.split(".").map(Number) as [number, number];
+  return am < bm || (am === bm && an < bn);
+};
+
+/** The component this host gets: the fallback on an older glibc (as olares-cli's InstallRedis), else the task's own. */
+async function effective(ctx: TaskContext, task: ReleaseComponentTask): Promise<ReleaseComponentTask> {
+  const f = task.glibcFallback;
+  if (!f) return task;
+  const glibc = await hostGlibc(ctx);
+  return glibc && olderThan(glibc, f.glibcBelow) ? { ...task, component: f.component, file: f.file } : task;
+}
+
+async function diffOf(ctx: TaskContext, given: ReleaseComponentTask): Promise<string | undefined> {
+  const task = await effective(ctx, given);
   const archive = await cachedReleaseFile(ctx, task.baseDir, task.file);
   if (!archive) return `${cachePath(task.baseDir, task.file)}: not downloaded (or not the manifest's MD5)`;
   for (const m of task.install) {
@@ -33,7 +54,8 @@ export const releaseComponentTask: TaskModule<ReleaseComponentTask> = {
     const diff = await diffOf(ctx, task);
     return diff ? { upToDate: false, diff } : { upToDate: true };
   },
-  async apply(ctx, task) {
+  async apply(ctx, given) {
+    const task = await effective(ctx, given);
     const { data, downloaded } = await fetchReleaseFile(ctx, task.baseDir, task.file);
     if (downloaded) ctx.log.info(`downloaded ${task.file.filename} (${task.component}), MD5 as the manifest says`);
     for (const m of task.install) {
@@ -49,7 +71,8 @@ export const releaseComponentTask: TaskModule<ReleaseComponentTask> = {
   async undo(ctx, task, scope) {
     for (const m of task.install) await restoreManaged(ctx, m.path, scope);
   },
-  async managedFiles(ctx, task) {
+  async managedFiles(ctx, given) {
+    const task = await effective(ctx, given);
     const archive = await cachedReleaseFile(ctx, task.baseDir, task.file);
     if (!archive) return [];
     return task.install.map((m) => ({ path: m.path, sha256: sha256(memberOf(archive, m.member, task.file.filename)) }));

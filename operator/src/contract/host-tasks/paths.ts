@@ -4,6 +4,9 @@ import { isPlainAbsolutePath } from "../validators.js";
 /** Every path a task may write under. Anything else is rejected at render time and in the agent. */
 export const ALLOWED_PATH_ROOTS = ["/etc/", "/usr/local/bin/", "/var/lib/olares-agent/", "/olares/"] as const;
 
+/** Single files outside those roots a task may write: the JuiceFS mount helper mount(8) looks up as /sbin/mount.<type> (olares-cli installs it there). */
+export const ALLOWED_EXACT_PATHS = ["/sbin/mount.juicefs"] as const;
+
 /** Where the agent keeps backups, originals and its own state on the host. */
 export const AGENT_STATE_DIR = "/var/lib/olares-agent";
 
@@ -29,7 +32,7 @@ export const HOST_PATHS = {
 
 /** Absolute, normalized, plain characters (no %, so no encoded traversal), under one of ALLOWED_PATH_ROOTS. */
 export function isAllowedPath(p: string): boolean {
-  return isPlainAbsolutePath(p) && ALLOWED_PATH_ROOTS.some((root) => p.startsWith(root));
+  return isPlainAbsolutePath(p) && (ALLOWED_PATH_ROOTS.some((root) => p.startsWith(root)) || (ALLOWED_EXACT_PATHS as readonly string[]).includes(p));
 }
 
-export const ALLOWED_PATH_RULE = `must be a plain absolute path under ${ALLOWED_PATH_ROOTS.join(" ")}`;
+export const ALLOWED_PATH_RULE = `must be a plain absolute path under ${ALLOWED_PATH_ROOTS.join(" ")} (or one of ${ALLOWED_EXACT_PATHS.join(" ")})`;

@@ -60,7 +60,8 @@ export function validateCredentials(r: StorageCredentialsRef | undefined, c: Tas
 }
 
 export function describeBackend(root: string, b: JuiceFSBackend, cred: StorageCredentialsRef): string[] {
-  const lines: string[] = [];
+  const bins = ["/usr/local/bin/juicefs + /sbin/mount.juicefs (component juicefs)", ...(b.managedRedis ? ["/usr/local/bin/redis-server, redis-cli (redis; redis-231 below glibc 2.32)"] : []), ...(b.managedMinio ? ["/usr/local/bin/minio (minio)"] : [])];
+  const lines: string[] = [`binaries ${bins.join(", ")}: from installation.manifest (the storage/bin/* tasks, before this one); without a manifest the nodes can fetch, they must be there already`];
   if (b.managedRedis) {
     lines.push(`file ${root}/data/redis/etc/redis.conf (0600: requirepass from Secret ${cred.namespace}/${cred.name})`);
     lines.push(`unit redis-server.service enabled, started (bind ${b.managedRedis.bind}:${b.managedRedis.port}, metadata db 1)`);

@@ -13,6 +13,8 @@ import type {
 } from "../../contract/index.js";
 import { STORAGE_CREDENTIALS_SECRET, STORAGE_MIGRATION_STEPS, SYSTEM_NAMESPACE, WORKER_MERGE_STEPS, contentHash } from "../../contract/index.js";
 import type { DefaultedSpec } from "../../api/index.js";
+import type { ReleaseComponentTask } from "../../contract/index.js";
+import { componentTask } from "../releases/host-tasks.js";
 
 export const MANAGED_REDIS_PORT = 6379;
 export const MANAGED_MINIO_PORT = 9000;
@@ -145,7 +147,60 @@ function migrationId(from: StorageKind, to: StorageKind, root: string, b: JuiceF
   return `${from === "LocalFS" ? "l2j" : "j2l"}-${contentHash({ from, to, root, name: b.name, bucket: b.bucketUrl, meta: b.metaUrl ?? "external" })}`;
 }
 
-export type StorageHostTask = JuiceFSRootfsTask | StorageMigrationTask;
+export type StorageHostTask = JuiceFSRootfsTask | StorageMigrationTask | ReleaseComponentTask;
+
+/** Where the storage binaries go on a host (olares-cli's cli/pkg/storage constants; the agent's DEFAULT_BINARIES). */
+export const STORAGE_BINARY_PATHS = {
+  juicefs: "/usr/local/bin/juicefs",
+  mountJuicefs: "/sbin/mount.juicefs",
+  redisServer: "/usr/local/bin/redis-server",
+  redisCli: "/usr/local/bin/redis-cli",
+  minio: "/usr/local/bin/minio",
+} as const;
+
+/** installation.manifest file ids olares-cli installs the storage binaries from (Manifest.Get in cli/pkg/storage). */
+export const STORAGE_COMPONENTS = { juicefs: "juicefs", redis: "redis", redisOldGlibc: "redis-231", minio: "minio" } as const;
+/** olares-cli's InstallRedis takes redis-231 on a host whose glibc is older than this. */
+export const REDIS_GLIBC_FALLBACK_BELOW = "2.32";
+
+/**
+ * The binaries a JuiceFS node needs, from the release manifest's components (MD5 checked, skipped when in
+ * place), applied before the storage task: juicefs (also /sbin/mount.juicefs) on every JuiceFS node;
+ * redis-server/redis-cli and minio where the managed services run. None without a manifest the nodes
+ * can fetch from (offline plan, or an airgap directory the operator does not serve): then the binaries
+ * are expected at STORAGE_BINARY_PATHS already.
+ */
+export function storageBinaryTasks(facts: ClusterFacts, backend: JuiceFSBackend): ReleaseComponentTask[] {
+  const rf = facts.release;
+  if (!rf?.manifest || !rf.filesBase) return [];
+  const m = rf.manifest;
+  const base = rf.filesBase;
+  const P = STORAGE_BINARY_PATHS;
+  const out: ReleaseComponentTask[] = [];
+  const jfs = componentTask(m, base, {
+    id: "storage/bin/juicefs",
+    component: STORAGE_COMPONENTS.juicefs,
+    install: [
+      { member: "juicefs", path: P.juicefs, mode: 0o755 },
+      { member: "juicefs", path: P.mountJuicefs, mode: 0o755 },
+    ],
+  });
+  if (jfs) out.push(jfs);
+  if (backend.managedRedis) {
+    const install = [
+      { member: "redis-server", path: P.redisServer, mode: 0o755 },
+      { member: "redis-cli", path: P.redisCli, mode: 0o755 },
+    ];
+    const redis = componentTask(m, base, { id: "storage/bin/redis", component: STORAGE_COMPONENTS.redis, install });
+    const old = componentTask(m, base, { id: "storage/bin/redis", component: STORAGE_COMPONENTS.redisOldGlibc, install });
+    if (redis) out.push(old ? { ...redis, glibcFallback: { glibcBelow: REDIS_GLIBC_FALLBACK_BELOW, component: old.component, file: old.file } } : redis);
+  }
+  if (backend.managedMinio) {
+    const minio = componentTask(m, base, { id: "storage/bin/minio", component: STORAGE_COMPONENTS.minio, install: [{ member: "minio", path: P.minio, mode: 0o755 }] });
+    if (minio) out.push(minio);
+  }
+  return out;
+}
 
 /** The storage host tasks per node name: a migration on the primary, or the JuiceFS rootfs on every node; none on LocalFS. */
 export function renderStorageNodeTasks(spec: DefaultedSpec, facts: ClusterFacts): Map<string, StorageHostTask[]> {
@@ -154,6 +209,7 @@ export function renderStorageNodeTasks(spec: DefaultedSpec, facts: ClusterFacts)
   if (migration) {
     for (const n of migration.nodes) {
       out.set(n.node, [
+        ...storageBinaryTasks(facts, n.backend),
         {
           kind: "storageMigration",
           id: "storage/migration",
@@ -183,7 +239,7 @@ export function renderStorageNodeTasks(spec: DefaultedSpec, facts: ClusterFacts)
     if (role === "worker" && !withWorkers) continue;
     const backend = juicefsBackend(spec, role, address);
     if (!backend) continue;
-    out.set(n.name, [{ kind: "juicefsRootfs", id: "storage/juicefs", description: `${rootOf(spec)}/rootfs on JuiceFS volume ${backend.name}`, disruption: "none", root: rootOf(spec), role, backend, credentials: credentialsRef() }]);
+    out.set(n.name, [...storageBinaryTasks(facts, backend), { kind: "juicefsRootfs", id: "storage/juicefs", description: `${rootOf(spec)}/rootfs on JuiceFS volume ${backend.name}`, disruption: "none", root: rootOf(spec), role, backend, credentials: credentialsRef() }]);
   }
   return out;
 }
