@@ -99,10 +99,49 @@ describe("multi-node JuiceFS through the CR: one shared volume, the primary's ma
     expect(c.cr()!.status.storage.activeType).to.equal("LocalFS");
   });
 
-  it("once the collision and the DaemonSet are gone the agents ask again: each node's tree merged into the one volume, every node mounting it", async () => {
+  it("a worker failing its merge after the primary's Swap calls everyone off: the worker keeps its untouched tree, the primary rolls back to its kept tree, nothing lost", async () => {
     const worker = c.workers[0]!;
     await fs.rm(path.join(worker.rootfs, "local-path/pvc-on-primary"), { recursive: true });
     await kubectlOk(c.kubeconfig, ["-n", "apps", "delete", "daemonset", "log-shipper"]);
+    // Past the cluster-wide Precheck, an app on the primary creates the worker's path while Olares still
+    // runs (Prepare/Sync): it lands in the volume, so the worker's own check at its merge (what the
+    // volume holds now, after the primary's Swap) finds it taken and refuses to overwrite.
+    const collision = path.join(c.rootfs, "local-path/pvc-on-worker");
+    await c.waitFor(() => ["Prepare", "Sync"].includes(String(nodeReport("sim-node-0")?.migration?.step)), 3 * 60_000, () => `the primary past Precheck: ${describeNow()}`);
+    await fs.mkdir(collision, { recursive: true });
+    await fs.writeFile(path.join(collision, "made-on-primary-during-sync"), "primary's\n");
+    await c.waitFor(
+      () => nodeReport("sim-node-0")?.migration?.phase === "RolledBack" && nodeReport(WORKER)?.state === "Degraded" && c.cr()?.status?.storage?.activeType === "LocalFS",
+      10 * 60_000,
+      () => `the primary rolled back and the worker failed: ${describeNow()}`,
+    );
+    expect(nodeReport(WORKER)?.message).to.include("local-path/pvc-on-worker").and.include("already exists in the shared volume");
+    // The primary had swapped (its record went through Swap) before rolling back to its kept tree.
+    const primaryState = JSON.parse(await fs.readFile(path.join(c.node.root, ".storage-migration.json"), "utf8")) as { history: Array<{ step: string }>; phase: string };
+    expect(primaryState.history.map((h) => h.step)).to.include("Swap");
+    expect(c.events().some((e) => e.reason === "StorageMigrationRolledBack")).to.equal(true);
+    // Both nodes on their own local trees again, nothing mounted, nothing lost.
+    expect(await isJuiceFSMount(c.node.host, c.rootfs)).to.equal(false);
+    expect(await isJuiceFSMount(worker.host, `${c.node.root}/rootfs`)).to.equal(false);
+    expect(await worker.juicefsMounts()).to.deep.equal([]);
+    expect(await fs.stat(path.join(c.node.root, "rootfs.local.bak")).catch(() => undefined), "the primary's kept tree is back at rootfs").to.equal(undefined);
+    expect(await fs.stat(worker.local(`${c.node.root}/rootfs.local.bak`)).catch(() => undefined), "the worker's tree never moved").to.equal(undefined);
+    const now = new Map([
+      ...(await sums(c.rootfs, path.join(c.rootfs, "local-path/pvc-on-primary"))),
+      ...(await sums(worker.rootfs, path.join(worker.rootfs, "local-path/pvc-on-worker"))),
+    ]);
+    expect(lost(original, now), "entries lost or changed after the abort").to.deep.equal([]);
+    expect(await fs.readFile(path.join(c.rootfs, "primary-notes.txt"), "utf8")).to.equal("primary\n");
+    expect(await fs.readFile(path.join(collision, "made-on-primary-during-sync"), "utf8"), "written during Sync, kept on the primary").to.equal("primary's\n");
+    // The admin moves the colliding data and changes the spec (a rolled-back walk runs again for a new config).
+    await fs.rm(collision, { recursive: true });
+    await c.patchStorage({ ...JUICEFS, juicefs: { ...JUICEFS.juicefs, cache: { sizeMiB: 1025 } } });
+  });
+
+  it("once the collision and the DaemonSet are gone the agents ask again: each node's tree merged into the one volume, every node mounting it", async () => {
+    const worker = c.workers[0]!;
+    await fs.rm(path.join(worker.rootfs, "local-path/pvc-on-primary"), { recursive: true, force: true });
+    await kubectlOk(c.kubeconfig, ["-n", "apps", "delete", "daemonset", "log-shipper", "--ignore-not-found"]);
     const cr = await c.waitFor(() => (storageSettled(c.cr(), "JuiceFS") ? c.cr() : undefined), 12 * 60_000, () => `Ready on JuiceFS: ${describeNow()}`);
     const nodes = cr.status.storage.migration?.nodes as Array<{ name: string; phase: string }> | undefined;
     if (nodes) expect(nodes.map((n) => `${n.name}:${n.phase}`).sort()).to.deep.equal(["sim-node-0:Succeeded", `${WORKER}:Succeeded`]);
