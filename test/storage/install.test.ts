@@ -4,7 +4,8 @@
 import { expect } from "chai";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { JUICEFS_UNIT, MINIO_UNIT, REDIS_UNIT, StorageMigration, isJuiceFSMount } from "../../operator/src/agent/storage/index.js";
+import net from "node:net";
+import { JUICEFS_UNIT, MINIO_UNIT, REDIS_UNIT, StorageMigration, isJuiceFSMount, mountVolume, objectStoreFromBucketUrl, unmountVolume, volumeSetting } from "../../operator/src/agent/storage/index.js";
 import { StorageNode } from "./support/env.js";
 
 const noWorkloads = { quiesce: async () => {}, resume: async () => {} };
@@ -44,6 +45,49 @@ describe("install on JuiceFS (real redis-server, MinIO, JuiceFS FUSE)", function
     await node.runner.runDropInPre(node.paths.k3sDropIn);
     // Installing again changes nothing and keeps the data (the volume is never reformatted).
     await new StorageMigration(node.host, node.plan("LocalFS", "JuiceFS"), node.runner, noWorkloads).install();
+    expect(await fs.readFile(path.join(rootfs, "hello.txt"), "utf8")).to.equal("kept across a reboot\n");
+
+    // Workers join this single-node volume, formatted with its bucket at 127.0.0.1: the managed services
+    // move to the node's address (a running service restarted for its new config) and the volume's bucket
+    // is pointed there (juicefs config --bucket) before any worker mounts; once, then nothing to do.
+    const ip = "127.0.3.1";
+    const single = node.plan("LocalFS", "JuiceFS");
+    const bucketUrl = `http://${ip}:${node.ports.minio}/olares`;
+    const joined = {
+      ...single,
+      juicefs: { ...single.juicefs, bucketUrl },
+      managed: { redis: { ...single.managed.redis!, bind: ip }, minio: { ...single.managed.minio!, address: ip } },
+      objectStore: objectStoreFromBucketUrl(bucketUrl, { accessKeyId: single.juicefs.accessKey, secretAccessKey: single.juicefs.secretKey }),
+    };
+    expect((await volumeSetting(node.host, single.juicefs))?.bucket).to.equal(`http://127.0.0.1:${node.ports.minio}/olares`);
+    const connects = (host: string) => new Promise<boolean>((resolve) => net.connect(node.ports.minio, host).once("connect", function (this: net.Socket) { this.destroy(); resolve(true); }).once("error", () => resolve(false)));
+    expect(await connects(ip), "MinIO on the node's address before the join").to.equal(false);
+    const logs: string[] = [];
+    await new StorageMigration(node.host, joined, node.runner, noWorkloads, { log: (m) => logs.push(m) }).install();
+    expect((await volumeSetting(node.host, single.juicefs))?.bucket).to.equal(bucketUrl);
+    expect(logs.filter((l) => /bucket http:\/\/127\.0\.0\.1:\d+\/olares → /.test(l))).to.have.length(1);
+    expect(logs.some((l) => l.startsWith(`${MINIO_UNIT}: its configuration changed; restarting it`))).to.equal(true);
+    // MinIO listens on the node's address now (it listened on loopback only before the restart).
+    expect(await connects(ip)).to.equal(true);
+    // A worker's mount (the node's address, its own empty cache) reads the data through the new bucket URL.
+    const workerView = path.join(node.base, "worker-rootfs");
+    const worker = { ...joined.juicefs, metaUrl: `redis://${ip}:${node.ports.redis}/1`, cacheDir: path.join(node.base, "worker-cache") };
+    // The primary's running mount keeps working across the rebind: a write there after it reaches the worker.
+    const fd = await fs.open(path.join(rootfs, "after-rebind.bin"), "w");
+    await fd.write(Buffer.alloc(5 << 20, 3));
+    await fd.sync();
+    await fd.close();
+    await mountVolume(node.host, node.root, worker, workerView);
+    try {
+      expect(await fs.readFile(path.join(workerView, "hello.txt"), "utf8")).to.equal("kept across a reboot\n");
+      expect((await fs.readFile(path.join(workerView, "after-rebind.bin"))).equals(Buffer.alloc(5 << 20, 3))).to.equal(true);
+    } finally {
+      await unmountVolume(node.host, worker, workerView);
+    }
+    // Idempotent: a second install changes nothing.
+    logs.length = 0;
+    await new StorageMigration(node.host, joined, node.runner, noWorkloads, { log: (m) => logs.push(m) }).install();
+    expect(logs.filter((l) => / → |restarting/.test(l)), "nothing to rebind or restart").to.deep.equal([]);
     expect(await fs.readFile(path.join(rootfs, "hello.txt"), "utf8")).to.equal("kept across a reboot\n");
   });
 

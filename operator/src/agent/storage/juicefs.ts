@@ -42,6 +42,48 @@ export async function formattedVolumeName(host: Host, v: JuiceFSVolume): Promise
   return m?.[1];
 }
 
+/** `juicefs status`'s Setting of a formatted volume: its name and bucket URL. */
+export async function volumeSetting(host: Host, v: JuiceFSVolume): Promise<{ name: string; bucket: string } | undefined> {
+  const r = await host.run([v.binary, "status", "--no-color", v.metaUrl], { env: secretEnv(v, false), timeoutMs: 60_000 });
+  if (r.exitCode !== 0) {
+    if (/database is not formatted|not formatted/i.test(r.stderr + r.stdout)) return undefined;
+    throw new HostCommandError([v.binary, "status", v.metaUrl], r);
+  }
+  const name = /"Name":\s*"([^"]+)"/.exec(r.stdout)?.[1];
+  const bucket = /"Bucket":\s*"([^"]+)"/.exec(r.stdout)?.[1];
+  return name && bucket ? { name, bucket } : undefined;
+}
+
+/** The address a single-node install formatted the volume at (the managed MinIO on loopback). */
+const SINGLE_NODE_HOST = /^(127\.0\.0\.1|localhost|\[::1\])$/;
+
+/**
+ * A volume formatted by a single-node install has its bucket at the managed MinIO's loopback address
+ * (http://127.0.0.1:9000/olares), which no worker can reach: pointed at the address every node uses
+ * (`juicefs config --bucket`, as a cluster admin would before adding a worker). Only that case: the same
+ * MinIO (port and bucket path) behind a loopback host; any other difference is left alone and reported
+ * by the caller's checks. Returns the old bucket when it changed it; idempotent.
+ */
+export async function rebindLoopbackBucket(host: Host, v: JuiceFSVolume): Promise<string | undefined> {
+  const s = await volumeSetting(host, v);
+  if (!s || s.bucket === v.bucketUrl) return undefined;
+  let old: URL, want: URL;
+  try {
+    old = new URL(s.bucket);
+    want = new URL(v.bucketUrl);
+  } catch {
+    return undefined;
+  }
+  const sameStore = old.protocol === want.protocol && old.port === want.port && old.pathname.replace(/\/+$/, "") === want.pathname.replace(/\/+$/, "");
+  if (!sameStore || !SINGLE_NODE_HOST.test(old.hostname) || SINGLE_NODE_HOST.test(want.hostname)) return undefined;
+  // The stored keys stay; juicefs checks the new bucket is reachable with them before it writes the setting.
+  // --storage too: without it juicefs config takes the flag's default (file) and makes the URL a local path.
+  const argv = [v.binary, "config", "--no-color", v.metaUrl, "--storage", v.storage, "--bucket", v.bucketUrl, "--yes"];
+  const r = await host.run(argv, { env: secretEnv(v, false), timeoutMs: 2 * 60_000 });
+  if (r.exitCode !== 0) throw new HostCommandError(argv, r);
+  return s.bucket;
+}
+
 /** Formats the volume unless it already is (then the name must match: a different volume is never overwritten). */
 export async function formatVolume(host: Host, v: JuiceFSVolume): Promise<"formatted" | "existing"> {
   const existing = await formattedVolumeName(host, v);

@@ -7,7 +7,7 @@ import { promises as fs, statSync } from "node:fs";
 import type { Host } from "../host/types.js";
 import { copyTree, CopyError, syncTree, type CopyProgress, type CopyResult, type SourceHashes } from "./copier.js";
 import { FileAttrs } from "./file-attrs.js";
-import { formatVolume, mountVolume, summary, unmountVolume, type JuiceFSVolume } from "./juicefs.js";
+import { formatVolume, mountVolume, rebindLoopbackBucket, summary, unmountVolume, type JuiceFSVolume } from "./juicefs.js";
 import { backupPath, storageLayout, type StorageLayout, type StorageType } from "./layout.js";
 import { isJuiceFSMount, mountedFsType } from "./mounts.js";
 import { probeRedis, parseRedisUrl, type RedisTarget } from "./redis-probe.js";
@@ -341,18 +341,18 @@ export class StorageMigration {
   /** Redis and MinIO as host units, started and probed; idempotent. */
   async ensureManagedServices(): Promise<void> {
     const { redis, minio } = this.plan.managed;
-    let reload = false;
+    const changed = { [REDIS_UNIT]: false, [MINIO_UNIT]: false };
     if (redis) {
       await this.host.mkdir(`${this.layout.redisDir}/etc`, 0o700);
-      reload = (await this.writeFile(renderRedisConf(this.plan.root, redis))) || reload;
-      reload = (await this.writeFile(renderRedisUnit(this.plan.root, this.bins, this.paths))) || reload;
+      changed[REDIS_UNIT] = (await this.writeFile(renderRedisConf(this.plan.root, redis))) || changed[REDIS_UNIT];
+      changed[REDIS_UNIT] = (await this.writeFile(renderRedisUnit(this.plan.root, this.bins, this.paths))) || changed[REDIS_UNIT];
     }
     if (minio) {
       await this.host.mkdir(this.layout.minioVolume, 0o700);
-      reload = (await this.writeFile(renderMinioEnv(this.plan.root, minio, this.paths))) || reload;
-      reload = (await this.writeFile(renderMinioUnit(this.bins, this.paths))) || reload;
+      changed[MINIO_UNIT] = (await this.writeFile(renderMinioEnv(this.plan.root, minio, this.paths))) || changed[MINIO_UNIT];
+      changed[MINIO_UNIT] = (await this.writeFile(renderMinioUnit(this.bins, this.paths))) || changed[MINIO_UNIT];
     }
-    if (reload) await this.services.daemonReload();
+    if (changed[REDIS_UNIT] || changed[MINIO_UNIT]) await this.services.daemonReload();
     for (const [unit, on] of [
       [REDIS_UNIT, !!redis],
       [MINIO_UNIT, !!minio],
@@ -360,6 +360,12 @@ export class StorageMigration {
       if (!on) continue;
       await this.services.enable(unit);
       if (!(await this.services.isActive(unit))) await this.services.start(unit);
+      else if (changed[unit]) {
+        // A running service reads its config only at start: a new bind address (workers joining) needs a restart.
+        this.log(`${unit}: its configuration changed; restarting it`);
+        await this.services.stop(unit);
+        await this.services.start(unit);
+      }
     }
     if (redis) await this.retry("metadata engine", () => probeRedis(this.metaTarget()), 30);
     if (minio) await this.retry("object store", () => probeObjectStore(this.plan.objectStore, { createBucket: true }), 30);
@@ -755,7 +761,10 @@ export class StorageMigration {
     await this.host.mkdir(l.jfscache, 0o700);
     await this.host.mkdir(l.rootfs, 0o755);
     await this.writeFile(renderJuiceFSEnv(this.plan.juicefs, this.paths));
-    await formatVolume(this.host, this.plan.juicefs);
+    if ((await formatVolume(this.host, this.plan.juicefs)) === "existing") {
+      const old = await rebindLoopbackBucket(this.host, this.plan.juicefs);
+      if (old) this.log(`volume ${this.plan.juicefs.name}: bucket ${old} → ${this.plan.juicefs.bucketUrl} (every node reaches the managed MinIO there)`);
+    }
     await this.juicefsUnits();
     await this.startRootfsMount();
   }
