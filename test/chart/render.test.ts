@@ -73,6 +73,45 @@ for (const helm of HELMS) {
       expect(bad.stderr).to.match(/release(\.|\/)airgap(\.|\/)hostPath/); // Helm 3 names it release.airgap.hostPath, Helm 4 /release/airgap/hostPath
     });
 
+    it("serves an airgap release's files to the nodes: a selector-less Service the leader points at itself, the port and the env `run` reads", async () => {
+      const svc = only(defaults, "Service", (o) => o.metadata.name === "olares-operator-release-files");
+      // No selector: a standby has published nothing; the leader writes the one EndpointSlice (Role above).
+      expect(svc.spec.selector).to.equal(undefined);
+      expect(svc.spec.ports).to.deep.equal([{ name: "release-files", port: 8087, targetPort: 8087, protocol: "TCP" }]);
+      const c = podSpecOf(only(defaults, "Deployment")).containers[0];
+      const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+      // The URL goes into the node agents' tasks; they resolve it through cluster DNS (ClusterFirstWithHostNet).
+      expect(env.OLARES_RELEASE_FILES_URL).to.equal("http://olares-operator-release-files.olares-operator.svc:8087");
+      expect(env.OLARES_RELEASE_FILES_ADDR).to.equal(":8087");
+      expect(env.OLARES_RELEASE_FILES_SERVICE).to.equal(svc.metadata.name);
+      expect(env.POD_UID).to.deep.equal({ fieldRef: { fieldPath: "metadata.uid" } });
+      expect(env.POD_IP).to.deep.equal({ fieldRef: { fieldPath: "status.podIP" } });
+
+      const moved = await helmTemplate(helm.bin, { release: { files: { port: 9443, url: "http://files.example:9443" } } });
+      expect(moved.code, moved.stderr).to.equal(0);
+      const mc = podSpecOf(only(moved.objects as unknown as Obj[], "Deployment")).containers[0];
+      const menv = Object.fromEntries(mc.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+      expect([menv.OLARES_RELEASE_FILES_URL, menv.OLARES_RELEASE_FILES_ADDR]).to.deep.equal(["http://files.example:9443", ":9443"]);
+      expect(mc.ports.find((p: any) => p.name === "release-files").containerPort).to.equal(9443);
+
+      const off = await helmTemplate(helm.bin, { release: { files: { enabled: false } } });
+      expect(off.code, off.stderr).to.equal(0);
+      const offObjs = off.objects as unknown as Obj[];
+      expect(offObjs.some((o) => o.metadata.name === "olares-operator-release-files")).to.equal(false);
+      const oc = podSpecOf(only(offObjs, "Deployment")).containers[0];
+      expect(oc.env.map((e: any) => e.name)).to.not.include.members(["OLARES_RELEASE_FILES_URL", "OLARES_RELEASE_FILES_SERVICE"]);
+      expect(oc.ports.map((p: any) => p.name)).to.deep.equal(["metrics"]);
+      const offRole = only(offObjs, "Role", (o) => o.metadata.name === "olares-operator-leader-election");
+      expect(offRole.rules.some((r: any) => r.apiGroups.includes("discovery.k8s.io"))).to.equal(false);
+
+      const clash = await helmTemplate(helm.bin, { release: { files: { port: 8080 } } });
+      expect(clash.code).to.not.equal(0);
+      expect(clash.stderr).to.match(/release\.files\.port: 8080 is metricsPort/);
+      const badUrl = await helmTemplate(helm.bin, { release: { files: { url: "ftp://files" } } });
+      expect(badUrl.code).to.not.equal(0);
+      expect(badUrl.stderr).to.match(/release(\.|\/)files(\.|\/)url/);
+    });
+
     it("passes helm lint --strict with default values", async () => {
       const res = await helmLint(helm.bin);
       expect(res.code, res.stdout + res.stderr).to.equal(0);
@@ -100,6 +139,7 @@ for (const helm of HELMS) {
           "RoleBinding/olares-operator-impersonate-installer",
           "RoleBinding/olares-operator-leader-election",
           "Service/olares-operator-metrics",
+          "Service/olares-operator-release-files",
           "ServiceAccount/olares-operator",
           "ServiceAccount/olares-operator-crd-upgrade",
           "ServiceAccount/olares-operator-installer",
@@ -135,6 +175,8 @@ for (const helm of HELMS) {
       expect(role.rules).to.deep.equal([
         { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
         { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["olares-operator"], verbs: ["get", "update"] },
+        { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["create"] },
+        { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], resourceNames: ["olares-operator-release-files-leader"], verbs: ["get", "patch"] },
       ]);
       const rb = only(defaults, "RoleBinding", (o) => o.metadata.name === "olares-operator-leader-election");
       expect(rb.subjects[0].name).to.equal(sa);
@@ -171,7 +213,10 @@ for (const helm of HELMS) {
     it("probes /healthz and /readyz on the metrics port it passes to `run`", () => {
       const c = podSpecOf(only(defaults, "Deployment")).containers[0];
       expect(c.args).to.deep.equal(["run", "--metrics-addr=:8080", "--image=ghcr.io/olares-operator/olares-operator:v0.1.0", "--leader-elect", "--qps=50", "--burst=100", "--helm-as=system:serviceaccount:olares-operator:olares-operator-installer"]);
-      expect(c.ports).to.deep.equal([{ name: "metrics", containerPort: 8080, protocol: "TCP" }]);
+      expect(c.ports).to.deep.equal([
+        { name: "metrics", containerPort: 8080, protocol: "TCP" },
+        { name: "release-files", containerPort: 8087, protocol: "TCP" },
+      ]);
       expect(c.livenessProbe.httpGet).to.deep.equal({ path: "/healthz", port: "metrics" });
       expect(c.readinessProbe.httpGet).to.deep.equal({ path: "/readyz", port: "metrics" });
       // /tmp, and the unpacked Olares releases (the root filesystem is read-only).
@@ -210,11 +255,12 @@ for (const helm of HELMS) {
       expect(pdb.spec.selector.matchLabels).to.deep.equal(c.spec.selector.matchLabels);
     });
 
-    it("points the ServiceMonitor at the metrics Service", () => {
-      const svc = only(custom, "Service");
+    it("points the ServiceMonitor at the metrics Service (and not at the release-files one)", () => {
+      const svc = only(custom, "Service", (o) => o.metadata.name === "olares-operator-metrics");
       const sm = only(custom, "ServiceMonitor");
       expect(svc.spec.selector).to.deep.equal((only(custom, "Deployment")).spec.selector.matchLabels);
-      for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) expect(svc.metadata.labels[k]).to.equal(v);
+      const selected = find(custom, "Service").filter((o) => Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => o.metadata.labels[k] === v));
+      expect(selected.map((o) => o.metadata.name)).to.deep.equal(["olares-operator-metrics"]);
       expect(svc.spec.ports.map((p: any) => p.name)).to.include(sm.spec.endpoints[0].port);
       expect(sm.metadata.labels.release).to.equal("kube-prometheus-stack");
     });

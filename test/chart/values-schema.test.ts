@@ -31,6 +31,8 @@ const BAD_VALUES: Array<{ why: string; values: object; field: string }> = [
     values: { installation: { enabled: true, spec: { ...INSTALLATION_SPEC, storage: { type: "NFS" } } } },
     field: "type",
   },
+  { why: "a release-files port out of range", values: { release: { files: { port: 70000 } } }, field: "port" },
+  { why: "a release-files URL that is not http(s)", values: { release: { files: { url: "file:///srv" } } }, field: "url" },
   { why: "a malformed scrape interval", values: { metrics: { serviceMonitor: { interval: "often" } } }, field: "interval" },
 ];
 

@@ -19,7 +19,8 @@ import { manifestObjects, startReleaseFileServer, type ReleaseFileServer } from 
 import { Helm } from "../../operator/src/helm/helm-cli.js";
 import { createClusterClient } from "../../operator/src/kube/client.js";
 import { loadKubeConfig } from "../../operator/src/kube/kubeconfig.js";
-import { render } from "../../operator/src/render/index.js";
+import { render, type ReleaseFilesEndpoint } from "../../operator/src/render/index.js";
+import { releaseFilesEndpoint } from "../../operator/src/controller/run.js";
 import { startSimulator, type Simulator } from "../sim/server.js";
 import { FACTS } from "../render/fixtures.js";
 import { startContainerd, type Containerd } from "./containerd.js";
@@ -79,14 +80,15 @@ describe("an airgap release's files, served by the operator to every node", func
     });
 
     const cr = { apiVersion: "olares.com/v1alpha1", kind: "OlaresInstallation", metadata: { name: "olares", uid: "u-1" } } as KubeObject;
-    const spec = applyDefaults({ ...cr, spec: { version: rel.version, owner: { username: "alice" }, storage: { type: "LocalFS" }, release: { airgapDir: rel.cdnDir } } } as never).spec;
-    const observe = (files?: { server: ReleaseFileServer; url: string }) => {
+    // A function, not a constant: the fixture (rel) is built in before(), after mocha ran this describe body.
+    const specOf = () => applyDefaults({ ...cr, spec: { version: rel.version, owner: { username: "alice" }, storage: { type: "LocalFS" }, release: { airgapDir: rel.cdnDir } } } as never).spec;
+    const observe = (files?: { server: ReleaseFileServer; url: string; endpoint?: ReleaseFilesEndpoint }) => {
       const client = createClusterClient(loadKubeConfig(sim.kubeconfigPath), { userAgent: "olares-operator" });
       const controller = new ReleaseController({ installer: new Helm({ bin: "helm" }), cacheDir, ...(files ? { files } : {}) }, client as never);
-      return controller.observe(cr, spec, { get: () => undefined, list: () => [] }, true, []);
+      return controller.observe(cr, specOf(), { get: () => undefined, list: () => [] }, true, []);
     };
     const tasksOf = (release: NonNullable<typeof FACTS.release>) => {
-      const d = render(spec, { ...FACTS, release });
+      const d = render(specOf(), { ...FACTS, release });
       const hook = stageHook(d.stages.find((x) => x.name === "NodeConfig")!, "NodeRollout")!;
       return hook.configs[0]!.tasks;
     };
@@ -102,6 +104,42 @@ describe("an airgap release's files, served by the operator to every node", func
       expect(olaresd.file.amd64!.url.startsWith(`${base}/`)).to.equal(true);
       const r = await get(olaresd.file.amd64!.url);
       expect(md5(r.body)).to.equal(olaresd.file.amd64!.md5);
+    });
+
+    it("the leader points the chart's selector-less Service at its own Pod: one EndpointSlice, written once, rewritten by the next leader", async () => {
+      const client = createClusterClient(loadKubeConfig(sim.kubeconfigPath), { userAgent: "olares-operator" });
+      const ns = "olares-operator";
+      await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } } as KubeObject).catch(() => undefined);
+      // Real Pods: the slice is owned by the leader's Pod (the garbage collector removes it with the Pod).
+      const pod = async (name: string) => (await client.apply({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: ns }, spec: { containers: [{ name: "operator", image: "olares-operator" }] } } as KubeObject)).metadata.uid!;
+      const [uidA, uidB] = [await pod("olares-operator-a"), await pod("olares-operator-b")];
+      const leader = (podName: string, podUid: string, podIP: string) => ({ namespace: ns, service: "olares-operator-release-files", port: server.port, podName, podUid, podIP });
+      const sliceRef = { apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", name: "olares-operator-release-files-leader", namespace: ns };
+      const slice = async () => (await client.get(sliceRef)) as unknown as { metadata: { resourceVersion: string; labels: Record<string, string>; ownerReferences: Array<{ kind: string; name: string; uid: string }> }; addressType: string; endpoints: Array<{ addresses: string[]; targetRef: { name: string } }>; ports: Array<{ name: string; port: number }> };
+
+      await observe({ server, url: base, endpoint: leader("olares-operator-a", uidA, "10.42.0.7") });
+      const first = await slice();
+      expect(first.metadata.labels["kubernetes.io/service-name"]).to.equal("olares-operator-release-files");
+      expect(first.addressType).to.equal("IPv4");
+      expect(first.endpoints.map((e) => [e.addresses, e.targetRef.name])).to.deep.equal([[["10.42.0.7"], "olares-operator-a"]]);
+      expect(first.ports).to.deep.equal([{ name: "release-files", port: server.port, protocol: "TCP" }]);
+      expect(first.metadata.ownerReferences.map((o) => [o.kind, o.name, o.uid])).to.deep.equal([["Pod", "olares-operator-a", uidA]]);
+
+      await observe({ server, url: base, endpoint: leader("olares-operator-a", uidA, "10.42.0.7") });
+      expect((await slice()).metadata.resourceVersion, "steady state: nothing written").to.equal(first.metadata.resourceVersion);
+
+      // a standby took over (the old leader exited): the slice now names it alone
+      await observe({ server, url: base, endpoint: leader("olares-operator-b", uidB, "fd00::9") });
+      const next = await slice();
+      expect(next.addressType).to.equal("IPv6");
+      expect(next.endpoints.map((e) => [e.addresses, e.targetRef.name])).to.deep.equal([[["fd00::9"], "olares-operator-b"]]);
+      expect(next.metadata.ownerReferences.map((o) => o.uid)).to.deep.equal([uidB]);
+    });
+
+    it("run: OLARES_RELEASE_FILES_SERVICE needs the Pod's name, UID and IP from the downward API, and says which are missing", () => {
+      expect(releaseFilesEndpoint("ns", 8087, {})).to.equal(undefined);
+      expect(releaseFilesEndpoint("ns", 8087, { OLARES_RELEASE_FILES_SERVICE: "svc", POD_NAME: "p", POD_UID: "u", POD_IP: "10.0.0.1" })).to.deep.equal({ namespace: "ns", service: "svc", port: 8087, podName: "p", podUid: "u", podIP: "10.0.0.1" });
+      expect(() => releaseFilesEndpoint("ns", 8087, { OLARES_RELEASE_FILES_SERVICE: "svc", POD_NAME: "p" })).to.throw("OLARES_RELEASE_FILES_SERVICE=svc needs POD_UID, POD_IP (downward API)");
     });
 
     it("without the files server (not configured), nodes get no manifest files and olaresd's fallback says why", async () => {

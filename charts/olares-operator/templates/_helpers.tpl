@@ -55,3 +55,17 @@ app.kubernetes.io/part-of: olares
 {{- define "olares-operator.installerName" -}}
 {{- printf "%s-installer" (include "olares-operator.fullname" . | trunc 53 | trimSuffix "-") }}
 {{- end }}
+
+{{/* The Service the node agents fetch an airgap release's files from (the leader serves them). */}}
+{{- define "olares-operator.releaseFilesName" -}}
+{{- printf "%s-release-files" (include "olares-operator.fullname" . | trunc 49 | trimSuffix "-") }}
+{{- end }}
+
+{{/* The URL the node agents reach it at (they resolve cluster names: ClusterFirstWithHostNet). */}}
+{{- define "olares-operator.releaseFilesUrl" -}}
+{{- if .Values.release.files.url }}
+{{- .Values.release.files.url }}
+{{- else }}
+{{- printf "http://%s.%s.svc:%v" (include "olares-operator.releaseFilesName" .) .Release.Namespace .Values.release.files.port }}
+{{- end }}
+{{- end }}

@@ -28,7 +28,7 @@ import {
 } from "../helm/index.js";
 import { veleroObjects } from "../helm/velero-cli.js";
 import type { ReleaseFileServer } from "../helm/release-files.js";
-import { RELEASE_RANDOMS_SECRET, VELERO_COMPONENT, missingRandoms, veleroBackupLocationArgs, veleroInstallArgs, veleroWanted } from "../render/index.js";
+import { RELEASE_RANDOMS_SECRET, VELERO_COMPONENT, releaseFilesEndpointSlice, releaseFilesSliceCurrent, type ReleaseFilesEndpoint, missingRandoms, veleroBackupLocationArgs, veleroInstallArgs, veleroWanted } from "../render/index.js";
 import type { ReconcileClient } from "./reconciler.js";
 import { DEFAULT_OPERATOR_NAMESPACE } from "./preconditions.js";
 
@@ -49,7 +49,12 @@ export interface ReleaseRuntime {
    * Serves an airgap directory's files to the nodes: the server, and the base URL the node agents reach
    * it at (the chart's release-files Service). Without it, nodes get nothing of an airgap release.
    */
-  files?: { server: ReleaseFileServer; url: string };
+  files?: {
+    server: ReleaseFileServer;
+    url: string;
+    /** The chart's selector-less Service: the leader points it at its own Pod (render/releases/files-endpoint.ts). */
+    endpoint?: ReleaseFilesEndpoint;
+  };
 }
 
 export interface ReleaseObservation {
@@ -113,12 +118,29 @@ export class ReleaseController {
   }
 
   /** Where the nodes fetch the manifest's files: the CDN or mirror URL, or, from a directory, the operator itself. */
-  private filesBase(origin: ReleaseOrigin, loaded: LoadedRelease | undefined): Pick<ReleaseFacts, "filesBase"> {
+  private async filesBase(origin: ReleaseOrigin, loaded: LoadedRelease | undefined): Promise<Pick<ReleaseFacts, "filesBase">> {
     if (origin.kind === "url") return { filesBase: origin.base.replace(/\/+$/, "") };
     const files = this.runtime.files;
     if (!files || !loaded) return {};
     files.server.publish(origin.path, loaded.manifest);
+    if (files.endpoint) await this.advertiseFiles(files.endpoint);
     return { filesBase: files.url.replace(/\/+$/, "") };
+  }
+
+  /**
+   * Points the release-files Service at this replica (only the leader reconciles, so only it gets here):
+   * one read per reconcile, a write only when the slice is missing or names another Pod.
+   */
+  private async advertiseFiles(endpoint: ReleaseFilesEndpoint): Promise<void> {
+    const want = releaseFilesEndpointSlice(endpoint);
+    const ref: ObjectRef = { apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", name: want.metadata.name, namespace: endpoint.namespace };
+    const live = await tolerant(() => this.client.get(ref), undefined);
+    if (releaseFilesSliceCurrent(live, want)) return;
+    try {
+      await this.client.apply(want, { force: true });
+    } catch (err) {
+      throw new Error(`pointing Service ${endpoint.namespace}/${endpoint.service} at this operator (EndpointSlice ${want.metadata.name}): ${(err as Error).message}`);
+    }
   }
 
   /** velero's objects from the release's velero CLI (run once per release; a failure is retried next time). */
@@ -270,7 +292,7 @@ export class ReleaseController {
       cdn: spec.release.cdn.replace(/\/+$/, ""),
       ...source,
       ...velero,
-      ...this.filesBase(origin, loaded),
+      ...(await this.filesBase(origin, loaded)),
       passwordLocation: `Secret ${pwRef.namespace}/${pwRef.name}, key ${pwKey}`,
       ...(ownerPassword !== undefined ? { ownerPassword } : {}),
       ...(randoms ? { randoms } : {}),

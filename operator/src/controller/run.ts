@@ -10,6 +10,7 @@ import { createMetrics } from "../kube/metrics.js";
 import type { KubeClient, ListerWatcher } from "../kube/types.js";
 import { Manager } from "./manager.js";
 import { Helm, startReleaseFileServer } from "../helm/index.js";
+import type { ReleaseFilesEndpoint } from "../render/index.js";
 import { informersNotStalledCheck, informersSyncedCheck, startHealthServer } from "../kube/health.js";
 
 /** Where unpacked releases are kept (an emptyDir or PVC in the chart). */
@@ -75,6 +76,19 @@ export function parseListenAddress(addr: string): { host?: string; port: number 
   return { ...(m[1] ? { host: m[1].replace(/^\[|\]$/g, "") } : {}), port };
 }
 
+/**
+ * The chart's release-files Service has no selector (only the leader has published the manifests): with
+ * OLARES_RELEASE_FILES_SERVICE set, the leader points it at its own Pod (POD_NAME, POD_UID, POD_IP from the
+ * downward API).
+ */
+export function releaseFilesEndpoint(namespace: string, port: number, env: NodeJS.ProcessEnv = process.env): ReleaseFilesEndpoint | undefined {
+  const service = env["OLARES_RELEASE_FILES_SERVICE"];
+  if (!service) return undefined;
+  const missing = ["POD_NAME", "POD_UID", "POD_IP"].filter((k) => !env[k]);
+  if (missing.length) throw new Error(`OLARES_RELEASE_FILES_SERVICE=${service} needs ${missing.join(", ")} (downward API) to point the Service at the leader`);
+  return { namespace, service, port, podName: env["POD_NAME"]!, podUid: env["POD_UID"]!, podIP: env["POD_IP"]! };
+}
+
 /** Runs until stopped; resolves after a clean shutdown. Rejects when leadership is lost (exit non-zero). */
 export async function runOperator(opts: RunOptions, deps: RunDeps = defaultRunDeps): Promise<void> {
   const { host, port } = parseListenAddress(opts.metricsAddr);
@@ -87,6 +101,7 @@ export async function runOperator(opts: RunOptions, deps: RunDeps = defaultRunDe
   const filesUrl = opts.releaseFilesUrl ?? process.env["OLARES_RELEASE_FILES_URL"];
   const filesAt = filesUrl ? parseListenAddress(opts.releaseFilesAddr ?? process.env["OLARES_RELEASE_FILES_ADDR"] ?? ":8087") : undefined;
   const files = filesAt ? await startReleaseFileServer({ port: filesAt.port, ...(filesAt.host ? { host: filesAt.host } : {}), log }) : undefined;
+  const filesEndpoint = files ? releaseFilesEndpoint(opts.namespace, files.port) : undefined;
   const manager = new Manager({
     client,
     operatorImage: opts.image,
@@ -99,7 +114,7 @@ export async function runOperator(opts: RunOptions, deps: RunDeps = defaultRunDe
       installer: new Helm({ bin: opts.helm ?? process.env["OLARES_HELM"] ?? "helm", ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), ...(helmAs ? { kubeAsUser: helmAs } : {}), home: join(opts.releaseCache ?? DEFAULT_RELEASE_CACHE, "helm-home") }),
       cacheDir: opts.releaseCache ?? DEFAULT_RELEASE_CACHE,
       ...((opts.mirror ?? process.env["OLARES_RELEASE_MIRROR"]) ? { mirror: opts.mirror ?? process.env["OLARES_RELEASE_MIRROR"] } : {}),
-      ...(files && filesUrl ? { files: { server: files, url: filesUrl } } : {}),
+      ...(files && filesUrl ? { files: { server: files, url: filesUrl, ...(filesEndpoint ? { endpoint: filesEndpoint } : {}) } } : {}),
     },
   });
   const server = await startHealthServer({

@@ -9,3 +9,4 @@ export * from "./olaresd.js";
 export * from "./host-tasks.js";
 export * from "./velero.js";
 export * from "./upgraders.js";
+export * from "./files-endpoint.js";
