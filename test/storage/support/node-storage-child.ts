@@ -2,7 +2,8 @@
 // the cluster simulator's API server like the agent does, so a test can SIGKILL it mid-migration and
 // start it again. Usage: tsx node-storage-child.ts <config.json>
 //   config: { kubeconfig, nodeName, base, root, killAt? }   killAt: a step name; the process kills itself
-//   as soon as the engine's record shows that step started (its first attempt).
+//   as soon as the engine's record shows that step started (its first attempt); "<Step>:mid" as soon as
+//   the record shows the step's copy or verify under way (some of its files done, not all).
 import { readFileSync } from "node:fs";
 import { createExecaExecutor } from "../../../operator/src/agent/host/exec.js";
 import { createHost } from "../../../operator/src/agent/host/host.js";
@@ -52,8 +53,13 @@ if (cfg.killAt) {
   setInterval(() => {
     void readMigrationState(host, file).then((s) => {
       const last = s?.history.at(-1);
-      if (s && s.phase === "Running" && s.step === cfg.killAt && last?.step === cfg.killAt && last.attempts === 1) {
-        process.stdout.write(`killed at ${cfg.killAt}\n`);
+      const [step, when] = cfg.killAt!.split(":");
+      // "<Step>:mid": in the middle of the step's copy or verify (its progress recorded, not finished), whatever the attempt.
+      const hit = when === "mid"
+        ? s && s.phase === "Running" && s.step === step && s.progress.files > 0 && s.progress.files < s.progress.totalFiles
+        : s && s.phase === "Running" && s.step === step && last?.step === step && last.attempts === 1;
+      if (hit) {
+        process.stdout.write(`killed at ${cfg.killAt} (${s!.progress.files} of ${s!.progress.totalFiles} files, ${s!.progress.bytes} bytes)\n`);
         process.kill(process.pid, "SIGKILL");
       }
     }, () => undefined);
