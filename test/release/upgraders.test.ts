@@ -7,6 +7,13 @@ import { render } from "../../operator/src/render/index.js";
 import { UPGRADERS_1_12, minimumUpgradableVersion, upgradePathProblem, upgraderFor, upgraderPreSteps } from "../../operator/src/render/releases/index.js";
 import { FACTS, spec } from "../render/fixtures.js";
 import { randoms, unpackFixture, type Unpacked } from "./helpers.js";
+import type { KubeObject, Readiness } from "../../operator/src/contract/index.js";
+import { runReleaseSteps } from "../../operator/src/controller/release-steps.js";
+import type { HookContext } from "../../operator/src/controller/stage-hooks.js";
+import { Helm } from "../../operator/src/helm/helm-cli.js";
+import { createClusterClient } from "../../operator/src/kube/client.js";
+import { loadKubeConfig } from "../../operator/src/kube/kubeconfig.js";
+import { startSimulator, type Simulator } from "../sim/server.js";
 
 describe("per-version upgraders of the 1.12 line, picked by from → to", function () {
   this.timeout(600_000);
@@ -31,12 +38,55 @@ describe("per-version upgraders of the 1.12 line, picked by from → to", functi
 
   it("steps before the system charts: UpgradeL4BFLProxy's set image for 1.12.3/1.12.4 (v0.3.9) and 1.12.5 (v0.3.12), skipped when absent; nothing for 1.12.2", () => {
     expect(upgraderPreSteps("1.12.2")).to.deep.equal([]);
-    const [step] = upgraderPreSteps("1.12.3");
+    const step = upgraderPreSteps("1.12.3").find((x) => x.kind === "setImage");
     expect(step).to.deep.include({ kind: "setImage", container: "proxy", image: "beclab/l4-bfl-proxy:v0.3.9", ifPresent: true });
     expect((step as { target: unknown }).target).to.deep.equal({ apiVersion: "apps/v1", kind: "Deployment", namespace: "os-network", name: "l4-bfl-proxy" });
     expect((upgraderPreSteps("1.12.5")[0] as { image: string }).image).to.equal("beclab/l4-bfl-proxy:v0.3.12");
     // Every upgrader says what the operator leaves out, and why.
     for (const u of UPGRADERS_1_12) expect(u.notHere.length, u.version).to.be.greaterThan(0);
+  });
+
+  it("1.12.3 and 1.12.4 delete the knowledge app's argoproj.io CRDs first (DeleteArgoProjV1alpha1CRDs, PrepareForUpgrade), then set the L4 proxy's image; 1.12.5 does not", () => {
+    for (const v of ["1.12.3", "1.12.4"]) {
+      const steps = upgraderPreSteps(v);
+      expect(steps.map((x) => x.kind), v).to.deep.equal(["deleteCRDs", "setImage"]);
+      expect(steps[0]).to.deep.include({ group: "argoproj.io", annotations: { "meta.helm.sh/release-name": "knowledge" } });
+    }
+    expect(upgraderPreSteps("1.12.5").map((x) => x.kind)).to.deep.equal(["setImage"]);
+  });
+
+  describe("DeleteArgoProjV1alpha1CRDs on the cluster simulator, as the installer identity", () => {
+    let sim: Simulator;
+    before(async () => {
+      sim = await startSimulator({ nodes: 1 });
+    });
+    after(async () => sim?.stop());
+    const crd = (group: string, plural: string, release?: string): KubeObject =>
+      ({
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name: `${plural}.${group}`, ...(release ? { annotations: { "meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": "user-space-alice" } } : {}) },
+        spec: { group, scope: "Namespaced", names: { plural, singular: plural.replace(/s$/, ""), kind: plural[0]!.toUpperCase() + plural.slice(1, -1) }, versions: [{ name: "v1alpha1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }] },
+      }) as KubeObject;
+
+    it("deletes every argoproj.io CRD Helm release knowledge brought, keeps the others, and is a logged no-op the next time", async () => {
+      const client = createClusterClient(loadKubeConfig(sim.kubeconfigPath), { userAgent: "olares-operator" });
+      for (const c of [crd("argoproj.io", "workflows", "knowledge"), crd("argoproj.io", "cronworkflows", "knowledge"), crd("argoproj.io", "applications", "argocd"), crd("argoproj.io", "appprojects"), crd("example.com", "widgets", "knowledge")]) await client.create(c);
+      const logs: string[] = [];
+      const log = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m), debug: () => {} };
+      const ctx = { client, observed: { get: () => undefined, list: () => [] }, log, paused: false, release: { installer: new Helm({ bin: "helm" }), records: { helmSecrets: async () => [] }, client } } as unknown as HookContext;
+      const steps = upgraderPreSteps("1.12.3").filter((x) => x.kind === "deleteCRDs");
+      const ready: Readiness = { ready: true, reason: "Ready", message: "" };
+      expect(await runReleaseSteps(ctx, steps, ready)).to.deep.equal(ready);
+      const live = async () => (await client.list("apiextensions.k8s.io/v1", "CustomResourceDefinition")).filter((c) => !c.metadata.deletionTimestamp).map((c) => c.metadata.name).sort();
+      expect(await live()).to.deep.equal(["applications.argoproj.io", "appprojects.argoproj.io", "widgets.example.com"]);
+      expect(logs.filter((m) => m.endsWith("CustomResourceDefinition deleted"))).to.have.length(2);
+
+      logs.length = 0;
+      expect(await runReleaseSteps(ctx, steps, ready)).to.deep.equal(ready);
+      expect(logs).to.deep.equal([`${steps[0]!.kind === "deleteCRDs" ? steps[0]!.name : ""}: no argoproj.io CustomResourceDefinition with meta.helm.sh/release-name=knowledge, nothing to delete`]);
+      expect(await live()).to.have.length(3);
+    });
   });
 
   describe("in the CoreServices stage", () => {
@@ -67,7 +117,7 @@ describe("per-version upgraders of the 1.12 line, picked by from → to", functi
 
     it("the target's upgrader runs first in the upgrade walk (1.12.3: set image of l4-bfl-proxy, then hami/settings…); 1.12.2 has no extra step", () => {
       const kinds = (version: string, installed: string) => (stageHook(stage(version, installed), "OlaresRelease")?.steps ?? []).map((s) => (s.kind === "chart" ? s.release.name : s.kind));
-      expect(kinds("1.12.3", "1.12.2").slice(0, 2)).to.deep.equal(["setImage", "settings"]);
+      expect(kinds("1.12.3", "1.12.2").slice(0, 3)).to.deep.equal(["deleteCRDs", "setImage", "settings"]);
       expect(kinds("1.12.2", "1.12.1")[0]).to.equal("settings");
     });
   });

@@ -143,6 +143,20 @@ export async function runReleaseSteps(ctx: HookContext, steps: readonly ReleaseS
       }
       continue;
     }
+    if (step.kind === "deleteCRDs") {
+      const crds = await ctx.client.list("apiextensions.k8s.io/v1", "CustomResourceDefinition");
+      const doomed = crds.filter((c) => (c as { spec?: { group?: string } }).spec?.group === step.group && Object.entries(step.annotations).every(([k, v]) => c.metadata.annotations?.[k] === v) && !c.metadata.deletionTimestamp);
+      if (doomed.length === 0) {
+        ctx.log.info(`${step.name}: no ${step.group} CustomResourceDefinition with ${Object.entries(step.annotations).map(([k, v]) => `${k}=${v}`).join(",")}, nothing to delete`);
+        continue;
+      }
+      for (const crd of doomed) {
+        await ctx.client.delete({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: crd.metadata.name });
+        ctx.log.info(`${step.name}: CustomResourceDefinition deleted`, { name: crd.metadata.name });
+      }
+      invalidateDiscovery();
+      continue;
+    }
     if (step.kind === "pruneReleases") {
       const wanted = new Set(step.keep.map((k) => `${k.namespace}/${k.name}`));
       for (const ns of step.namespaces) {

@@ -26,6 +26,11 @@ export type ReleaseStep =
    * image differs; `ifPresent`: a missing target is skipped (logged) instead of waited for.
    */
   | { kind: "setImage"; name: string; target: ObjectRef; container: string; image: string; ifPresent?: boolean }
+  /**
+   * An upgrader's clean-up: deletes every CustomResourceDefinition of `group` whose annotations carry all of
+   * `annotations` (olares-cli's DeleteArgoProjV1alpha1CRDs); none left is a no-op (logged).
+   */
+  | { kind: "deleteCRDs"; name: string; group: string; annotations: Record<string, string> }
   /** ConfigMap os-framework/user-env: created from the file, or the file's missing envs appended (1.12-era). */
   | { kind: "userEnv"; configMap: KubeObject; file: UserEnvFile }
   /**

@@ -11,6 +11,11 @@ export interface VersionUpgrader {
   source: string;
   /** upgradeL4BFLProxy{Tag}: `kubectl set image deployment/l4-bfl-proxy proxy=beclab/l4-bfl-proxy:<tag> -n os-network`, before the system charts. */
   l4BflProxyTag?: string;
+  /**
+   * deleteArgoProjV1alpha1CRDs (PrepareForUpgrade, cli/pkg/upgrade/1_12_3_20251217.go@8033b560): every
+   * argoproj.io CRD that Helm release `knowledge` brought is deleted (the knowledge app's old Argo CRDs).
+   */
+  deleteKnowledgeArgoCRDs?: boolean;
   /** What the upgrader does that the operator does not, and why. */
   notHere: string[];
 }
@@ -25,9 +30,9 @@ export const UPGRADERS_1_12: readonly VersionUpgrader[] = [
     breaking: true,
     source: "cli/pkg/upgrade/1_12_3.go@04c9e830",
     l4BflProxyTag: "v0.3.9",
+    deleteKnowledgeArgoCRDs: true,
     notHere: [
       `upgradeKsConfig, upgradePrometheusServiceMonitorKubelet, upgradeKSCore, upgradeNodeExporter: ${K3S_PHASE}`,
-      "DeleteArgoProjV1alpha1CRDs: its body was not read; not done",
       `regenerateKubeFiles (RegenerateK3sService + restart), RebootIfNeeded: ${HOST}`,
       "UpgradeGPUDriver: the GPU stage's driver task (spec.gpu.nvidia.driver) owns the driver version",
     ],
@@ -37,9 +42,9 @@ export const UPGRADERS_1_12: readonly VersionUpgrader[] = [
     breaking: true,
     source: "cli/pkg/upgrade/1_12_4.go@58a557ef",
     l4BflProxyTag: "v0.3.9",
+    deleteKnowledgeArgoCRDs: true,
     notHere: [
       `upgradeKsConfig, upgradePrometheusServiceMonitorKubelet, upgradeKSCore, upgradeNodeExporter: ${K3S_PHASE}`,
-      "DeleteArgoProjV1alpha1CRDs: its body was not read; not done",
       `regenerateKubeFiles, RebootNodes after a driver change: ${HOST}`,
       "PostUpgradeNode's GPU driver: the GPU stage's driver task owns the driver version",
     ],
@@ -102,6 +107,10 @@ export function upgradePathProblem(from: string, to: string, table: readonly Ver
 /** The target upgrader's steps before the system charts (UpgradeSystemComponents' `pre`) that the operator runs. */
 export function upgraderPreSteps(to: string, table: readonly VersionUpgrader[] = UPGRADERS_1_12): ReleaseStep[] {
   const u = upgraderFor(to, table);
-  if (!u?.l4BflProxyTag) return [];
-  return [{ kind: "setImage", name: `UpgradeL4BFLProxy (${u.source})`, target: { apiVersion: "apps/v1", kind: "Deployment", namespace: "os-network", name: "l4-bfl-proxy" }, container: "proxy", image: `beclab/l4-bfl-proxy:${u.l4BflProxyTag}`, ifPresent: true }];
+  const steps: ReleaseStep[] = [];
+  if (!u) return steps;
+  // PrepareForUpgrade runs before UpgradeSystemComponents' pre steps.
+  if (u.deleteKnowledgeArgoCRDs) steps.push({ kind: "deleteCRDs", name: `DeleteArgoProjV1alpha1CRDs (${u.source})`, group: "argoproj.io", annotations: { "meta.helm.sh/release-name": "knowledge" } });
+  if (u.l4BflProxyTag) steps.push({ kind: "setImage", name: `UpgradeL4BFLProxy (${u.source})`, target: { apiVersion: "apps/v1", kind: "Deployment", namespace: "os-network", name: "l4-bfl-proxy" }, container: "proxy", image: `beclab/l4-bfl-proxy:${u.l4BflProxyTag}`, ifPresent: true });
+  return steps;
 }
