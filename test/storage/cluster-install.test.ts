@@ -12,7 +12,7 @@ import { JUICEFS_UNIT, MINIO_UNIT, REDIS_UNIT, isJuiceFSMount } from "../../oper
 import { ANNOTATION_STORAGE_CONFIG, ANNOTATION_STORAGE_REPORT, STORAGE_GENERATED_SECRET, decodeStorageNodeConfig, parseStorageNodeReport, type ReleaseComponentTask } from "../../operator/src/contract/index.js";
 import { extractFromTar } from "../../operator/src/agent/tasks/tar.js";
 import { condition, explainNotReady, isReady } from "../e2e/cluster.js";
-import { StorageCluster } from "./support/cluster.js";
+import { STORAGE_PORTS, StorageCluster, nodeAddress } from "./support/cluster.js";
 
 describe("fresh install on JuiceFS through the CR, on the cluster simulator with the real engine (JuiceFS FUSE, MinIO, redis-server)", function () {
   this.timeout(10 * 60_000);
@@ -64,6 +64,9 @@ describe("fresh install on JuiceFS through the CR, on the cluster simulator with
     for (const b of ["redis-server", "redis-cli"]) expect((await fs.readFile(path.join(root, "usr/local/bin", b))).equals(extractFromTar(redisArchive, b)!), b).to.equal(true);
     expect(((await fs.stat(path.join(root, "usr/local/bin/juicefs"))).mode & 0o777).toString(8)).to.equal("755");
     const units = await Promise.all([REDIS_UNIT, MINIO_UNIT, JUICEFS_UNIT].map((u) => fs.readFile(path.join(c.node.paths.unitDir, u), "utf8")));
+    // This run's managed ports (OLARES_STORAGE_MANAGED_PORTS, else 6379/9000/9090), rendered by the operator.
+    expect(await fs.readFile(path.join(c.node.root, "data/redis/etc/redis.conf"), "utf8")).to.match(new RegExp(`^port ${STORAGE_PORTS.redis}$`, "m"));
+    expect(await fs.readFile(c.node.paths.minioEnv, "utf8")).to.include(`--console-address ${nodeAddress(0)}:${STORAGE_PORTS.console} --address ${nodeAddress(0)}:${STORAGE_PORTS.minio}`);
     expect(units[0]).to.include(`ExecStart=${root}/usr/local/bin/redis-server `);
     expect(units[1]).to.include(`ExecStart=${root}/usr/local/bin/minio server`);
     expect(units[2]).to.include(`ExecStart=${root}/usr/local/bin/juicefs mount`);

@@ -13,7 +13,7 @@ import { JUICEFS_UNIT, MINIO_UNIT, REDIS_UNIT, isJuiceFSMount } from "../../oper
 import { condition, explainNotReady, kubectlOk } from "../e2e/cluster.js";
 import type { KObj } from "../sim/types.js";
 import { makeDataTree, treeChecksums } from "./support/data-tree.js";
-import { StorageCluster, nodeAddress } from "./support/cluster.js";
+import { STORAGE_PORTS, StorageCluster, nodeAddress } from "./support/cluster.js";
 
 const JUICEFS = { type: "JuiceFS", juicefs: { objectStore: { type: "ManagedMinIO" }, cache: { sizeMiB: 1024 } } };
 const WORKER = "sim-node-1";
@@ -161,9 +161,9 @@ describe("multi-node JuiceFS through the CR: one shared volume, the primary's ma
     // The managed services listen on the primary's address (workers reach them there) and on loopback for Redis.
     const conf = await fs.readFile(path.join(c.node.root, "data/redis/etc/redis.conf"), "utf8");
     expect(conf).to.match(new RegExp(`^bind 127\\.0\\.0\\.1 ${nodeAddress(0).replace(/\./g, "\\.")}$`, "m"));
-    expect(await fs.readFile(c.node.paths.minioEnv, "utf8")).to.include(`--address ${nodeAddress(0)}:9000`);
+    expect(await fs.readFile(c.node.paths.minioEnv, "utf8")).to.include(`--address ${nodeAddress(0)}:${STORAGE_PORTS.minio}`);
     const unit = await fs.readFile(path.join(worker.paths.unitDir, JUICEFS_UNIT), "utf8");
-    expect(unit).to.include(`redis://${nodeAddress(0)}:6379/1`);
+    expect(unit).to.include(`redis://${nodeAddress(0)}:${STORAGE_PORTS.redis}/1`);
     for (const u of [REDIS_UNIT, MINIO_UNIT]) expect(await fs.stat(path.join(worker.paths.unitDir, u)).catch(() => undefined), `${u} on the worker`).to.equal(undefined);
     const env = await fs.stat(worker.paths.juicefsEnv);
     expect(env.mode & 0o777).to.equal(0o600);

@@ -13,6 +13,7 @@ import {
   findClaimCollisions,
   gateAck,
   gateAckState,
+  parseManagedStoragePorts,
   validateHostTasks,
   withCredentialsHash,
   type ClusterFacts,
@@ -35,6 +36,22 @@ const JUICEFS = { type: "JuiceFS", rootPath: "/olares", juicefs: { objectStore: 
 const spec = (storage: Record<string, unknown>) => defaultSpec({ version: "1.12.1", owner: { username: "alice" }, storage }, "olares");
 
 describe("multi-node JuiceFS, rendered: one shared volume at the primary's address", () => {
+  it("the managed ports come from the operator's OLARES_STORAGE_MANAGED_PORTS when set (olares-cli's 6379/9000/9090 otherwise); a bad value is refused naming the variable", () => {
+    const ports = parseManagedStoragePorts("16379, 19000,19090")!;
+    expect(ports).to.deep.equal({ redis: 16379, minio: 19000, console: 19090 });
+    expect(parseManagedStoragePorts(undefined)).to.equal(undefined);
+    expect(parseManagedStoragePorts(" ")).to.equal(undefined);
+    for (const bad of ["6379,9000", "6379,9000,9000", "6379,9000,70000", "6379,x,9090", "6379,9000,9090,1"]) expect(() => parseManagedStoragePorts(bad), bad).to.throw(/OLARES_STORAGE_MANAGED_PORTS: .* must be three different ports/);
+    const tasks = renderStorageNodeTasks(spec(JUICEFS), { ...facts(), storage: { managedPorts: ports } });
+    const cp = tasks.get("cp")![0] as HostTask & { backend: { metaUrl: string; bucketUrl: string; managedRedis: { port: number }; managedMinio: { port: number; consolePort: number } } };
+    expect(cp.backend).to.deep.include({ metaUrl: "redis://10.1.0.10:16379/1", bucketUrl: "http://10.1.0.10:19000/olares" });
+    expect(cp.backend.managedRedis.port).to.equal(16379);
+    expect(cp.backend.managedMinio).to.deep.include({ port: 19000, consolePort: 19090 });
+    expect((tasks.get("w1")![0] as HostTask & { backend: { metaUrl: string } }).backend.metaUrl).to.equal("redis://10.1.0.10:16379/1");
+    const plain = renderStorageNodeTasks(spec(JUICEFS), facts()).get("cp")![0] as HostTask & { backend: { metaUrl: string } };
+    expect(plain.backend.metaUrl).to.equal("redis://10.1.0.10:6379/1");
+  });
+
   it("install: the primary runs Redis (loopback + its IP) and MinIO at its IP; every worker mounts the same volume with the primary's URLs", () => {
     const tasks = renderStorageNodeTasks(spec(JUICEFS), facts());
     expect([...tasks.keys()].sort()).to.deep.equal(["cp", "w1", "w2"]);

@@ -30,6 +30,28 @@ export interface ClusterFacts {
 
 export interface StorageFacts {
   activeType?: StorageKind;
+  /** The managed Redis/MinIO ports when not olares-cli's 6379/9000/9090 (OLARES_STORAGE_MANAGED_PORTS). */
+  managedPorts?: ManagedStoragePorts;
+}
+
+export interface ManagedStoragePorts {
+  redis: number;
+  minio: number;
+  console: number;
+}
+
+/**
+ * OLARES_STORAGE_MANAGED_PORTS="<redis>,<minio>,<console>": other ports for the managed Redis and MinIO
+ * (a host where 6379 or 9000 is taken; two storage test runs on one machine). Unset: undefined.
+ */
+export function parseManagedStoragePorts(raw: string | undefined): ManagedStoragePorts | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const parts = raw.split(",").map((p) => p.trim());
+  const nums = parts.map((p) => (/^\d{1,5}$/.test(p) ? Number(p) : NaN));
+  if (nums.length !== 3 || nums.some((n) => !(n >= 1 && n <= 65535)) || new Set(nums).size !== 3) {
+    throw new Error(`OLARES_STORAGE_MANAGED_PORTS: ${JSON.stringify(raw)} must be three different ports 1-65535, "<redis>,<minio>,<minio console>" (default 6379,9000,9090)`);
+  }
+  return { redis: nums[0]!, minio: nums[1]!, console: nums[2]! };
 }
 
 /** Cluster DNS Services: in kube-system, labelled k8s-app=kube-dns or named kube-dns. */

@@ -1,6 +1,6 @@
 // ClusterFacts for render, gathered from the observed cluster (never from memory).
 import type { DefaultedSpec } from "../api/index.js";
-import type { ClusterDNSFacts, ClusterFacts, KubeObject, ObservedState, StorageFacts } from "../contract/index.js";
+import type { ClusterDNSFacts, ClusterFacts, KubeObject, ManagedStoragePorts, ObservedState, StorageFacts } from "../contract/index.js";
 import { LABEL_INSTALLATION, LABEL_MANAGED_BY, MANAGED_BY } from "../contract/index.js";
 import { CLUSTER_DNS_NAMESPACE, CLUSTER_DNS_SERVICE, KUBE_DNS_LABEL_KEY, KUBE_DNS_LABEL_VALUE } from "../contract/index.js";
 
@@ -59,7 +59,7 @@ export function clusterDnsFacts(observed: ObservedState, installationName: strin
   return { observable, foreignServices, ownServicePresent, ...(kubernetesServiceIP && kubernetesServiceIP !== "None" ? { kubernetesServiceIP } : {}) };
 }
 
-export function gatherFacts(cr: KubeObject, spec: DefaultedSpec, observed: ObservedState, operatorImage: string): ClusterFacts {
+export function gatherFacts(cr: KubeObject, spec: DefaultedSpec, observed: ObservedState, operatorImage: string, managedPorts?: ManagedStoragePorts): ClusterFacts {
   const selector = Object.entries(spec.nodes?.selector ?? {});
   const nodes = observed
     .list("v1", "Node")
@@ -72,7 +72,7 @@ export function gatherFacts(cr: KubeObject, spec: DefaultedSpec, observed: Obser
     operatorImage,
     installationName: cr.metadata.name,
     clusterDNS: clusterDnsFacts(observed, cr.metadata.name),
-    storage: storageFacts(cr),
+    storage: { ...storageFacts(cr), ...(managedPorts ? { managedPorts } : {}) },
   };
 }
 

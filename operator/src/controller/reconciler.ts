@@ -16,6 +16,7 @@ import {
   KIND,
   SYSTEM_NAMESPACE,
   nodeConfigMapName,
+  parseManagedStoragePorts,
   refOf,
   silentLogger,
   stageHook,
@@ -23,6 +24,7 @@ import {
   type DesiredState,
   type KubeObject,
   type Logger,
+  type ManagedStoragePorts,
   type ObjectRef,
   type ObservedState,
   type Readiness,
@@ -67,6 +69,8 @@ export interface ReconcilerOptions {
   /** Cache-backed view of the cluster (informers, or the fake's live view in tests). */
   observed: ObservedState;
   operatorImage: string;
+  /** Ports of the managed Redis/MinIO (default: OLARES_STORAGE_MANAGED_PORTS, else olares-cli's 6379/9000/9090). */
+  storageManagedPorts?: ManagedStoragePorts;
   /** Namespace the operator runs in; Secret references without a namespace point there. */
   operatorNamespace?: string;
   log?: Logger;
@@ -115,7 +119,10 @@ export class Reconciler {
   private readonly lastStatusWrite = new Map<string, number>();
   private specCheck: { key: string; problem: string | undefined } | undefined;
 
+  private readonly storagePorts: ManagedStoragePorts | undefined;
+
   constructor(private readonly opts: ReconcilerOptions) {
+    this.storagePorts = opts.storageManagedPorts ?? parseManagedStoragePorts(process.env["OLARES_STORAGE_MANAGED_PORTS"]);
     this.client = opts.client;
     this.observed = opts.observed;
     this.log = opts.log ?? silentLogger;
@@ -151,7 +158,7 @@ export class Reconciler {
     }
     let facts: ClusterFacts;
     try {
-      facts = gatherFacts(cr, spec, informerView, this.opts.operatorImage);
+      facts = gatherFacts(cr, spec, informerView, this.opts.operatorImage, this.storagePorts);
     } catch (err) {
       return this.invalid(cr, err as Error);
     }

@@ -26,7 +26,7 @@ import {
   waitFor,
   type InProcessOperator,
 } from "../../e2e/cluster.js";
-import type { Logger } from "../../../operator/src/contract/index.js";
+import { parseManagedStoragePorts, type Logger } from "../../../operator/src/contract/index.js";
 import { DEFAULT_BINARIES, type Binaries } from "../../../operator/src/agent/storage/index.js";
 import { buildFixtureRelease, type FixtureRelease } from "../../../hack/fixture-release/build.js";
 import { DEFAULT_FIXTURE_VERSION } from "../../../hack/fixture-release/version.js";
@@ -35,7 +35,13 @@ import { StorageNode } from "./env.js";
 import { WorkerNode } from "./worker-node.js";
 
 export const NODE = "sim-node-0";
-export const MANAGED_PORTS = [6379, 9000, 9090];
+/**
+ * The managed Redis/MinIO ports of this run: olares-cli's 6379/9000/9090, or OLARES_STORAGE_MANAGED_PORTS
+ * ("<redis>,<minio>,<console>"), which the in-process operator reads too — so a second run of the
+ * storage tier on the same machine can use others.
+ */
+export const STORAGE_PORTS = parseManagedStoragePorts(process.env["OLARES_STORAGE_MANAGED_PORTS"]) ?? { redis: 6379, minio: 9000, console: 9090 };
+export const MANAGED_PORTS = [STORAGE_PORTS.redis, STORAGE_PORTS.minio, STORAGE_PORTS.console];
 /** The simulated nodes' InternalIPs: loopback addresses, so the primary's services can bind them. */
 export const nodeAddress = (i: number) => `127.0.2.${i + 1}`;
 
@@ -142,7 +148,7 @@ export class StorageCluster {
   static async start(opts: { nodes?: number; manifestBinaries?: boolean } = {}): Promise<StorageCluster> {
     const count = opts.nodes ?? 1;
     for (const p of MANAGED_PORTS) {
-      for (const h of ["127.0.0.1", nodeAddress(0)]) if (!(await portFree(p, h))) throw new Error(`${h}:${p} is in use: the managed Redis/MinIO of this tier need it`);
+      for (const h of ["127.0.0.1", nodeAddress(0)]) if (!(await portFree(p, h))) throw new Error(`${h}:${p} is in use: the managed Redis/MinIO of this tier need it (another run? set OLARES_STORAGE_MANAGED_PORTS=<redis>,<minio>,<console> for this one)`);
     }
     ensureTools();
     await fs.mkdir("/var/tmp", { recursive: true });

@@ -50,7 +50,12 @@ export function managedServicesAddress(facts: ClusterFacts): string | undefined 
 }
 
 /** The JuiceFS volume and services the spec describes (undefined without spec.storage.juicefs). */
-export function juicefsBackend(spec: DefaultedSpec, role: "primary" | "worker", address = "127.0.0.1"): JuiceFSBackend | undefined {
+/** The managed services' ports: olares-cli's, unless the operator runs with others (facts.storage.managedPorts). */
+export function managedPorts(facts?: Pick<ClusterFacts, "storage">): { redis: number; minio: number; console: number } {
+  return facts?.storage?.managedPorts ?? { redis: MANAGED_REDIS_PORT, minio: MANAGED_MINIO_PORT, console: MANAGED_MINIO_CONSOLE_PORT };
+}
+
+export function juicefsBackend(spec: DefaultedSpec, role: "primary" | "worker", address = "127.0.0.1", ports = managedPorts()): JuiceFSBackend | undefined {
   const jfs = spec.storage?.juicefs;
   if (!jfs) return undefined;
   const root = rootOf(spec);
@@ -58,18 +63,18 @@ export function juicefsBackend(spec: DefaultedSpec, role: "primary" | "worker", 
   const managedMinio = store.type === "ManagedMinIO";
   const managedRedis = (jfs.metadata?.type ?? "ManagedRedis") === "ManagedRedis";
   const host = address.includes(":") ? `[${address}]` : address;
-  const bucketUrl = managedMinio ? `http://${host}:${MANAGED_MINIO_PORT}/${MANAGED_MINIO_BUCKET}` : externalBucketUrl(store);
+  const bucketUrl = managedMinio ? `http://${host}:${ports.minio}/${MANAGED_MINIO_BUCKET}` : externalBucketUrl(store);
   return {
     name: jfs.name ?? "rootfs",
     storage: STORAGE_OF[store.type] ?? "s3",
     bucketUrl,
     ...(store.region ? { region: store.region } : {}),
-    ...(managedRedis ? { metaUrl: `redis://${host}:${MANAGED_REDIS_PORT}/1` } : {}),
+    ...(managedRedis ? { metaUrl: `redis://${host}:${ports.redis}/1` } : {}),
     cacheDir: jfs.cache?.dir ?? `${root}/jfscache`,
     cacheSizeMiB: jfs.cache?.sizeMiB ?? 102400,
-    ...(managedRedis && role === "primary" ? { managedRedis: { bind: address, port: MANAGED_REDIS_PORT } } : {}),
+    ...(managedRedis && role === "primary" ? { managedRedis: { bind: address, port: ports.redis } } : {}),
     ...(managedMinio && role === "primary"
-      ? { managedMinio: { address, port: MANAGED_MINIO_PORT, consolePort: MANAGED_MINIO_CONSOLE_PORT, rootUser: MANAGED_MINIO_ROOT_USER, bucket: MANAGED_MINIO_BUCKET } }
+      ? { managedMinio: { address, port: ports.minio, consolePort: ports.console, rootUser: MANAGED_MINIO_ROOT_USER, bucket: MANAGED_MINIO_BUCKET } }
       : {}),
   };
 }
@@ -113,7 +118,7 @@ export function renderStorageMigrationPlan(spec: DefaultedSpec, facts: ClusterFa
   const root = rootOf(spec);
   const primary = primaryNode(facts);
   const address = managedServicesAddress(facts);
-  const backend = juicefsBackend(spec, "primary", address);
+  const backend = juicefsBackend(spec, "primary", address, managedPorts(facts));
   if (!primary || !backend) return { from, to, root, nodes: [], quiesce: quiesceRule(root) };
   const id = migrationId(from, to, root, backend);
   // Every node walks: the primary moves its tree and runs the managed services; a worker merges its own
@@ -129,7 +134,7 @@ export function renderStorageMigrationPlan(spec: DefaultedSpec, facts: ClusterFa
       root,
       from,
       to,
-      backend: role === "primary" ? backend : juicefsBackend(spec, "worker", address)!,
+      backend: role === "primary" ? backend : juicefsBackend(spec, "worker", address, managedPorts(facts))!,
       steps: role === "primary" || to === "LocalFS" ? STORAGE_MIGRATION_STEPS : WORKER_MERGE_STEPS,
       keepPreviousAt: `${root}/rootfs.${from === "LocalFS" ? "local" : "juicefs"}.bak`,
       retainPreviousData: spec.storage.retainPreviousData,
@@ -237,7 +242,7 @@ export function renderStorageNodeTasks(spec: DefaultedSpec, facts: ClusterFacts)
   for (const n of facts.nodes) {
     const role = n.name === primary ? "primary" : "worker";
     if (role === "worker" && !withWorkers) continue;
-    const backend = juicefsBackend(spec, role, address);
+    const backend = juicefsBackend(spec, role, address, managedPorts(facts));
     if (!backend) continue;
     out.set(n.name, [...storageBinaryTasks(facts, backend), { kind: "juicefsRootfs", id: "storage/juicefs", description: `${rootOf(spec)}/rootfs on JuiceFS volume ${backend.name}`, disruption: "none", root: rootOf(spec), role, backend, credentials: credentialsRef() }]);
   }
