@@ -4,11 +4,11 @@
 import { expect } from "chai";
 import { stageHook, type ReleaseFacts } from "../../operator/src/contract/index.js";
 import { render } from "../../operator/src/render/index.js";
-import { UPGRADERS_1_12, minimumUpgradableVersion, upgradePathProblem, upgraderFor, upgraderPreSteps } from "../../operator/src/render/releases/index.js";
+import { UPGRADERS_1_12, minimumUpgradableVersion, upgradePathProblem, upgraderFor, upgraderPostSteps, upgraderPreSteps } from "../../operator/src/render/releases/index.js";
 import { FACTS, spec } from "../render/fixtures.js";
 import { randoms, unpackFixture, type Unpacked } from "./helpers.js";
 import type { KubeObject, Readiness } from "../../operator/src/contract/index.js";
-import { runReleaseSteps } from "../../operator/src/controller/release-steps.js";
+import { carriesPatch, runReleaseSteps } from "../../operator/src/controller/release-steps.js";
 import type { HookContext } from "../../operator/src/controller/stage-hooks.js";
 import { Helm } from "../../operator/src/helm/helm-cli.js";
 import { createClusterClient } from "../../operator/src/kube/client.js";
@@ -89,6 +89,67 @@ describe("per-version upgraders of the 1.12 line, picked by from → to", functi
     });
   });
 
+  it("1.12.6: UpdateL4DeploymentSpec before the system charts, PatchL4BFLProxyProbePort after them; no other target patches the proxy", () => {
+    expect(upgraderPreSteps("1.12.6").map((x) => (x.kind === "strategicPatch" ? x.name.split(" ")[0] : x.kind))).to.deep.equal(["UpdateL4DeploymentSpec"]);
+    expect(upgraderPostSteps("1.12.6").map((x) => (x.kind === "strategicPatch" ? x.name.split(" ")[0] : x.kind))).to.deep.equal(["PatchL4BFLProxyProbePort"]);
+    for (const v of ["1.12.2", "1.12.3", "1.12.4", "1.12.5"]) expect(upgraderPostSteps(v), v).to.deep.equal([]);
+    // what "already carries the patch" means: named lists by name, null = absent, other lists whole
+    const live = { spec: { template: { spec: { containers: [{ name: "other" }, { name: "proxy", command: ["/a", "b"], livenessProbe: { httpGet: { port: 18081, path: "/healthz" } } }] } } } };
+    expect(carriesPatch(live, { spec: { template: { spec: { containers: [{ name: "proxy", livenessProbe: { tcpSocket: null, httpGet: { port: 18081 } } }] } } } })).to.equal(true);
+    expect(carriesPatch(live, { spec: { template: { spec: { containers: [{ name: "proxy", livenessProbe: { httpGet: { port: 8081 } } }] } } } })).to.equal(false);
+    expect(carriesPatch(live, { spec: { template: { spec: { containers: [{ name: "proxy", command: ["/a"] }] } } } })).to.equal(false);
+    expect(carriesPatch(live, { spec: { template: { spec: { containers: [{ name: "missing" }] } } } })).to.equal(false);
+    expect(carriesPatch({ a: { tcpSocket: { port: 1 } } }, { a: { tcpSocket: null } })).to.equal(false);
+  });
+
+  describe("1.12.6's l4-bfl-proxy patches on the cluster simulator", () => {
+    let sim: Simulator;
+    before(async () => {
+      sim = await startSimulator({ nodes: 1 });
+    });
+    after(async () => sim?.stop());
+
+    it("patches the live Deployment as olares-cli (probes on 8081 with the new flags, then 18081), writes nothing once it carries them, skips a missing proxy with a log line", async () => {
+      const client = createClusterClient(loadKubeConfig(sim.kubeconfigPath), { userAgent: "olares-operator" });
+      const logs: string[] = [];
+      const log = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m), debug: () => {} };
+      const ctx = { client, observed: { get: () => undefined, list: () => [] }, log, paused: false, release: { installer: new Helm({ bin: "helm" }), records: { helmSecrets: async () => [] }, client } } as unknown as HookContext;
+      const ready: Readiness = { ready: true, reason: "Ready", message: "" };
+      const pre = upgraderPreSteps("1.12.6");
+      const post = upgraderPostSteps("1.12.6");
+      expect(await runReleaseSteps(ctx, [...pre, ...post], ready)).to.deep.equal(ready);
+      expect(logs.filter((m) => m.endsWith("not present, skipped"))).to.have.length(2);
+
+      await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "os-network" } } as KubeObject);
+      const ref = { apiVersion: "apps/v1", kind: "Deployment", namespace: "os-network", name: "l4-bfl-proxy" };
+      await client.create({
+        ...ref,
+        metadata: { name: ref.name, namespace: ref.namespace },
+        spec: { selector: { matchLabels: { app: "l4-bfl-proxy" } }, template: { metadata: { labels: { app: "l4-bfl-proxy" } }, spec: { containers: [{ name: "proxy", image: "beclab/l4-bfl-proxy:v0.3.12", command: ["/l4-bfl-proxy", "-v", "2"], livenessProbe: { tcpSocket: { port: 443 }, periodSeconds: 10 }, readinessProbe: { tcpSocket: { port: 443 } } }] } } },
+      } as unknown as KubeObject);
+      const proxy = async () => ((await client.get(ref)) as unknown as { metadata: { generation: number }; spec: { template: { metadata: { labels: Record<string, string> }; spec: { containers: Array<{ command: string[]; livenessProbe: Record<string, any>; readinessProbe: Record<string, any> }> } } } });
+
+      expect(await runReleaseSteps(ctx, pre, ready)).to.deep.equal(ready);
+      let d = await proxy();
+      expect(d.spec.template.metadata.labels).to.deep.equal({ app: "l4-bfl-proxy", tier: "bfl" });
+      const c = d.spec.template.spec.containers[0]!;
+      expect(c.command).to.deep.equal(["/l4-bfl-proxy", "-v", "4", "-xds-tcp-idle-timeout", "1h", "-xds-http-stream-idle-timeout", "1h", "-xds-connect-timeout", "5s"]);
+      expect(c.livenessProbe.tcpSocket, "the TCP probe is replaced by the HTTP one").to.equal(undefined);
+      expect(c.livenessProbe.httpGet).to.deep.equal({ path: "/healthz", port: 8081, scheme: "HTTP" });
+      expect(c.readinessProbe.httpGet).to.deep.equal({ path: "/readyz", port: 8081, scheme: "HTTP" });
+
+      expect(await runReleaseSteps(ctx, post, ready)).to.deep.equal(ready);
+      d = await proxy();
+      expect(d.spec.template.spec.containers[0]!.livenessProbe.httpGet).to.deep.equal({ path: "/healthz", port: 18081, scheme: "HTTP" });
+      expect(d.spec.template.spec.containers[0]!.readinessProbe.httpGet.port).to.equal(18081);
+      const generation = d.metadata.generation;
+      logs.length = 0;
+      expect(await runReleaseSteps(ctx, [...post], ready)).to.deep.equal(ready);
+      expect((await proxy()).metadata.generation, "carries the patch: no write").to.equal(generation);
+      expect(logs.filter((m) => m.endsWith(": patched"))).to.deep.equal([]);
+    });
+  });
+
   describe("in the CoreServices stage", () => {
     let rel: Unpacked;
     before(async () => {
@@ -119,6 +180,11 @@ describe("per-version upgraders of the 1.12 line, picked by from → to", functi
       const kinds = (version: string, installed: string) => (stageHook(stage(version, installed), "OlaresRelease")?.steps ?? []).map((s) => (s.kind === "chart" ? s.release.name : s.kind));
       expect(kinds("1.12.3", "1.12.2").slice(0, 3)).to.deep.equal(["deleteCRDs", "setImage", "settings"]);
       expect(kinds("1.12.2", "1.12.1")[0]).to.equal("settings");
+      // 1.12.6 (from 1.12.5): UpdateL4DeploymentSpec first; PatchL4BFLProxyProbePort right after os-framework (and the user-env when the release has one)
+      const k6 = kinds("1.12.6", "1.12.5");
+      expect(k6[0]).to.equal("strategicPatch");
+      const fw = k6.indexOf("os-framework");
+      expect(k6.slice(fw, fw + 2)).to.deep.equal(["os-framework", "strategicPatch"]);
     });
   });
 });

@@ -66,6 +66,25 @@ async function createIfAbsent(ctx: HookContext, obj: KubeObject): Promise<"creat
   }
 }
 
+/**
+ * True when `live` already carries a strategic-merge `patch`: every field equal, a null absent, lists of
+ * named objects (containers) matched by name, other lists equal as a whole.
+ */
+export function carriesPatch(live: unknown, patch: unknown): boolean {
+  if (patch === null) return live === undefined || live === null;
+  if (Array.isArray(patch)) {
+    if (!Array.isArray(live)) return false;
+    const named = patch.every((p) => p && typeof p === "object" && typeof (p as { name?: unknown }).name === "string");
+    if (!named) return canonicalJson(live) === canonicalJson(patch);
+    return patch.every((p) => carriesPatch(live.find((l) => (l as { name?: unknown } | null)?.name === (p as { name: string }).name), p));
+  }
+  if (typeof patch === "object") {
+    if (!live || typeof live !== "object" || Array.isArray(live)) return false;
+    return Object.entries(patch as Record<string, unknown>).every(([k, v]) => carriesPatch((live as Record<string, unknown>)[k], v));
+  }
+  return live === patch;
+}
+
 export async function runReleaseSteps(ctx: HookContext, steps: readonly ReleaseStep[], readiness: Readiness): Promise<Readiness> {
   if (ctx.paused) return readiness;
   if (!ctx.release) {
@@ -140,6 +159,22 @@ export async function runReleaseSteps(ctx: HookContext, steps: readonly ReleaseS
       if (differs.length > 0) {
         await ctx.client.patch(step.target, step.ops, "json");
         ctx.log.info(`${step.name}: patched`, { kind: step.target.kind, name: step.target.name, paths: differs.map((op) => op.path).join(",") });
+      }
+      continue;
+    }
+    if (step.kind === "strategicPatch") {
+      const where = `${step.target.kind} ${step.target.namespace ?? ""}/${step.target.name}`;
+      const live = await ctx.client.get(step.target);
+      if (!live) {
+        if (step.ifPresent) {
+          ctx.log.info(`${step.name}: ${where} not present, skipped`);
+          continue;
+        }
+        return keep(readiness, { ready: false, reason: "InstallingReleases", message: `${step.name}: ${where} not present yet` });
+      }
+      if (!carriesPatch(live, step.patch)) {
+        await ctx.client.patch(step.target, step.patch, "strategic");
+        ctx.log.info(`${step.name}: patched`, { kind: step.target.kind, name: step.target.name });
       }
       continue;
     }

@@ -31,6 +31,12 @@ export type ReleaseStep =
    * `annotations` (olares-cli's DeleteArgoProjV1alpha1CRDs); none left is a no-op (logged).
    */
   | { kind: "deleteCRDs"; name: string; group: string; annotations: Record<string, string> }
+  /**
+   * An upgrader's strategic-merge patch (olares-cli's client-go Patch), sent only when the live object does
+   * not already carry it (containers matched by name; a null means the field is absent); `ifPresent`: a
+   * missing target is skipped (logged) instead of waited for.
+   */
+  | { kind: "strategicPatch"; name: string; target: ObjectRef; patch: Record<string, unknown>; ifPresent?: boolean }
   /** ConfigMap os-framework/user-env: created from the file, or the file's missing envs appended (1.12-era). */
   | { kind: "userEnv"; configMap: KubeObject; file: UserEnvFile }
   /**

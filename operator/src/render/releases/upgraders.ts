@@ -2,7 +2,7 @@
 // olares-cli picks one upgrader, the target's (getUpgraderByVersion; none → the generic walk of base.go),
 // and refuses a path that skips a breaking release (Check: the base must be at least the last upgrader
 // below the target that AddedBreakingChange; version.go@…, read as the "upgrade framework" file). Pure.
-import type { ReleaseStep } from "../../contract/index.js";
+import type { ObjectRef, ReleaseStep } from "../../contract/index.js";
 
 export interface VersionUpgrader {
   version: string;
@@ -16,12 +16,41 @@ export interface VersionUpgrader {
    * argoproj.io CRD that Helm release `knowledge` brought is deleted (the knowledge app's old Argo CRDs).
    */
   deleteKnowledgeArgoCRDs?: boolean;
+  /**
+   * Strategic-merge patches of the upgrader (client-go Patch), as data: `pre` before the system charts
+   * (UpgradeSystemComponents' pre), `post` after them and the user-env (before the users' launchers).
+   */
+  patches?: Array<{ task: string; source: string; when: "pre" | "post"; target: ObjectRef; patch: Record<string, unknown> }>;
   /** What the upgrader does that the operator does not, and why. */
   notHere: string[];
 }
 
 const K3S_PHASE = "K3s-phase pieces olares-cli embeds (KubeSphere, Prometheus, node-exporter) are not installed by the operator";
 const HOST = "host-side (k3s/kubeadm files, etcd unit, reboots): the node agent's OS tasks own the hosts";
+
+const L4_BFL_PROXY: ObjectRef = { apiVersion: "apps/v1", kind: "Deployment", namespace: "os-network", name: "l4-bfl-proxy" };
+
+/** updateL4DeploymentSpec (1_12_6_20260327.go@54142701, reused by 1.12.6): HTTP probes on 8081, new flags, tier=bfl. */
+const UPDATE_L4_DEPLOYMENT_SPEC = {
+  spec: {
+    template: {
+      metadata: { labels: { tier: "bfl" } },
+      spec: {
+        containers: [
+          {
+            name: "proxy",
+            command: ["/l4-bfl-proxy", "-v", "4", "-xds-tcp-idle-timeout", "1h", "-xds-http-stream-idle-timeout", "1h", "-xds-connect-timeout", "5s"],
+            livenessProbe: { tcpSocket: null, failureThreshold: 8, httpGet: { path: "/healthz", port: 8081, scheme: "HTTP" }, initialDelaySeconds: 3, periodSeconds: 5, successThreshold: 1, timeoutSeconds: 10 },
+            readinessProbe: { tcpSocket: null, failureThreshold: 5, httpGet: { path: "/readyz", port: 8081, scheme: "HTTP" }, periodSeconds: 3, successThreshold: 1, timeoutSeconds: 10 },
+          },
+        ],
+      },
+    },
+  },
+};
+
+/** patchL4BFLProxyProbePort (1_12_7_20260617.go, reused by 1.12.6): both probes to 18081, the new binary's probe address. */
+const PATCH_L4_PROBE_PORT = { spec: { template: { spec: { containers: [{ name: "proxy", livenessProbe: { httpGet: { port: 18081 } }, readinessProbe: { httpGet: { port: 18081 } } }] } } } };
 
 /** Main-line upgraders of the 1.12 line, in version order. */
 export const UPGRADERS_1_12: readonly VersionUpgrader[] = [
@@ -60,10 +89,16 @@ export const UPGRADERS_1_12: readonly VersionUpgrader[] = [
     version: "1.12.6",
     breaking: true,
     source: "cli/pkg/upgrade/1_12_6.go@074882dd",
+    patches: [
+      { task: "UpdateL4DeploymentSpec", source: "cli/pkg/upgrade/1_12_6_20260327.go", when: "pre", target: L4_BFL_PROXY, patch: UPDATE_L4_DEPLOYMENT_SPEC },
+      { task: "PatchL4BFLProxyProbePort", source: "cli/pkg/upgrade/1_12_7_20260617.go", when: "post", target: L4_BFL_PROXY, patch: PATCH_L4_PROBE_PORT },
+    ],
     notHere: [
-      `upgradeKsConfig, PrometheusRule/ServiceMonitor/node-exporter/prometheus-operator, multus: ${K3S_PHASE}`,
-      `createAppCommonDir, NetworkManager config, user reverse proxy: ${HOST}`,
-      "updateL4DeploymentSpec, node-affinity/CoreDNS/priority-class patches, GPUBinding CRD and migrations, NFS script: not read in full; not done",
+      `upgradeKsConfig, PrometheusRule/ServiceMonitor/node-exporter/prometheus-operator, multus, PatchCoreDNSControlPlaneAffinity (kube-system/coredns is K3s's): ${K3S_PHASE}`,
+      `createAppCommonDir, NetworkManager config, user reverse proxy, PatchNfsScript: ${HOST}`,
+      "PatchNodeAffinityToRequired (citus/kvrocks StatefulSets: preferred → required node affinity) and PatchWorkloadPriorityClassName (system and user namespaces' non-Helm workloads): read, not done yet",
+      "ApplyGPUBindingCRD, retagLegacyAMDGPUImage, labelIntelAMDGPUNode, BackfillAppGPUConfig, MigrateLegacyGPUBindings: the GPUBinding/Intel/AMD GPU model of later hami charts; the operator's GPU stage covers NVIDIA only; not done",
+      "WaitForAppServiceReady: the walk has no waits; CoreServices' readiness waits for os-framework/app-service after the upgrade",
     ],
   },
 ];
@@ -111,6 +146,18 @@ export function upgraderPreSteps(to: string, table: readonly VersionUpgrader[] =
   if (!u) return steps;
   // PrepareForUpgrade runs before UpgradeSystemComponents' pre steps.
   if (u.deleteKnowledgeArgoCRDs) steps.push({ kind: "deleteCRDs", name: `DeleteArgoProjV1alpha1CRDs (${u.source})`, group: "argoproj.io", annotations: { "meta.helm.sh/release-name": "knowledge" } });
-  if (u.l4BflProxyTag) steps.push({ kind: "setImage", name: `UpgradeL4BFLProxy (${u.source})`, target: { apiVersion: "apps/v1", kind: "Deployment", namespace: "os-network", name: "l4-bfl-proxy" }, container: "proxy", image: `beclab/l4-bfl-proxy:${u.l4BflProxyTag}`, ifPresent: true });
+  if (u.l4BflProxyTag) steps.push({ kind: "setImage", name: `UpgradeL4BFLProxy (${u.source})`, target: L4_BFL_PROXY, container: "proxy", image: `beclab/l4-bfl-proxy:${u.l4BflProxyTag}`, ifPresent: true });
+  steps.push(...patchSteps(u, "pre"));
   return steps;
+}
+
+function patchSteps(u: VersionUpgrader, when: "pre" | "post"): ReleaseStep[] {
+  // A missing target is skipped (logged), as for UpgradeL4BFLProxy: olares-cli's Patch would fail the upgrade.
+  return (u.patches ?? []).filter((p) => p.when === when).map((p) => ({ kind: "strategicPatch", name: `${p.task} (${p.source})`, target: p.target, patch: p.patch, ifPresent: true }));
+}
+
+/** The target upgrader's steps after the system charts and the user-env, before the users' launchers. */
+export function upgraderPostSteps(to: string, table: readonly VersionUpgrader[] = UPGRADERS_1_12): ReleaseStep[] {
+  const u = upgraderFor(to, table);
+  return u ? patchSteps(u, "post") : [];
 }

@@ -18,6 +18,7 @@ import {
   validateReleaseOverrides,
   gpuReleaseWanted,
   upgradePathProblem,
+  upgraderPostSteps,
   upgraderPreSteps,
   veleroSteps,
   veleroWanted,
@@ -61,8 +62,12 @@ function stepsOf(ctx: RenderContext, list: ReleaseList, upgrading: string | unde
       systemEnv();
       if (!upgrading) userEnv();
     }
-    if (upgrading && e.phase === "launcher") userEnv();
     steps.push(chart(e));
+    if (upgrading && e.phase === "os-framework") {
+      // UpgradeSystemComponents ends with the user-env; the target upgrader's own steps follow it.
+      userEnv();
+      steps.push(...upgraderPostSteps(ctx.spec.version));
+    }
   }
   // velero after the apps (InstallVeleroModule); the upgrade does not touch it.
   if (!upgrading && !list.waiting && rf.velero && veleroWanted(ctx.spec)) steps.push(...veleroSteps(ctx.spec, rf.velero));
