@@ -17,10 +17,13 @@ import { startSimulator, type Simulator } from "../sim/server.js";
 
 describe("per-version upgraders of the 1.12 line, picked by from → to", function () {
   this.timeout(600_000);
-  it("the target's upgrader, or none (the generic walk): 1.12.2 has none on the main line, 1.12.3 to 1.12.6 each have one", () => {
+  it("the target's upgrader, or none (the generic walk): 1.12.2 has none on the main line, 1.12.3 to 1.12.7 each have one", () => {
     expect(upgraderFor("1.12.2")).to.equal(undefined);
-    expect(UPGRADERS_1_12.map((u) => u.version)).to.deep.equal(["1.12.3", "1.12.4", "1.12.5", "1.12.6"]);
-    for (const v of ["1.12.3", "1.12.4", "1.12.5", "1.12.6"]) expect(upgraderFor(v)?.version).to.equal(v);
+    expect(UPGRADERS_1_12.map((u) => u.version)).to.deep.equal(["1.12.3", "1.12.4", "1.12.5", "1.12.6", "1.12.7"]);
+    // 1.12.7 has no cluster step the operator runs: the generic walk, but it is breaking (1.12.8 starts from it)
+    expect([...upgraderPreSteps("1.12.7"), ...upgraderPostSteps("1.12.7")]).to.deep.equal([]);
+    expect(minimumUpgradableVersion("1.12.8")).to.equal("1.12.7");
+    for (const v of ["1.12.3", "1.12.4", "1.12.5", "1.12.6", "1.12.7"]) expect(upgraderFor(v)?.version).to.equal(v);
     expect(upgraderFor("v1.12.5")?.l4BflProxyTag).to.equal("v0.3.12");
   });
 

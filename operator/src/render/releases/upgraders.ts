@@ -101,6 +101,17 @@ export const UPGRADERS_1_12: readonly VersionUpgrader[] = [
       "WaitForAppServiceReady: the walk has no waits; CoreServices' readiness waits for os-framework/app-service after the upgrade",
     ],
   },
+  {
+    // Only PrepareForUpgrade steps of its own; none on the cluster objects the operator manages.
+    version: "1.12.7",
+    breaking: true,
+    source: "cli/pkg/upgrade/1_12_7.go@01f62215",
+    notHere: [
+      `migrateContainerdConfigV3, CleanupK3sCertsRenewService, user reverse proxy: ${HOST}`,
+      `CopyEmbeddedKSManifests, upgradeKubernetesPrometheusRule: ${K3S_PHASE}`,
+      "upgradeAmdDeviceMetricsExporter: AMD GPUs; the operator's GPU stage covers NVIDIA only",
+    ],
+  },
 ];
 
 /** Parses "1.12.3" (a stable version) to numbers; prereleases are not on the main line's stable path. */
