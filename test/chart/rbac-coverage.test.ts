@@ -144,6 +144,7 @@ describe("chart RBAC covers what the operator renders and does", function () {
       ["", "events", "patch"], // an aggregated event's count (kube/events.ts); found on kube-apiserver
       // the release (controller/release.ts; the charts themselves go in as the installer ServiceAccount)
       ["iam.kubesphere.io", "users", "get"], // the owner's activation
+      ["iam.kubesphere.io", "users", "list"], // the upgrade re-feeds every user's launcher (controller/release.ts otherUsers)
       ["sys.bytetrade.io", "terminus", "get"], // the installed version
       ["sys.bytetrade.io", "systemenvs", "list"],
       ["sys.bytetrade.io", "systemenvs", "create"], // create-only, as olares-cli

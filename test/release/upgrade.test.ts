@@ -13,7 +13,7 @@ import { startSimulator, type Simulator } from "../sim/server.js";
 import type { KObj } from "../sim/types.js";
 import { HELM, ensureTools, explainNotReady, kubectl, installation, installOperatorManifests, isReady, kubectlOk, operatorManifests, startOperatorInProcess, waitFor, writesBy, type InProcessOperator } from "../e2e/cluster.js";
 import { airgapWithBrokenRelease, type BrokenAirgap } from "./broken-release.js";
-import { fixture } from "./helpers.js";
+import { fixture, unpackFixture, type Unpacked } from "./helpers.js";
 
 const TIMEOUT_MS = 60_000;
 
@@ -50,6 +50,9 @@ const RELEASES: Array<[string, string]> = [
   ["settings", "user-space-alice"],
   ["wizard", "user-space-alice"],
 ];
+
+/** The apps a second user has (the fixture's; the tests' users finish the wizard at once, e2e/observe.ts). */
+const BOB_APPS = ["desktop", "files", "settings", "wizard"];
 
 describe("upgrade on the cluster simulator: spec.version 1.12.1 → 1.12.2 with real helm, the fixture releases from an airgap dir", function () {
   this.timeout(240_000);
@@ -92,9 +95,36 @@ describe("upgrade on the cluster simulator: spec.version 1.12.1 → 1.12.2 with 
     await apply("1.12.1");
     await settle("Ready on 1.12.1", (cr) => isReady(cr) && cr?.status?.version === "1.12.1");
     expect(terminusVersion(sim)).to.equal("1.12.1");
+    await addUser("bob");
   });
 
+  /**
+   * A second Olares user, made the way Olares makes one after activation (not by the operator): its
+   * iam.kubesphere.io User (owner-role normal), its user-space namespace, then its launcher-<u> from the
+   * installed release's chart (the chart draws its own *_rand16, as on a first install) and its apps as
+   * <app>-<u>.
+   */
+  let rel121: Unpacked | undefined;
+  const addUser = async (name: string) => {
+    rel121 ??= await unpackFixture("1.12.1");
+    const file = join(airgap.dir, `user-${name}.yaml`);
+    writeFileSync(file, stringify({ apiVersion: "iam.kubesphere.io/v1alpha2", kind: "User", metadata: { name, annotations: { "bytetrade.io/owner-role": "normal", "bytetrade.io/creator": "alice" } }, spec: { email: `${name}@example.com` } }) + "---\n" + stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: `user-space-${name}` } }));
+    await kubectlOk(kc, ["apply", "-f", file]);
+    const as = (v: Record<string, unknown>) => JSON.parse(JSON.stringify(v).replaceAll("alice", name)) as Record<string, unknown>;
+    const launcher = as(await userValues(kc, "launcher-alice", "user-space-alice"));
+    const bfl = launcher.bfl as Record<string, unknown>;
+    for (const k of Object.keys(bfl)) if (k.endsWith("_rand16")) delete bfl[k];
+    const install = async (release: string, chart: string, values: Record<string, unknown>) => {
+      const vf = join(airgap.dir, `${release}.values.json`);
+      writeFileSync(vf, JSON.stringify(values));
+      await execa(HELM, ["install", release, join(rel121!.installerDir, chart), "--namespace", `user-space-${name}`, "-f", vf], { env: { KUBECONFIG: kc } });
+    };
+    await install(`launcher-${name}`, "wizard/config/launcher", launcher);
+    for (const app of BOB_APPS) await install(`${app}-${name}`, `wizard/config/apps/${app}`, as(await userValues(kc, app, "user-space-alice")));
+  };
+
   after(async () => {
+    rel121?.cleanup();
     await operator?.stop();
     await agents?.stop();
     await sim?.stop();
@@ -121,7 +151,8 @@ describe("upgrade on the cluster simulator: spec.version 1.12.1 → 1.12.2 with 
 
   it("editing spec.version runs the installer's upgrade order, --reuse-values, settings last with the new version; Upgrading, then Ready on 1.12.2", async () => {
     const before = new Map<string, Revision[]>();
-    for (const [n, ns] of RELEASES) before.set(`${ns}/${n}`, await history(kc, n, ns));
+    const releases: Array<[string, string]> = [...RELEASES, ["launcher-bob", "user-space-bob"], ...BOB_APPS.map((a): [string, string] => [`${a}-bob`, "user-space-bob"])];
+    for (const [n, ns] of releases) before.set(`${ns}/${n}`, await history(kc, n, ns));
     phases.length = 0;
     const started = Date.now();
     await apply("1.12.2");
@@ -134,7 +165,7 @@ describe("upgrade on the cluster simulator: spec.version 1.12.1 → 1.12.2 with 
 
     // New revisions, in the order the operator ran them.
     const runs: Array<{ release: string; at: number; chart: string }> = [];
-    for (const [n, ns] of RELEASES) {
+    for (const [n, ns] of releases) {
       const old = before.get(`${ns}/${n}`)!;
       for (const r of (await history(kc, n, ns)).filter((h) => !old.some((o) => o.revision === h.revision))) runs.push({ release: `${ns}/${n}`, at: Date.parse(r.updated), chart: r.chart });
     }
@@ -148,6 +179,12 @@ describe("upgrade on the cluster simulator: spec.version 1.12.1 → 1.12.2 with 
       "user-space-alice/desktop",
       "user-space-alice/files",
       "user-space-alice/settings",
+      // every other user, as upgradeUserComponents: its launcher, then its apps as <app>-<user> (its wizard
+      // skipped: bob completed it too)
+      "user-space-bob/launcher-bob",
+      "user-space-bob/desktop-bob",
+      "user-space-bob/files-bob",
+      "user-space-bob/settings-bob",
       "default/settings",
     ]);
     // (hami's chart carries HAMi's own version.)
@@ -160,6 +197,17 @@ describe("upgrade on the cluster simulator: spec.version 1.12.1 → 1.12.2 with 
     const bfl = sim.store.get("apps/statefulsets", "user-space-alice", "bfl")!;
     const launcher = (await userValues(kc, "launcher-alice", "user-space-alice")).bfl as Record<string, string>;
     for (const k of ["userspace_rand16", "userspace_pv", "userspace_pvc", "dbdata_pv"]) expect(launcher[k], k).to.equal(bfl.metadata.annotations?.[k]);
+    // bob's launcher re-fed bob's own bfl's randoms and PV/PVC names (not alice's), the rest reused
+    const bobBfl = sim.store.get("apps/statefulsets", "user-space-bob", "bfl")!;
+    const bobLauncher = (await userValues(kc, "launcher-bob", "user-space-bob")).bfl as Record<string, string>;
+    for (const k of ["userspace_rand16", "appcache_rand16", "dbdata_rand16", "userspace_pv", "userspace_pvc", "dbdata_pv"]) {
+      expect(bobLauncher[k], `bob ${k}`).to.be.a("string").and.not.equal("");
+      expect(bobLauncher[k], `bob ${k}`).to.equal(bobBfl.metadata.annotations?.[k]);
+    }
+    expect(bobLauncher.userspace_rand16).to.not.equal(launcher.userspace_rand16);
+    expect(bobLauncher.username).to.equal("bob");
+    for (const app of BOB_APPS.filter((a) => a !== "wizard")) expect((await history(kc, `${app}-bob`, "user-space-bob")).at(-1)!.chart, app).to.match(/-1\.12\.2$/);
+    expect(await history(kc, "wizard-bob", "user-space-bob"), "bob's wizard: bob completed it").to.have.length(1);
     const settings = cr.status.components.find((c: { kind: string; name: string; namespace: string }) => c.kind === "HelmRelease" && c.name === "settings" && c.namespace === "default");
     expect(settings.message).to.equal("revision 3 deployed");
   });

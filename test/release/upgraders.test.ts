@@ -171,6 +171,38 @@ describe("per-version upgraders of the 1.12 line, picked by from → to", functi
     });
     const stage = (version: string, installed: string) => render(spec({ version }), { ...FACTS, release: facts(installed) }).stages.find((x) => x.name === "CoreServices")!;
 
+    it("every other user's launcher and apps follow the owner's, as upgradeUserComponents: launcher-<u> re-fed its own bfl's names, <app>-<u> with --reuse-values and no values, the wizard only while that user has not completed it", () => {
+      const bfl = { annotations: { userspace_pv: "pv-alice", userspace_rand16: "a".repeat(16) }, nodeName: "n1", nodeAddress: "10.0.0.10" };
+      const withUsers = render(spec({ version: "1.12.2" }), {
+        ...FACTS,
+        release: {
+          ...facts("1.12.1"),
+          bfl,
+          otherUsers: [
+            { name: "carol", bflAnnotations: { userspace_rand16: "c".repeat(16), userspace_pv: "pv-carol" }, wizardCompleted: false },
+            { name: "bob", bflAnnotations: { userspace_rand16: "b".repeat(16), userspace_pv: "pv-bob" }, wizardCompleted: true },
+          ],
+        },
+      }).stages.find((x) => x.name === "CoreServices")!;
+      const charts = (stageHook(withUsers, "OlaresRelease")?.steps ?? []).flatMap((x) => (x.kind === "chart" ? [x.release] : []));
+      const names = charts.map((r) => `${r.namespace}/${r.name}`);
+      const apps = rel.charts ? Object.keys(rel.charts).filter((d) => d.startsWith("wizard/config/apps/")).map((d) => d.split("/").pop()!).sort() : [];
+      expect(apps).to.include.members(["desktop", "wizard"]);
+      const at = (n: string) => names.indexOf(n);
+      expect(at("user-space-bob/launcher-bob")).to.be.greaterThan(at("user-space-alice/launcher-alice"));
+      expect(at("user-space-carol/launcher-carol")).to.be.greaterThan(at("user-space-bob/launcher-bob"));
+      expect(names.at(-1)).to.equal("default/settings");
+      for (const app of apps) {
+        expect(names.includes(`user-space-carol/${app}-carol`), `carol ${app}`).to.equal(true);
+        expect(names.includes(`user-space-bob/${app}-bob`), `bob ${app}`).to.equal(app !== "wizard");
+      }
+      const bobLauncher = charts.find((r) => r.name === "launcher-bob")!;
+      expect(bobLauncher.reuseValues).to.equal(true);
+      expect((bobLauncher.values.bfl as Record<string, string>).userspace_rand16).to.equal("b".repeat(16));
+      expect((bobLauncher.values.bfl as Record<string, string>).userspace_pv).to.equal("pv-bob");
+      expect(charts.find((r) => r.name === "desktop-carol")).to.deep.include({ values: {}, reuseValues: true });
+    });
+
     it("an unsupported path is Degraded naming the version to go through, and applies nothing", () => {
       const st = stage("1.12.4", "1.12.1");
       expect(st.hooks ?? []).to.deep.equal([]);

@@ -236,6 +236,28 @@ export class ReleaseController {
     return out;
   }
 
+  /**
+   * The Olares users besides the owner, as olares-cli's upgrade lists them (PrepareUserInfoForUpgrade,
+   * cli/pkg/upgrade/base.go@01f62215): every iam.kubesphere.io User not Failed, not Deleting and not being
+   * deleted, that has a user-space-<name> namespace; each with its bfl StatefulSet's annotations (olares-cli
+   * fails the upgrade on a user without bfl; such a user has no launcher to re-feed and is left out).
+   */
+  private async otherUsers(owner: string): Promise<NonNullable<ReleaseFacts["otherUsers"]>> {
+    const users = await tolerant(() => this.client.list("iam.kubesphere.io/v1alpha2", "User"), []);
+    const out: NonNullable<ReleaseFacts["otherUsers"]> = [];
+    for (const u of users) {
+      const name = u.metadata.name;
+      const state = (u.status as { state?: string } | undefined)?.state;
+      if (name === owner || state === "Failed" || state === "Deleting" || u.metadata.deletionTimestamp) continue;
+      const ns = await tolerant(() => this.client.get({ apiVersion: "v1", kind: "Namespace", name: `user-space-${name}` }), undefined);
+      if (!ns) continue;
+      const bfl = await tolerant(() => this.client.get({ apiVersion: "apps/v1", kind: "StatefulSet", name: "bfl", namespace: `user-space-${name}` }), undefined);
+      if (!bfl) continue;
+      out.push({ name, bflAnnotations: { ...(bfl.metadata.annotations ?? {}) }, wizardCompleted: u.metadata.annotations?.["bytetrade.io/wizard-status"] === "completed" });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
   async observe(cr: KubeObject, spec: DefaultedSpec, observed: ObservedState, paused: boolean, nodeNames: readonly string[]): Promise<ReleaseObservation> {
     const username = spec.owner.username;
     const namespaces = new Set(releaseNamespaces(username));
@@ -288,6 +310,8 @@ export class ReleaseController {
       const nodeName = (pods[0]?.spec as { nodeName?: string } | undefined)?.nodeName ?? nodeNames[0];
       if (nodeName) bfl = { annotations: { ...sts.metadata.annotations }, nodeName, nodeAddress: addressOf(nodeName) };
     }
+    const upgrading = typeof installedVersion === "string" && installedVersion !== "" && installedVersion !== spec.version;
+    const otherUsers = upgrading && !paused ? await this.otherUsers(username) : [];
     const facts: ReleaseFacts = {
       cdn: spec.release.cdn.replace(/\/+$/, ""),
       ...source,
@@ -302,6 +326,7 @@ export class ReleaseController {
       ...(user?.metadata.annotations?.["bytetrade.io/wizard-status"] === "completed" ? { ownerActivated: true } : {}),
       ...((cr.status as { version?: unknown } | undefined)?.version ? { installCompleted: true } : {}),
       ...(helmSecrets.some((s) => s.metadata.namespace === `user-space-${username}` && s.metadata.labels?.name === "wizard") ? { wizardInstalled: true } : {}),
+      ...(otherUsers.length ? { otherUsers } : {}),
     };
     return { facts, snapshot, records };
   }

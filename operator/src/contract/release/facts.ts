@@ -61,4 +61,18 @@ export interface ReleaseFacts {
   wizardInstalled?: boolean;
   /** The owner's User says bytetrade.io/wizard-status=completed (the wizard app is then left alone). */
   ownerActivated?: boolean;
+  /**
+   * Olares users other than the owner, read only while upgrading, as olares-cli's upgrade lists them (its
+   * iam.kubesphere.io User objects, neither Failed nor being deleted, with a user-space-<name> namespace):
+   * each re-installs its launcher and apps, re-fed from its own bfl's annotations.
+   */
+  otherUsers?: ReleaseOtherUser[];
+}
+
+export interface ReleaseOtherUser {
+  name: string;
+  /** Annotations of its StatefulSet user-space-<name>/bfl (the *_rand16 and PV/PVC names). */
+  bflAnnotations: Record<string, string>;
+  /** Its User says bytetrade.io/wizard-status=completed: its wizard app is skipped. */
+  wizardCompleted: boolean;
 }

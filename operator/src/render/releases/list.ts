@@ -12,6 +12,7 @@ import { WIZARD_CHART_DIRS } from "../../contract/release/layout.js";
 import { releaseInputHash } from "../../contract/release/records.js";
 import { RenderError } from "../render-error.js";
 import {
+  BFL_UPGRADE_KEYS,
   accountValues,
   appsValues,
   hamiValues,
@@ -65,6 +66,8 @@ export interface ReleaseListInput {
 export interface UpgradeListInput extends ReleaseListInput {
   /** The version installed now (Terminus spec.version). */
   from: string;
+  /** Users other than the owner (olares-cli's upgrade re-installs each one's launcher and apps). */
+  otherUsers?: ReadonlyArray<{ name: string; bflAnnotations: Readonly<Record<string, string>>; wizardCompleted: boolean }>;
 }
 
 export interface ReleaseList {
@@ -234,6 +237,15 @@ export function renderUpgradeList(input: UpgradeListInput): ReleaseList {
   add("launcher", "launcher", `launcher-${username}`, userNs, WIZARD_CHART_DIRS.launcher, launcherUpgradeValues({ spec, randoms: input.randoms, bflAnnotations: input.bfl.annotations }), reuse);
   const appValues = appsValues({ spec, randoms: input.randoms, bfl: input.bfl });
   for (const app of appsOf(input.ownerActivated)) add("apps", app, app, userNs, `${WIZARD_CHART_DIRS.apps}/${app}`, appValues, { optional: true, ...reuse });
+  // Every other user, as upgradeUserComponents: launcher-<u> with --reuse-values and only its bfl's
+  // *_rand16 and PV/PVC names, then its apps as <app>-<u> with --reuse-values and no values (the wizard
+  // skipped once that user completed it). Owner first, the others by name.
+  for (const u of [...(input.otherUsers ?? [])].filter((x) => x.name !== username).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const ns = `user-space-${u.name}`;
+    const bfl = Object.fromEntries(BFL_UPGRADE_KEYS.map((k) => [k, u.bflAnnotations[k] ?? ""]));
+    add("launcher", "launcher", `launcher-${u.name}`, ns, WIZARD_CHART_DIRS.launcher, { bfl }, reuse);
+    for (const app of appsOf(u.wizardCompleted)) add("apps", app, `${app}-${u.name}`, ns, `${WIZARD_CHART_DIRS.apps}/${app}`, {}, { optional: true, ...reuse });
+  }
   add("version", "settings", "settings", "default", WIZARD_CHART_DIRS.settings, final, reuse);
   return { entries, ...wizardRetained(input, userNs) };
 }

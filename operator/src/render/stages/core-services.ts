@@ -145,7 +145,7 @@ export function renderCoreServices(ctx: RenderContext): Stage {
     ...(rf.wizardInstalled ? { wizardInstalled: true } : {}),
     ...(rf.bfl ? { bfl: rf.bfl, bflAnnotations: rf.bfl.annotations } : {}),
   };
-  const list = upgrading ? renderUpgradeList({ ...listInput, from: installed }) : renderReleaseList(listInput);
+  const list = upgrading ? renderUpgradeList({ ...listInput, from: installed, ...(rf.otherUsers ? { otherUsers: rf.otherUsers } : {}) }) : renderReleaseList(listInput);
   const upgradeNote = upgrading ? `upgrading Olares ${installed} to ${spec.version}` : undefined;
   const steps = stepsOf(ctx, list, upgradeNote);
   // Releases of ours the spec no longer wants go last (never while a list waits for facts: it is partial).
