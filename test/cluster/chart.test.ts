@@ -3,6 +3,9 @@
 import { expect } from "chai";
 import { CRD_NAME } from "../../operator/src/api/crd.js";
 import { ensureTools } from "../e2e/tools.js";
+import { createClusterClient } from "../../operator/src/kube/client.js";
+import { loadKubeConfig } from "../../operator/src/kube/kubeconfig.js";
+import { releaseFilesEndpointSlice } from "../../operator/src/render/index.js";
 import { ON_KUBE, requireControlPlane, startControlPlane, type ControlPlane } from "../support/controlplane.js";
 import { CHART_DIR, HELMS, OPERATOR_NAMESPACE, getJson, helm } from "./helpers.js";
 
@@ -30,6 +33,24 @@ describe(`the chart with real helm on ${ON_KUBE}`, function () {
       expect(d.status.availableReplicas, "the operator Deployment is Available").to.equal(d.spec.replicas);
       expect(await getJson(cp, "/apis/rbac.authorization.k8s.io/v1/clusterroles/olares-operator")).to.not.equal(undefined);
       expect(await getJson(cp, `/apis/rbac.authorization.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/roles/olares-operator-leader-election`)).to.not.equal(undefined);
+
+      // The release-files Service has no selector; the operator's own identity may write exactly its one
+      // EndpointSlice (what the leader does), pointing at the operator's Pod, and no other.
+      const svc = await getJson(cp, `/api/v1/namespaces/${OPERATOR_NAMESPACE}/services/olares-operator-release-files`);
+      expect(svc.spec.selector).to.equal(undefined);
+      expect(svc.spec.ports.map((p: { name: string; port: number }) => [p.name, p.port])).to.deep.equal([["release-files", 8087]]);
+      const pods = await getJson(cp, `/api/v1/namespaces/${OPERATOR_NAMESPACE}/pods?labelSelector=app.kubernetes.io/name%3Dolares-operator`);
+      const pod = pods.items.find((p: { metadata: { name: string } }) => !p.metadata.name.includes("crd-upgrade"));
+      const asOperator = createClusterClient(loadKubeConfig(cp.kubeconfig), { userAgent: "olares-operator", impersonateUser: `system:serviceaccount:${OPERATOR_NAMESPACE}:olares-operator` });
+      const slice = releaseFilesEndpointSlice({ namespace: OPERATOR_NAMESPACE, service: svc.metadata.name, port: 8087, podName: pod.metadata.name, podUid: pod.metadata.uid, podIP: pod.status.podIP ?? "10.0.0.1" });
+      await asOperator.apply(slice, { force: true });
+      const stored = await getJson(cp, `/apis/discovery.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/endpointslices/olares-operator-release-files-leader`);
+      expect(stored.metadata.labels["kubernetes.io/service-name"]).to.equal("olares-operator-release-files");
+      expect(stored.metadata.ownerReferences[0].uid).to.equal(pod.metadata.uid);
+      const other = { ...slice, metadata: { ...slice.metadata, name: "another-slice" } };
+      let refused: unknown;
+      await asOperator.apply(other, { force: true }).catch((e: unknown) => (refused = e));
+      expect((refused as { status?: number } | undefined)?.status, "another EndpointSlice is refused").to.equal(403);
 
       const upgrade = await helm(cp, h.bin, ["upgrade", "olares-operator", CHART_DIR, "--namespace", OPERATOR_NAMESPACE, "--set", "replicaCount=2", "--wait", "--timeout", "4m"]);
       expect(upgrade.code, `upgrade (its pre-upgrade CRD hook Job must complete): ${upgrade.stderr}`).to.equal(0);
