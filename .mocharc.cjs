@@ -3,6 +3,11 @@
 // `mocha <files|globs>` runs just what it is given (mocha would otherwise add our list to them).
 const { orderedSpec, namesFiles } = require("./hack/test-order.cjs");
 
+// As in the image (Dockerfile): the storage engine runs in the test process, and with libuv's default 4
+// threads a FUSE write blocked on a stopped object store stalls every fs call (the fault test's own MinIO
+// restart included) until JuiceFS gives up, minutes later. mocha's node-option child inherits this.
+process.env.UV_THREADPOOL_SIZE ??= "64";
+
 module.exports = {
   "node-option": ["import=tsx"],
   timeout: 20000,

@@ -64,7 +64,11 @@ RUN apt-get update \
  && useradd --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin nonroot
 
 WORKDIR /app
-ENV NODE_ENV=production
+# libuv's threadpool (4 threads by default) runs every async fs call. The node agent's storage copier keeps
+# 16 files in flight; when JuiceFS's object store is away, writes into the mount block for JuiceFS's whole
+# retry window and 4 blocked threads would stall every other fs call of the agent (its state file, unit
+# control) for minutes. 64 leaves the control path free.
+ENV NODE_ENV=production UV_THREADPOOL_SIZE=64
 COPY --from=build --chown=0:0 /src/package.json ./package.json
 COPY --from=build --chown=0:0 /src/node_modules/ ./node_modules/
 COPY --from=build --chown=0:0 /src/dist/ ./dist/

@@ -67,6 +67,12 @@ describe("Dockerfile", () => {
     expect(all(final, "ENV").map((e) => e.args).join(" ")).to.include("OLARES_HELM=/usr/local/bin/helm");
   });
 
+  it("gives libuv's threadpool room beyond the storage copier's 16 files in flight (a store outage blocks those in FUSE)", () => {
+    const env = all(final, "ENV").map((e) => e.args).join(" ");
+    const size = Number(/\bUV_THREADPOOL_SIZE=(\d+)\b/.exec(env)?.[1]);
+    expect(size, "UV_THREADPOOL_SIZE in the final stage").to.be.at.least(32);
+  });
+
   it("names no development dependency in the final stage", () => {
     const finalText = final.instructions.map((i) => `${i.keyword} ${i.args}`).join("\n");
     for (const dev of Object.keys(pkg.devDependencies)) expect(finalText, dev).to.not.include(dev);
