@@ -61,6 +61,9 @@ export async function runAgentCommand(opts: AgentCommandOptions, deps: AgentComm
   const health = agentHealth(10 * 60 * 1000);
   const server = await serveHealth(opts.healthAddr, health);
   log.info("node agent starting", { hostRoot: opts.hostRoot, hostMode, namespace: opts.namespace, health: opts.healthAddr });
+  // The image sets 64 (Dockerfile): with libuv's default 4, storage copies blocked in FUSE stall every fs call.
+  const threadpool = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  if (!(threadpool >= 32)) log.warn("UV_THREADPOOL_SIZE is below 32: a storage migration whose object store goes away stalls the agent's own file I/O until JuiceFS gives up; set UV_THREADPOOL_SIZE=64 as the image does", { threadpool });
   try {
     await runAgent({
       client,
