@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { harness } from "../test/controller/harness.js";
+import { fixtureAirgapDir } from "../test/support/template-helm.js";
 import { planFor } from "../operator/src/cli/plan-model.js";
 import type { KubeObject } from "../operator/src/contract/index.js";
 import { invokedDirectly, runSections, type BenchSection, type Figure } from "./bench-report.js";
@@ -25,9 +26,11 @@ function installation(file: string): KubeObject {
 }
 
 const renderAndReconcile: BenchSection = {
-  title: "render + reconcile (in-memory FakeCluster, examples/olares.yaml, 1 node)",
+  title: "render + reconcile (in-memory FakeCluster, examples/olares.yaml with the fixture release as its airgap source, 1 node)",
   async run() {
-    const cr = installation(defaultExample);
+    // No CDN here: the fixture release stands in for the real one, as in the reconcile tests.
+    const example = installation(defaultExample);
+    const cr = { ...example, spec: { ...(example.spec as object), release: { airgapDir: fixtureAirgapDir() } } } as KubeObject;
     const desired = planFor(cr).desired;
     const objects = desired.stages.reduce((n, s) => n + s.objects.length, 0);
     const stages = desired.stages.length;
