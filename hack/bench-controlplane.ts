@@ -53,8 +53,10 @@ const oneNode: BenchSection = {
       const metrics = createMetrics();
       const client = createClusterClient(loadKubeConfig(kc), { metrics, userAgent: "olares-operator" });
       const release = releaseRunOptions();
+      // The release's own objects (velero's, SystemEnv) go through the installer's identity, as `run --helm-as` does.
+      const installerClient = createClusterClient(loadKubeConfig(kc), { metrics, userAgent: "olares-operator", impersonateUser: INSTALLER_USER });
       const installer = new Helm({ bin: release.helm, kubeconfig: kc, kubeAsUser: INSTALLER_USER, home: join(release.releaseCache, "helm-home") });
-      manager = new Manager({ client, operatorImage: DEFAULT_OPERATOR_IMAGE, namespace: OPERATOR_NAMESPACE, metrics, resyncPeriodMs: RESYNC_MS, release: { installer, cacheDir: release.releaseCache, mirror: release.mirror } });
+      manager = new Manager({ client, operatorImage: DEFAULT_OPERATOR_IMAGE, namespace: OPERATOR_NAMESPACE, metrics, resyncPeriodMs: RESYNC_MS, release: { installer, installerClient, cacheDir: release.releaseCache, mirror: release.mirror } });
       await manager.start();
       const cr = parseAllDocuments(readFileSync(EXAMPLE, "utf8")).map((d) => d.toJS()).find((d) => d?.kind === "OlaresInstallation");
       const auditFrom = cp.audit().length;

@@ -115,7 +115,9 @@ describe("storage switch through the CR, on the cluster simulator with the real 
     const stopRecording = recordSteps();
     await c.patchStorage({ type: "LocalFS" });
     const cr = await walkUntilReady("LocalFS", "Ready on LocalFS again").finally(stopRecording);
-    for (const step of ["Sync", "Verify"]) expect([...seen.steps], `status showed ${step}`).to.include(`JuiceFS>LocalFS:${step}`);
+    // Verify on the way back is under a second here (the copy's hashes are reused): status, written per
+    // reconcile, may pass it between two writes; the Events below are the complete record of every step.
+    expect([...seen.steps], "status showed Sync").to.include("JuiceFS>LocalFS:Sync");
     const back = c.events().filter((e) => String(e.message).includes("JuiceFS → LocalFS")).map((e) => e.reason as string);
     for (const step of [...STORAGE_MIGRATION_STEPS, "Succeeded"]) expect(back, `Event StorageMigration${step} (JuiceFS → LocalFS)`).to.include(`StorageMigration${step}`);
     expect(cr.status.storage.previousData).to.deep.include({ type: "JuiceFS" });
