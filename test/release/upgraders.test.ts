@@ -4,11 +4,12 @@
 import { expect } from "chai";
 import { stageHook, type ReleaseFacts } from "../../operator/src/contract/index.js";
 import { render } from "../../operator/src/render/index.js";
-import { UPGRADERS_1_12, minimumUpgradableVersion, upgradePathProblem, upgraderFor, upgraderPostSteps, upgraderPreSteps } from "../../operator/src/render/releases/index.js";
+import { UPGRADERS_1_12, minimumUpgradableVersion, upgradePathProblem, upgraderFor, upgraderPostSteps, upgraderPreSteps, workloadChangePatch, workloadSelected } from "../../operator/src/render/releases/index.js";
 import { FACTS, spec } from "../render/fixtures.js";
 import { randoms, unpackFixture, type Unpacked } from "./helpers.js";
 import type { KubeObject, Readiness } from "../../operator/src/contract/index.js";
 import { carriesPatch, runReleaseSteps } from "../../operator/src/controller/release-steps.js";
+import type { ReleaseStep } from "../../operator/src/contract/index.js";
 import type { HookContext } from "../../operator/src/controller/stage-hooks.js";
 import { Helm } from "../../operator/src/helm/helm-cli.js";
 import { createClusterClient } from "../../operator/src/kube/client.js";
@@ -93,8 +94,8 @@ describe("per-version upgraders of the 1.12 line, picked by from → to", functi
   });
 
   it("1.12.6: UpdateL4DeploymentSpec before the system charts, PatchL4BFLProxyProbePort after them; no other target patches the proxy", () => {
-    expect(upgraderPreSteps("1.12.6").map((x) => (x.kind === "strategicPatch" ? x.name.split(" ")[0] : x.kind))).to.deep.equal(["UpdateL4DeploymentSpec"]);
-    expect(upgraderPostSteps("1.12.6").map((x) => (x.kind === "strategicPatch" ? x.name.split(" ")[0] : x.kind))).to.deep.equal(["PatchL4BFLProxyProbePort"]);
+    expect(upgraderPreSteps("1.12.6").filter((x) => x.kind === "strategicPatch").map((x) => x.name.split(" ")[0])).to.deep.equal(["UpdateL4DeploymentSpec"]);
+    expect(upgraderPostSteps("1.12.6").filter((x) => x.kind === "strategicPatch").map((x) => x.name.split(" ")[0])).to.deep.equal(["PatchL4BFLProxyProbePort"]);
     for (const v of ["1.12.2", "1.12.3", "1.12.4", "1.12.5"]) expect(upgraderPostSteps(v), v).to.deep.equal([]);
     // what "already carries the patch" means: named lists by name, null = absent, other lists whole
     const live = { spec: { template: { spec: { containers: [{ name: "other" }, { name: "proxy", command: ["/a", "b"], livenessProbe: { httpGet: { port: 18081, path: "/healthz" } } }] } } } };
@@ -103,6 +104,150 @@ describe("per-version upgraders of the 1.12 line, picked by from → to", functi
     expect(carriesPatch(live, { spec: { template: { spec: { containers: [{ name: "proxy", command: ["/a"] }] } } } })).to.equal(false);
     expect(carriesPatch(live, { spec: { template: { spec: { containers: [{ name: "missing" }] } } } })).to.equal(false);
     expect(carriesPatch({ a: { tcpSocket: { port: 1 } } }, { a: { tcpSocket: null } })).to.equal(false);
+  });
+
+  it("1.12.6 walks workloads as olares-cli: PatchNodeAffinityToRequired right after UpdateL4DeploymentSpec, PatchWorkloadPriorityClassName after PatchL4BFLProxyProbePort; no other target does", () => {
+    const names = (steps: ReleaseStep[]) => steps.map((x) => `${x.kind}:${"name" in x ? x.name.split(" ")[0] : ""}`);
+    expect(names(upgraderPreSteps("1.12.6"))).to.deep.equal(["strategicPatch:UpdateL4DeploymentSpec", "patchWorkloads:PatchNodeAffinityToRequired"]);
+    expect(names(upgraderPostSteps("1.12.6"))).to.deep.equal(["strategicPatch:PatchL4BFLProxyProbePort", "patchWorkloads:PatchWorkloadPriorityClassName"]);
+    for (const v of ["1.12.2", "1.12.3", "1.12.4", "1.12.5", "1.12.7"]) expect([...upgraderPreSteps(v), ...upgraderPostSteps(v)].filter((x) => x.kind === "patchWorkloads"), v).to.deep.equal([]);
+    const affinity = upgraderPreSteps("1.12.6").find((x) => x.kind === "patchWorkloads")!;
+    expect(affinity).to.deep.include({ select: [{ kinds: ["StatefulSet"], labels: { "managed-by": "citus-operator" } }, { kinds: ["StatefulSet"], labels: { "managed-by": "kvrocks-operator" } }, { kinds: ["Deployment"], namespaces: ["os-network"], name: "l4-bfl-proxy" }] });
+    const priority = upgraderPostSteps("1.12.6").find((x) => x.kind === "patchWorkloads")!;
+    expect(priority).to.deep.include({ change: { kind: "priorityClassName", value: "system-cluster-critical" } });
+    expect((priority as { select: Array<{ namespaces: string[]; userNamespaces: string[] }> }).select[0]).to.deep.include({
+      kinds: ["Deployment", "DaemonSet", "StatefulSet"],
+      namespaces: ["kube-system", "kubesphere-monitoring-system", "kubesphere-system", "os-framework", "os-gateway", "os-mesh", "os-gpu", "os-network", "os-protected"],
+      userNamespaces: ["user-space-", "user-system-"],
+      skipHelmManaged: true,
+    });
+  });
+
+  it("the pure selector and changes: preferred terms become required (weights dropped, master → control-plane), only with no required term; a class only where none is set; Helm's label or annotations skip", () => {
+    const change = { kind: "nodeAffinityRequired", renameKeys: { "node-role.kubernetes.io/master": "node-role.kubernetes.io/control-plane" } } as const;
+    const sts = (affinity: unknown, extra: Record<string, unknown> = {}) => ({ apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "x", namespace: "n", ...extra }, spec: { template: { spec: { affinity } } } }) as unknown as KubeObject;
+    const preferred = [
+      { weight: 10, preference: { matchExpressions: [{ key: "node-role.kubernetes.io/master", operator: "Exists" }, { key: "disk", operator: "In", values: ["ssd"] }] } },
+      { weight: 1, preference: { matchFields: [{ key: "metadata.name", operator: "In", values: ["n1"] }] } },
+    ];
+    expect(workloadChangePatch(change, sts({ nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: preferred } }))).to.deep.equal({
+      spec: { template: { spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists" }, { key: "disk", operator: "In", values: ["ssd"] }] }, { matchFields: [{ key: "metadata.name", operator: "In", values: ["n1"] }] }] }, preferredDuringSchedulingIgnoredDuringExecution: null } } } } },
+    });
+    expect(workloadChangePatch(change, sts({ nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: preferred, requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } })), "a required term already").to.equal(undefined);
+    expect(workloadChangePatch(change, sts({ nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] } }))).to.equal(undefined);
+    expect(workloadChangePatch(change, sts(undefined))).to.equal(undefined);
+    const pc = { kind: "priorityClassName", value: "system-cluster-critical" } as const;
+    expect(workloadChangePatch(pc, sts(undefined))).to.deep.equal({ spec: { template: { spec: { priorityClassName: "system-cluster-critical" } } } });
+    const withClass = { ...sts(undefined), spec: { template: { spec: { priorityClassName: "system-node-critical" } } } } as unknown as KubeObject;
+    expect(workloadChangePatch(pc, withClass)).to.equal(undefined);
+    const q = { kinds: ["StatefulSet" as const], skipHelmManaged: true };
+    expect(workloadSelected(q, sts(undefined))).to.equal("yes");
+    expect(workloadSelected(q, sts(undefined, { labels: { "app.kubernetes.io/managed-by": "Helm" } }))).to.equal("helm");
+    expect(workloadSelected(q, sts(undefined, { annotations: { "meta.helm.sh/release-namespace": "os-framework" } }))).to.equal("helm");
+    expect(workloadSelected({ ...q, skipHelmManaged: false }, sts(undefined, { annotations: { "meta.helm.sh/release-name": "x" } }))).to.equal("yes");
+    expect(workloadSelected({ kinds: ["StatefulSet"], name: "y" }, sts(undefined))).to.equal("no");
+    expect(workloadSelected({ kinds: ["StatefulSet"], labels: { "managed-by": "citus-operator" } }, sts(undefined, { labels: { "managed-by": "kvrocks-operator" } }))).to.equal("no");
+  });
+
+  describe("1.12.6's workload walks on the cluster simulator, as the installer identity", () => {
+    let sim: Simulator;
+    before(async () => {
+      sim = await startSimulator({ nodes: 1 });
+    });
+    after(async () => sim?.stop());
+
+    it("changes only the workloads olares-cli's walks select, writes nothing the second time, and skips absent namespaces with a log line", async () => {
+      const client = createClusterClient(loadKubeConfig(sim.kubeconfigPath), { userAgent: "olares-operator" });
+      const logs: string[] = [];
+      const log = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m), debug: () => {} };
+      const ctx = { client, observed: { get: () => undefined, list: () => [] }, log, paused: false, release: { installer: new Helm({ bin: "helm" }), records: { helmSecrets: async () => [] }, client } } as unknown as HookContext;
+      const ready: Readiness = { ready: true, reason: "Ready", message: "" };
+      const walks = [...upgraderPreSteps("1.12.6"), ...upgraderPostSteps("1.12.6")].filter((x) => x.kind === "patchWorkloads");
+      expect(walks).to.have.length(2);
+
+      // Nothing there yet (no User kind, no namespace): logged no-ops.
+      expect(await runReleaseSteps(ctx, walks, ready)).to.deep.equal(ready);
+      expect(logs.filter((m) => m.includes("namespace os-framework not found, skipped"))).to.have.length(1);
+      expect(logs.filter((m) => m.endsWith("no workload to change"))).to.have.length(2);
+
+      await client.create({
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name: "users.iam.kubesphere.io" },
+        spec: { group: "iam.kubesphere.io", scope: "Cluster", names: { plural: "users", singular: "user", kind: "User" }, versions: [{ name: "v1alpha2", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }] },
+      } as unknown as KubeObject);
+      (client as { invalidateDiscovery?: () => void }).invalidateDiscovery?.();
+      for (const u of ["alice", "bob"]) await client.create({ apiVersion: "iam.kubesphere.io/v1alpha2", kind: "User", metadata: { name: u } } as KubeObject);
+      // bob's user-system namespace is missing: skipped; "db" is no system namespace (the priority walk leaves it).
+      for (const ns of ["os-framework", "os-network", "user-space-alice", "user-system-alice", "user-space-bob", "db"]) await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } } as KubeObject);
+      const preferred = [{ weight: 100, preference: { matchExpressions: [{ key: "node-role.kubernetes.io/master", operator: "Exists" }] } }];
+      const workload = (kind: string, ns: string, name: string, o: { labels?: Record<string, string>; annotations?: Record<string, string>; affinity?: unknown; priorityClassName?: string } = {}) =>
+        ({
+          apiVersion: "apps/v1",
+          kind,
+          metadata: { name, namespace: ns, ...(o.labels ? { labels: o.labels } : {}), ...(o.annotations ? { annotations: o.annotations } : {}) },
+          spec: {
+            selector: { matchLabels: { app: name } },
+            ...(kind === "StatefulSet" ? { serviceName: name } : {}),
+            template: { metadata: { labels: { app: name } }, spec: { ...(o.affinity ? { affinity: o.affinity } : {}), ...(o.priorityClassName ? { priorityClassName: o.priorityClassName } : {}), containers: [{ name: "c", image: "busybox" }] } },
+          },
+        }) as unknown as KubeObject;
+      const objects = [
+        workload("StatefulSet", "db", "citus", { labels: { "managed-by": "citus-operator" }, affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: preferred } } }),
+        workload("StatefulSet", "os-framework", "kvrocks", { labels: { "managed-by": "kvrocks-operator" }, affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: preferred } } }),
+        workload("StatefulSet", "db", "other-db", { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: preferred } } }),
+        workload("Deployment", "os-network", "l4-bfl-proxy", { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: preferred } } }),
+        workload("Deployment", "os-framework", "app-service", { labels: { "app.kubernetes.io/managed-by": "Helm" }, annotations: { "meta.helm.sh/release-name": "os-framework" } }),
+        workload("DaemonSet", "os-framework", "critical", { priorityClassName: "system-node-critical" }),
+        workload("Deployment", "user-space-alice", "files"),
+        workload("StatefulSet", "user-system-alice", "citus-alice", { annotations: { "meta.helm.sh/release-namespace": "user-system-alice" } }),
+        workload("DaemonSet", "user-space-bob", "agent"),
+        workload("Deployment", "db", "plain"),
+      ];
+      for (const o of objects) await client.create(o);
+      const read = async (kind: string, ns: string, name: string) => (await client.get({ apiVersion: "apps/v1", kind, namespace: ns, name })) as unknown as { metadata: { generation: number; resourceVersion: string }; spec: { template: { spec: { affinity?: { nodeAffinity: Record<string, unknown> }; priorityClassName?: string } } } };
+      const before = new Map<string, string>();
+      for (const o of objects) before.set(`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, (await read(o.kind, o.metadata.namespace!, o.metadata.name)).metadata.resourceVersion);
+
+      logs.length = 0;
+      expect(await runReleaseSteps(ctx, walks, ready)).to.deep.equal(ready);
+      const required = { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists" }] }] } };
+      for (const [kind, ns, name] of [["StatefulSet", "db", "citus"], ["StatefulSet", "os-framework", "kvrocks"], ["Deployment", "os-network", "l4-bfl-proxy"]] as const) {
+        expect((await read(kind, ns, name)).spec.template.spec.affinity?.nodeAffinity, `${ns}/${name}`).to.deep.equal(required);
+      }
+      expect((await read("StatefulSet", "db", "other-db")).spec.template.spec.affinity?.nodeAffinity, "not a citus/kvrocks operator's").to.deep.equal({ preferredDuringSchedulingIgnoredDuringExecution: preferred });
+      const classes: Record<string, string | undefined> = {};
+      for (const o of objects) classes[`${o.metadata.namespace}/${o.metadata.name}`] = (await read(o.kind, o.metadata.namespace!, o.metadata.name)).spec.template.spec.priorityClassName;
+      expect(classes).to.deep.equal({
+        "db/citus": undefined, // not in a system or user namespace
+        "os-framework/kvrocks": "system-cluster-critical",
+        "db/other-db": undefined,
+        "os-network/l4-bfl-proxy": "system-cluster-critical",
+        "os-framework/app-service": undefined, // Helm's
+        "os-framework/critical": "system-node-critical", // a class already set is kept
+        "user-space-alice/files": "system-cluster-critical",
+        "user-system-alice/citus-alice": undefined, // Helm's annotation
+        "user-space-bob/agent": "system-cluster-critical",
+        "db/plain": undefined,
+      });
+      expect(logs.filter((m) => m.endsWith(": patched")), "citus, kvrocks, the proxy; then kvrocks, the proxy, files, agent").to.have.length(7);
+      expect(logs).to.include.members([`${walks[1]!.kind === "patchWorkloads" ? walks[1]!.name : ""}: namespace user-system-bob not found, skipped`]);
+      expect(logs.filter((m) => m.endsWith("is Helm-managed, skipped"))).to.have.length(2);
+
+      // The second walk: nothing left to change, no write.
+      const after = new Map<string, string>();
+      for (const o of objects) after.set(`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, (await read(o.kind, o.metadata.namespace!, o.metadata.name)).metadata.resourceVersion);
+      logs.length = 0;
+      expect(await runReleaseSteps(ctx, walks, ready)).to.deep.equal(ready);
+      expect(logs.filter((m) => m.endsWith(": patched"))).to.deep.equal([]);
+      expect(logs.filter((m) => m.endsWith("no workload to change"))).to.have.length(2);
+      for (const o of objects) {
+        const key = `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
+        expect((await read(o.kind, o.metadata.namespace!, o.metadata.name)).metadata.resourceVersion, key).to.equal(after.get(key));
+      }
+      // and the untouched ones were never written
+      for (const key of ["StatefulSet/db/other-db", "Deployment/os-framework/app-service", "DaemonSet/os-framework/critical", "Deployment/db/plain"]) expect(after.get(key), key).to.equal(before.get(key));
+    });
   });
 
   describe("1.12.6's l4-bfl-proxy patches on the cluster simulator", () => {
@@ -217,9 +362,9 @@ describe("per-version upgraders of the 1.12 line, picked by from → to", functi
       expect(kinds("1.12.2", "1.12.1")[0]).to.equal("settings");
       // 1.12.6 (from 1.12.5): UpdateL4DeploymentSpec first; PatchL4BFLProxyProbePort right after os-framework (and the user-env when the release has one)
       const k6 = kinds("1.12.6", "1.12.5");
-      expect(k6[0]).to.equal("strategicPatch");
+      expect(k6.slice(0, 2)).to.deep.equal(["strategicPatch", "patchWorkloads"]);
       const fw = k6.indexOf("os-framework");
-      expect(k6.slice(fw, fw + 2)).to.deep.equal(["os-framework", "strategicPatch"]);
+      expect(k6.slice(fw, fw + 3)).to.deep.equal(["os-framework", "strategicPatch", "patchWorkloads"]);
     });
   });
 });

@@ -3,10 +3,10 @@
 // failure stops it there, reported with the release and helm's error; SystemEnv is create-only; the
 // user-env ConfigMap is created, or given the release's missing envs.
 import { stringify, parse } from "yaml";
-import { LABEL_RELEASE_INPUT, canonicalJson, mergeUserEnvs, refOf, type KubeObject, type Readiness, type ReleaseStep, type UserEnvFile, type WorkloadRef } from "../contract/index.js";
+import { LABEL_RELEASE_INPUT, canonicalJson, mergeUserEnvs, refOf, type KubeObject, type Readiness, type ReleaseStep, type UserEnvFile, type WorkloadQuery, type WorkloadRef } from "../contract/index.js";
 import { isApiError } from "../kube/errors.js";
 import { lastLines, walkReleases, type ReleaseInstaller, type ReleaseRecordSource } from "../helm/index.js";
-import { daemonSetVerdict, deploymentVerdict, statefulSetVerdict } from "../render/index.js";
+import { daemonSetVerdict, deploymentVerdict, statefulSetVerdict, workloadChangePatch, workloadSelected } from "../render/index.js";
 import type { HookContext } from "./stage-hooks.js";
 
 export interface ReleaseHookRuntime {
@@ -83,6 +83,59 @@ export function carriesPatch(live: unknown, patch: unknown): boolean {
     return Object.entries(patch as Record<string, unknown>).every(([k, v]) => carriesPatch((live as Record<string, unknown>)[k], v));
   }
   return live === patch;
+}
+
+/** The namespaces a query visits, in order (undefined: the whole cluster); users listed as the installer. */
+async function queryNamespaces(ctx: HookContext, q: WorkloadQuery, name: string): Promise<string[] | undefined> {
+  if (!q.namespaces && !q.userNamespaces) return undefined;
+  const out = [...(q.namespaces ?? [])];
+  if (q.userNamespaces?.length) {
+    let users: KubeObject[] = [];
+    try {
+      users = await ctx.client.list("iam.kubesphere.io/v1alpha2", "User");
+    } catch (err) {
+      if (!(isApiError(err) && (err.reason === "NoKindMatch" || err.status === 404))) throw err;
+      ctx.log.info(`${name}: kind iam.kubesphere.io/v1alpha2 User is not served, no user namespaces`);
+    }
+    for (const u of users) if (!u.metadata.deletionTimestamp) out.push(...q.userNamespaces.map((p) => `${p}${u.metadata.name}`));
+  }
+  return out;
+}
+
+/** patchWorkloads: each query's workloads in order, each patched where its change applies; the count patched. */
+async function patchWorkloads(ctx: HookContext, step: Extract<ReleaseStep, { kind: "patchWorkloads" }>): Promise<number> {
+  let patched = 0;
+  for (const q of step.select) {
+    const namespaces = await queryNamespaces(ctx, q, step.name);
+    for (const ns of namespaces ?? [undefined]) {
+      if (ns !== undefined && !(await ctx.client.get({ apiVersion: "v1", kind: "Namespace", name: ns }))) {
+        ctx.log.info(`${step.name}: namespace ${ns} not found, skipped`);
+        continue;
+      }
+      for (const kind of q.kinds) {
+        const labelSelector = q.labels ? Object.entries(q.labels).map(([k, v]) => `${k}=${v}`).join(",") : undefined;
+        const listed = await ctx.client.list("apps/v1", kind, { ...(ns !== undefined ? { namespace: ns } : {}), ...(labelSelector ? { labelSelector } : {}) });
+        for (const obj of listed) {
+          const where = `${kind} ${obj.metadata.namespace ?? ""}/${obj.metadata.name}`;
+          const selected = workloadSelected(q, obj);
+          if (selected === "helm") ctx.log.info(`${step.name}: ${where} is Helm-managed, skipped`);
+          if (selected !== "yes") continue;
+          const patch = workloadChangePatch(step.change, obj);
+          if (!patch) continue;
+          const ref = { apiVersion: "apps/v1", kind, name: obj.metadata.name, namespace: obj.metadata.namespace };
+          try {
+            await ctx.client.patch(ref, patch, "strategic");
+          } catch (err) {
+            if (isApiError(err) && err.status === 404) continue; // gone since the list
+            throw err;
+          }
+          patched++;
+          ctx.log.info(`${step.name}: patched`, { kind, name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}), change: step.change.kind });
+        }
+      }
+    }
+  }
+  return patched;
 }
 
 export async function runReleaseSteps(ctx: HookContext, steps: readonly ReleaseStep[], readiness: Readiness): Promise<Readiness> {
@@ -176,6 +229,10 @@ export async function runReleaseSteps(ctx: HookContext, steps: readonly ReleaseS
         await ctx.client.patch(step.target, step.patch, "strategic");
         ctx.log.info(`${step.name}: patched`, { kind: step.target.kind, name: step.target.name });
       }
+      continue;
+    }
+    if (step.kind === "patchWorkloads") {
+      if ((await patchWorkloads(ctx, step)) === 0) ctx.log.info(`${step.name}: no workload to change`);
       continue;
     }
     if (step.kind === "deleteCRDs") {

@@ -11,6 +11,30 @@ export interface WorkloadRef {
   name: string;
 }
 
+/**
+ * Which workloads an upgrader's enumerating step visits, as data: `kinds` in this order per namespace;
+ * `namespaces` (absent: the whole cluster, one list per kind) then, with `userNamespaces`, `<prefix><user>`
+ * for every iam.kubesphere.io User not being deleted, prefixes in order per user; a missing namespace is
+ * skipped (logged). `labels` must all match; `name`: only that object; `skipHelmManaged`: a workload with
+ * `app.kubernetes.io/managed-by: Helm` or a `meta.helm.sh/release-*` annotation is skipped (logged).
+ */
+export interface WorkloadQuery {
+  kinds: Array<WorkloadRef["kind"]>;
+  namespaces?: string[];
+  userNamespaces?: string[];
+  labels?: Record<string, string>;
+  name?: string;
+  skipHelmManaged?: boolean;
+}
+
+/**
+ * What an enumerating step changes on each workload it visits (the pure function owning it is
+ * render/releases/upgraders.ts): `nodeAffinityRequired` turns preferred node-affinity terms into
+ * required ones (only when there is no required term yet), expression keys renamed per `renameKeys`;
+ * `priorityClassName` sets the pod template's class where none is set.
+ */
+export type WorkloadChange = { kind: "nodeAffinityRequired"; renameKeys: Record<string, string> } | { kind: "priorityClassName"; value: string };
+
 export type ReleaseStep =
   /** `context` prefixes a failure, e.g. "upgrading Olares 1.12.1 to 1.12.2". */
   | { kind: "chart"; release: ChartRelease; waitFor?: WorkloadRef[]; context?: string }
@@ -37,6 +61,12 @@ export type ReleaseStep =
    * missing target is skipped (logged) instead of waited for.
    */
   | { kind: "strategicPatch"; name: string; target: ObjectRef; patch: Record<string, unknown>; ifPresent?: boolean }
+  /**
+   * An upgrader's walk over workloads (olares-cli's PatchNodeAffinityToRequired, PatchWorkloadPriorityClassName):
+   * each query in order, each workload it selects given `change` as a strategic-merge patch, sent only when
+   * the change applies to the live object; none selected or none to change is a no-op (logged).
+   */
+  | { kind: "patchWorkloads"; name: string; select: WorkloadQuery[]; change: WorkloadChange }
   /** ConfigMap os-framework/user-env: created from the file, or the file's missing envs appended (1.12-era). */
   | { kind: "userEnv"; configMap: KubeObject; file: UserEnvFile }
   /**

@@ -2,7 +2,7 @@
 // olares-cli picks one upgrader, the target's (getUpgraderByVersion; none → the generic walk of base.go),
 // and refuses a path that skips a breaking release (Check: the base must be at least the last upgrader
 // below the target that AddedBreakingChange; version.go@…, read as the "upgrade framework" file). Pure.
-import type { ObjectRef, ReleaseStep } from "../../contract/index.js";
+import type { KubeObject, ObjectRef, ReleaseStep, WorkloadChange, WorkloadQuery } from "../../contract/index.js";
 
 export interface VersionUpgrader {
   version: string;
@@ -21,6 +21,8 @@ export interface VersionUpgrader {
    * (UpgradeSystemComponents' pre), `post` after them and the user-env (before the users' launchers).
    */
   patches?: Array<{ task: string; source: string; when: "pre" | "post"; target: ObjectRef; patch: Record<string, unknown> }>;
+  /** Walks over workloads (after the same `when`'s patches), each workload given `change` where it applies. */
+  workloadWalks?: Array<{ task: string; source: string; when: "pre" | "post"; select: WorkloadQuery[]; change: WorkloadChange }>;
   /** What the upgrader does that the operator does not, and why. */
   notHere: string[];
 }
@@ -51,6 +53,31 @@ const UPDATE_L4_DEPLOYMENT_SPEC = {
 
 /** patchL4BFLProxyProbePort (1_12_7_20260617.go, reused by 1.12.6): both probes to 18081, the new binary's probe address. */
 const PATCH_L4_PROBE_PORT = { spec: { template: { spec: { containers: [{ name: "proxy", livenessProbe: { httpGet: { port: 18081 } }, readinessProbe: { httpGet: { port: 18081 } } }] } } } };
+
+/**
+ * patchNodeAffinityToRequired (1_12_7_20260413.go@f5055e99, reused by 1.12.6): the citus and kvrocks
+ * operators' StatefulSets in every namespace, then os-network/l4-bfl-proxy, preferred → required node
+ * affinity with node-role.kubernetes.io/master renamed to …/control-plane.
+ */
+const NODE_AFFINITY_TO_REQUIRED: WorkloadQuery[] = [
+  { kinds: ["StatefulSet"], labels: { "managed-by": "citus-operator" } },
+  { kinds: ["StatefulSet"], labels: { "managed-by": "kvrocks-operator" } },
+  { kinds: ["Deployment"], namespaces: ["os-network"], name: "l4-bfl-proxy" },
+];
+
+/**
+ * patchWorkloadPriorityClassName (1_12_7_20260629.go@7db8d929, reused by 1.12.6): the non-Helm
+ * Deployments, DaemonSets and StatefulSets with no priorityClassName of the system namespaces, then of
+ * each user's user-space-/user-system- namespaces, to system-cluster-critical.
+ */
+const WORKLOAD_PRIORITY_CLASS: WorkloadQuery[] = [
+  {
+    kinds: ["Deployment", "DaemonSet", "StatefulSet"],
+    namespaces: ["kube-system", "kubesphere-monitoring-system", "kubesphere-system", "os-framework", "os-gateway", "os-mesh", "os-gpu", "os-network", "os-protected"],
+    userNamespaces: ["user-space-", "user-system-"],
+    skipHelmManaged: true,
+  },
+];
 
 /** Main-line upgraders of the 1.12 line, in version order. */
 export const UPGRADERS_1_12: readonly VersionUpgrader[] = [
@@ -93,10 +120,13 @@ export const UPGRADERS_1_12: readonly VersionUpgrader[] = [
       { task: "UpdateL4DeploymentSpec", source: "cli/pkg/upgrade/1_12_6_20260327.go", when: "pre", target: L4_BFL_PROXY, patch: UPDATE_L4_DEPLOYMENT_SPEC },
       { task: "PatchL4BFLProxyProbePort", source: "cli/pkg/upgrade/1_12_7_20260617.go", when: "post", target: L4_BFL_PROXY, patch: PATCH_L4_PROBE_PORT },
     ],
+    workloadWalks: [
+      { task: "PatchNodeAffinityToRequired", source: "cli/pkg/upgrade/1_12_7_20260413.go", when: "pre", select: NODE_AFFINITY_TO_REQUIRED, change: { kind: "nodeAffinityRequired", renameKeys: { "node-role.kubernetes.io/master": "node-role.kubernetes.io/control-plane" } } },
+      { task: "PatchWorkloadPriorityClassName", source: "cli/pkg/upgrade/1_12_7_20260629.go", when: "post", select: WORKLOAD_PRIORITY_CLASS, change: { kind: "priorityClassName", value: "system-cluster-critical" } },
+    ],
     notHere: [
       `upgradeKsConfig, PrometheusRule/ServiceMonitor/node-exporter/prometheus-operator, multus, PatchCoreDNSControlPlaneAffinity (kube-system/coredns is K3s's): ${K3S_PHASE}`,
       `createAppCommonDir, NetworkManager config, user reverse proxy, PatchNfsScript: ${HOST}`,
-      "PatchNodeAffinityToRequired (citus/kvrocks StatefulSets: preferred → required node affinity) and PatchWorkloadPriorityClassName (system and user namespaces' non-Helm workloads): read, not done yet",
       "ApplyGPUBindingCRD, retagLegacyAMDGPUImage, labelIntelAMDGPUNode, BackfillAppGPUConfig, MigrateLegacyGPUBindings: the GPUBinding/Intel/AMD GPU model of later hami charts; the operator's GPU stage covers NVIDIA only; not done",
       "WaitForAppServiceReady: the walk has no waits; CoreServices' readiness waits for os-framework/app-service after the upgrade",
     ],
@@ -164,7 +194,49 @@ export function upgraderPreSteps(to: string, table: readonly VersionUpgrader[] =
 
 function patchSteps(u: VersionUpgrader, when: "pre" | "post"): ReleaseStep[] {
   // A missing target is skipped (logged), as for UpgradeL4BFLProxy: olares-cli's Patch would fail the upgrade.
-  return (u.patches ?? []).filter((p) => p.when === when).map((p) => ({ kind: "strategicPatch", name: `${p.task} (${p.source})`, target: p.target, patch: p.patch, ifPresent: true }));
+  const patches = (u.patches ?? []).filter((p) => p.when === when).map((p): ReleaseStep => ({ kind: "strategicPatch", name: `${p.task} (${p.source})`, target: p.target, patch: p.patch, ifPresent: true }));
+  const walks = (u.workloadWalks ?? []).filter((w) => w.when === when).map((w): ReleaseStep => ({ kind: "patchWorkloads", name: `${w.task} (${w.source})`, select: w.select, change: w.change }));
+  return [...patches, ...walks];
+}
+
+/** isHelmManagedWorkload: Helm's managed-by label or either meta.helm.sh release annotation. */
+function helmManaged(obj: KubeObject): boolean {
+  const a = obj.metadata.annotations ?? {};
+  return obj.metadata.labels?.["app.kubernetes.io/managed-by"] === "Helm" || "meta.helm.sh/release-name" in a || "meta.helm.sh/release-namespace" in a;
+}
+
+/** Whether a listed workload is one `query` visits: "yes", or why not ("helm": logged as skipped). */
+export function workloadSelected(query: WorkloadQuery, obj: KubeObject): "yes" | "no" | "helm" {
+  if (query.name !== undefined && obj.metadata.name !== query.name) return "no";
+  if (Object.entries(query.labels ?? {}).some(([k, v]) => obj.metadata.labels?.[k] !== v)) return "no";
+  if (query.skipHelmManaged && helmManaged(obj)) return "helm";
+  return "yes";
+}
+
+interface PodTemplateSpec {
+  priorityClassName?: string;
+  affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: unknown; preferredDuringSchedulingIgnoredDuringExecution?: Array<{ preference?: { matchExpressions?: Array<{ key: string }>; matchFields?: unknown[] } }> } };
+}
+
+/**
+ * The strategic-merge patch `change` makes to a live workload, or undefined when it does not apply
+ * (already changed, or nothing to change): so a second walk writes nothing.
+ */
+export function workloadChangePatch(change: WorkloadChange, live: KubeObject): Record<string, unknown> | undefined {
+  const pod = ((live as { spec?: { template?: { spec?: PodTemplateSpec } } }).spec?.template?.spec ?? {}) as PodTemplateSpec;
+  if (change.kind === "priorityClassName") {
+    return pod.priorityClassName ? undefined : { spec: { template: { spec: { priorityClassName: change.value } } } };
+  }
+  // convertAffinityPreferredToRequired: each preferred term's preference (weights dropped) becomes a required term.
+  const na = pod.affinity?.nodeAffinity;
+  const preferred = na?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
+  if (!na || preferred.length === 0 || na.requiredDuringSchedulingIgnoredDuringExecution != null) return undefined;
+  const terms = preferred.map((p) => {
+    const term: Record<string, unknown> = { ...(p.preference ?? {}) };
+    if (p.preference?.matchExpressions) term.matchExpressions = p.preference.matchExpressions.map((e) => ({ ...e, key: change.renameKeys[e.key] ?? e.key }));
+    return term;
+  });
+  return { spec: { template: { spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms }, preferredDuringSchedulingIgnoredDuringExecution: null } } } } } };
 }
 
 /** The target upgrader's steps after the system charts and the user-env, before the users' launchers. */
