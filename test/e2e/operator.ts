@@ -136,7 +136,7 @@ export interface InProcessOperator {
  */
 export async function startOperatorInProcess(
   kubeconfig: string,
-  opts: { leaderElect?: boolean; identity?: string; logger?: Logger; qps?: number; burst?: number; helmAs?: string; release?: Pick<RunOptions, "mirror" | "releaseFilesUrl" | "releaseFilesAddr"> } = {},
+  opts: { leaderElect?: boolean; identity?: string; logger?: Logger; qps?: number; burst?: number; helmAs?: string; release?: Pick<RunOptions, "mirror" | "releaseFilesUrl" | "releaseFilesAddr" | "releaseCache"> } = {},
 ): Promise<InProcessOperator> {
   const port = await freePort();
   const controller = new AbortController();

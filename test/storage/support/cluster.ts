@@ -123,6 +123,8 @@ export interface ReleaseMirror {
   dir: string;
   /** The operator's release-files URL the nodes download from. */
   filesUrl: string;
+  /** The operator's own release cache (unpacked wizard), apart from the run's shared one. */
+  cache: string;
 }
 
 export class StorageCluster {
@@ -162,7 +164,10 @@ export class StorageCluster {
       const dir = await fs.mkdtemp(path.join(node.base, "airgap-"));
       linkTree(release.cdnDir, dir);
       const port = await freeLoopbackPort();
-      mirror = { release, dir, filesUrl: `http://127.0.0.1:${port}` };
+      // Its own release cache: the run's shared one may hold this version unpacked from the plain fixture
+      // (no storage components in its manifest), and the operator would never read this mirror.
+      const cache = await fs.mkdtemp(path.join(node.base, "release-cache-"));
+      mirror = { release, dir, filesUrl: `http://127.0.0.1:${port}`, cache };
     }
     const sim = await startSimulator({ nodes: count, nodeInternalIP: nodeAddress });
     ownerCompletesWizard(sim);
@@ -199,7 +204,7 @@ export class StorageCluster {
   async startOperator(): Promise<void> {
     const m = this.mirror;
     const addr = m ? new URL(m.filesUrl) : undefined;
-    this.operator = await startOperatorInProcess(this.kubeconfig, { logger: this.operatorLog, ...(m && addr ? { release: { mirror: m.dir, releaseFilesUrl: m.filesUrl, releaseFilesAddr: `${addr.hostname}:${addr.port}` } } : {}) });
+    this.operator = await startOperatorInProcess(this.kubeconfig, { logger: this.operatorLog, ...(m && addr ? { release: { mirror: m.dir, releaseFilesUrl: m.filesUrl, releaseFilesAddr: `${addr.hostname}:${addr.port}`, releaseCache: m.cache } } : {}) });
   }
 
   /** examples/olares.yaml with this tier's root path and the given storage. */
