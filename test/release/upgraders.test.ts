@@ -16,6 +16,16 @@ import { createClusterClient } from "../../operator/src/kube/client.js";
 import { loadKubeConfig } from "../../operator/src/kube/kubeconfig.js";
 import { startSimulator, type Simulator } from "../sim/server.js";
 
+
+/** What runReleaseSteps gets on the simulator: a real client (standing in for the installer identity), logs captured. */
+function releaseStepContext(sim: Simulator) {
+  const client = createClusterClient(loadKubeConfig(sim.kubeconfigPath), { userAgent: "olares-operator" });
+  const logs: string[] = [];
+  const log = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m), debug: () => {} };
+  const ctx = { client, observed: { get: () => undefined, list: () => [] }, log, paused: false, release: { installer: new Helm({ bin: "helm" }), records: { helmSecrets: async () => [] }, client } } as unknown as HookContext;
+  return { client, logs, ctx };
+}
+
 describe("per-version upgraders of the 1.12 line, picked by from → to", function () {
   this.timeout(600_000);
   it("the target's upgrader, or none (the generic walk): 1.12.2 has none on the main line, 1.12.3 to 1.12.7 each have one", () => {
@@ -157,10 +167,7 @@ describe("per-version upgraders of the 1.12 line, picked by from → to", functi
     after(async () => sim?.stop());
 
     it("changes only the workloads olares-cli's walks select, writes nothing the second time, and skips absent namespaces with a log line", async () => {
-      const client = createClusterClient(loadKubeConfig(sim.kubeconfigPath), { userAgent: "olares-operator" });
-      const logs: string[] = [];
-      const log = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m), debug: () => {} };
-      const ctx = { client, observed: { get: () => undefined, list: () => [] }, log, paused: false, release: { installer: new Helm({ bin: "helm" }), records: { helmSecrets: async () => [] }, client } } as unknown as HookContext;
+      const { client, logs, ctx } = releaseStepContext(sim);
       const ready: Readiness = { ready: true, reason: "Ready", message: "" };
       const walks = [...upgraderPreSteps("1.12.6"), ...upgraderPostSteps("1.12.6")].filter((x) => x.kind === "patchWorkloads");
       expect(walks).to.have.length(2);
@@ -258,10 +265,7 @@ describe("per-version upgraders of the 1.12 line, picked by from → to", functi
     after(async () => sim?.stop());
 
     it("patches the live Deployment as olares-cli (probes on 8081 with the new flags, then 18081), writes nothing once it carries them, skips a missing proxy with a log line", async () => {
-      const client = createClusterClient(loadKubeConfig(sim.kubeconfigPath), { userAgent: "olares-operator" });
-      const logs: string[] = [];
-      const log = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m), debug: () => {} };
-      const ctx = { client, observed: { get: () => undefined, list: () => [] }, log, paused: false, release: { installer: new Helm({ bin: "helm" }), records: { helmSecrets: async () => [] }, client } } as unknown as HookContext;
+      const { client, logs, ctx } = releaseStepContext(sim);
       const ready: Readiness = { ready: true, reason: "Ready", message: "" };
       const pre = upgraderPreSteps("1.12.6");
       const post = upgraderPostSteps("1.12.6");
